@@ -1,0 +1,113 @@
+"""Command line: `coherence score PATH|-` (a readable table, or --json)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+from coherence.results import ArticleResult
+
+__all__ = ["main"]
+
+
+class InputError(Exception):
+    """Input the user must fix; printed as one line, exit code 2."""
+
+
+def read_article(path: str) -> str:
+    """Text of a file (or of stdin for '-'), refusing binary and empty input."""
+    try:
+        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+    except FileNotFoundError:
+        raise InputError(f"no such file: {path}") from None
+    except IsADirectoryError:
+        raise InputError(f"{path} is a folder; give one article file (folders go to `coherence batch`)") from None
+    except OSError as exc:
+        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    if b"\x00" in data[:65536]:
+        raise InputError(f"{path} looks like a binary file, not text")
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        text = data.decode("utf-8", errors="replace")
+        if text.count("\ufffd") > max(10, len(text) // 100):
+            raise InputError(f"{path} is not UTF-8 text") from None
+    if not text.strip():
+        raise InputError(f"{path} has no text")
+    return text
+
+
+def format_table(result: ArticleResult, width: int | None = None) -> str:
+    """A readable table: every sentence with its score, flagged ones marked and explained."""
+    width = width or max(60, min(shutil.get_terminal_size((100, 20)).columns, 140))
+    verdict = "PASS" if result.passed else "FAIL"
+    counts = ", ".join(f"{k} {v}" for k, v in result.counts.items() if v) or "none"
+    lines = [
+        f"coherence {result.coherence:.3f}  {verdict} (threshold {result.threshold:.2f})  "
+        f"{len(result.sentences)} sentences, flagged: {counts}",
+        "",
+        f"{'#':>3}  {'score':>5}  {'flag':<12} sentence",
+    ]
+    text_width = max(20, width - 26)
+    for n, s in enumerate(result.sentences, 1):
+        mark = ">>" if s.flagged else "  "
+        flag = s.reason or ""
+        text = textwrap.shorten(" ".join(s.text.split()), text_width, placeholder=" ...")
+        lines.append(f"{n:>3}{mark}{s.score:5.2f}  {flag:<12} {text}")
+        if s.flagged and s.explanation:
+            for part in textwrap.wrap(s.explanation, text_width):
+                lines.append(f"{'':>24}{part}")
+    return "\n".join(lines)
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    text = read_article(args.path)
+    from coherence.detector import Detector
+
+    detector = Detector(model=args.model, threshold=args.threshold)
+    result = detector.score(text)
+    result.id = args.path
+    if args.json:
+        print(json.dumps(result.to_dict(sentences=args.sentences), ensure_ascii=False, indent=2))
+    else:
+        print(format_table(result))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="coherence", description="Find the sentences that do not belong in a news article."
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    score = sub.add_parser("score", help="score one article (a text file, or - for stdin)")
+    score.add_argument("path", help="article text file, or - to read stdin")
+    score.add_argument("--json", action="store_true", help="print the JSON record instead of a table")
+    score.add_argument("--sentences", action="store_true", help="with --json: include every sentence")
+    score.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
+    score.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
+    score.set_defaults(run=_cmd_score)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    try:
+        return args.run(args)
+    except InputError as exc:
+        print(f"coherence: error: {exc}", file=sys.stderr)
+        return 2
+    except (RuntimeError, ValueError, TypeError) as exc:
+        print(f"coherence: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,214 @@
+"""The Detector: segment, embed, find the dominant topic, collect evidence, flag and score."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+from itertools import islice
+from typing import Any
+
+import numpy as np
+
+from coherence.boilerplate import boilerplate_verdict
+from coherence.embed import DEFAULT_MODEL, Encoder, SentenceEncoder
+from coherence.evidence import topic_evidence
+from coherence.fragments import fragment_verdict
+from coherence.repeats import duplicate_verdicts
+from coherence.results import ArticleResult, SentenceResult
+from coherence.scoring import IntrusionModel, explain_off_topic
+from coherence.segment import Sentence, split_sentences
+from coherence.verdict import Verdict
+
+__all__ = ["Detector", "Article"]
+
+Article = str | Sequence[str]
+
+
+@dataclass
+class _Prepared:
+    """An article split into sentences, with the verdicts that need no embedding."""
+
+    sentences: list[Sentence | str]
+    verdicts: list[Verdict | None]
+
+    @property
+    def texts(self) -> list[str]:
+        return [s if isinstance(s, str) else s.text for s in self.sentences]
+
+    @property
+    def content(self) -> list[int]:
+        """Indices of sentences that take part in the topic (not flagged already)."""
+        return [i for i, v in enumerate(self.verdicts) if v is None]
+
+
+class Detector:
+    """Finds the sentences that do not belong in an article.
+
+    Args:
+        model: sentence-transformers model name or path, or an object with
+            ``encode(list[str]) -> np.ndarray`` of unit vectors. Default: the bundled
+            all-MiniLM-L6-v2, loaded offline.
+        threshold: article coherence below which `passed` is False.
+        off_topic_threshold: sentence score below which a sentence is flagged `off_topic`
+            (the score is one minus the estimated intrusion probability).
+        min_sentences: fewest content sentences an article needs before any sentence is
+            called off-topic (a dominant topic needs a majority to stand on).
+        batch_size: sentences per forward pass of the model.
+        articles_per_batch: articles whose sentences `score_many` embeds together.
+    """
+
+    def __init__(
+        self,
+        model: str | Encoder = DEFAULT_MODEL,
+        threshold: float = 0.8,
+        off_topic_threshold: float = 0.5,
+        min_sentences: int = 4,
+        batch_size: int = 64,
+        articles_per_batch: int = 64,
+    ) -> None:
+        self.model = model
+        self.threshold = threshold
+        self.off_topic_threshold = off_topic_threshold
+        self.min_sentences = min_sentences
+        self.batch_size = batch_size
+        self.articles_per_batch = articles_per_batch
+        self.encoder_: Encoder | None = None
+        self.intrusion_model_: IntrusionModel | None = None
+
+    # -- public API ---------------------------------------------------------------------
+    def score(self, article: Article) -> ArticleResult:
+        """Score one article: a string, or a list of pre-split sentences.
+
+        Raises:
+            TypeError: the article is neither a string nor a list of strings.
+            ValueError: the article has no text.
+        """
+        prepared = self._prepare(article)
+        vectors = self._encode([prepared.texts[i] for i in prepared.content])
+        return self._finish(prepared, vectors)
+
+    def score_many(self, articles: Iterable[Any], ids: Iterable[Any] | None = None) -> Iterator[ArticleResult]:
+        """Score articles lazily, embedding the sentences of many articles in shared batches.
+
+        Records that cannot be scored (not text, empty) yield a result with `error` set;
+        they never stop the stream and are never dropped.
+        """
+        id_iter = iter(ids) if ids is not None else None
+        records = iter(articles)
+        position = 0
+        while True:
+            chunk = list(islice(records, self.articles_per_batch))
+            if not chunk:
+                return
+            chunk_ids = [next(id_iter) if id_iter is not None else position + k for k in range(len(chunk))]
+            position += len(chunk)
+            yield from self._score_chunk(chunk, chunk_ids)
+
+    # -- steps ----------------------------------------------------------------------------
+    @property
+    def encoder(self) -> Encoder:
+        if self.encoder_ is None:
+            if isinstance(self.model, str):
+                self.encoder_ = SentenceEncoder(self.model, batch_size=self.batch_size)
+            else:
+                self.encoder_ = self.model
+        return self.encoder_
+
+    def _encode(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        return np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
+
+    def _prepare(self, article: Article) -> _Prepared:
+        sentences: list[Sentence | str]
+        if isinstance(article, str):
+            sentences = list(split_sentences(article))
+        elif isinstance(article, Sequence) and all(isinstance(s, str) for s in article):
+            sentences = [s.strip() for s in article if s.strip()]
+        else:
+            raise TypeError(f"expected text or a list of sentences, got {type(article).__name__}")
+        if not sentences:
+            raise ValueError("the article has no text")
+        texts = [s if isinstance(s, str) else s.text for s in sentences]
+        verdicts: list[Verdict | None] = [fragment_verdict(t) or boilerplate_verdict(t) for t in texts]
+        for i, repeat in enumerate(duplicate_verdicts(texts)):
+            if verdicts[i] is None and repeat is not None:
+                verdicts[i] = repeat
+        return _Prepared(sentences, verdicts)
+
+    def _score_chunk(self, chunk: list[Any], ids: list[Any]) -> Iterator[ArticleResult]:
+        prepared: list[_Prepared | str] = []
+        for article in chunk:
+            try:
+                prepared.append(self._prepare(article))
+            except (TypeError, ValueError) as exc:
+                prepared.append(str(exc))
+        texts = [p.texts[i] for p in prepared if isinstance(p, _Prepared) for i in p.content]
+        vectors = self._encode(texts)
+        offset = 0
+        for p, record_id in zip(prepared, ids):
+            if isinstance(p, str):
+                yield ArticleResult.failed(p, id=record_id)
+                continue
+            n = len(p.content)
+            result = self._finish(p, vectors[offset : offset + n])
+            offset += n
+            result.id = record_id
+            yield result
+
+    def _finish(self, prepared: _Prepared, vectors: np.ndarray) -> ArticleResult:
+        """Topic evidence for the content sentences, then scores, flags and coherence."""
+        if self.intrusion_model_ is None:
+            self.intrusion_model_ = IntrusionModel.default()
+        model = self.intrusion_model_
+        content = prepared.content
+        texts = prepared.texts
+        scores = np.ones(len(texts))
+        confidence = np.zeros(len(texts))
+        verdicts = list(prepared.verdicts)
+        if content:
+            evidence = topic_evidence([texts[i] for i in content], vectors)
+            intrusion = model.probability(evidence.features)
+            for k, i in enumerate(content):
+                scores[i] = 1.0 - intrusion[k]
+                confidence[i] = evidence.confidence[k]
+                if len(content) >= self.min_sentences and scores[i] < self.off_topic_threshold:
+                    verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model))
+        results = [
+            _sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i])
+            for i, s in enumerate(prepared.sentences)
+        ]
+        coherence = _coherence(results)
+        return ArticleResult(
+            coherence=coherence,
+            passed=coherence >= self.threshold,
+            sentences=results,
+            threshold=self.threshold,
+        )
+
+
+def _sentence_result(sentence: Sentence | str, score: float, confidence: float, verdict: Verdict | None) -> SentenceResult:
+    if isinstance(sentence, str):
+        text, start, end, paragraph = sentence, None, None, None
+    else:
+        text, start, end, paragraph = sentence.text, sentence.start, sentence.end, sentence.paragraph
+    return SentenceResult(
+        text=text,
+        start=start,
+        end=end,
+        score=score,
+        flagged=verdict is not None,
+        reason=verdict.reason if verdict else None,
+        explanation=verdict.explanation if verdict else None,
+        paragraph=paragraph,
+        confidence=confidence,
+    )
+
+
+def _coherence(results: list[SentenceResult]) -> float:
+    """Length-weighted share of the text that fits the topic; flagged non-topic lines count 0."""
+    weights = np.array([max(len(r.text), 1) for r in results], dtype=float)
+    values = np.array(
+        [0.0 if r.reason in ("boilerplate", "duplicate", "fragment") else r.score for r in results]
+    )
+    return float((weights * values).sum() / weights.sum())

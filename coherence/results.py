@@ -1,0 +1,102 @@
+"""Result objects: one per sentence, one per article, and their JSON form."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+from coherence.verdict import REASONS, Reason
+
+__all__ = ["SentenceResult", "ArticleResult"]
+
+
+@dataclass(slots=True)
+class SentenceResult:
+    """One sentence: where it is, how well it fits the dominant topic, and any flag.
+
+    `score` is in [0, 1], higher = fits the dominant topic; for content sentences it is one
+    minus the estimated probability that the sentence was intruded from another story.
+    `confidence` says how much topic evidence the sentence carries (low for short quotes).
+    """
+
+    text: str
+    start: int | None
+    end: int | None
+    score: float
+    flagged: bool = False
+    reason: Reason | None = None
+    explanation: str | None = None
+    paragraph: int | None = None
+    confidence: float = 1.0
+
+    def to_span(self) -> dict[str, Any]:
+        """The output-schema span of a flagged sentence."""
+        return {
+            "start": self.start,
+            "end": self.end,
+            "reason": self.reason,
+            "score": round(self.score, 4),
+            "text": self.text,
+            "explanation": self.explanation,
+        }
+
+
+@dataclass(slots=True)
+class ArticleResult:
+    """One article: its coherence, the quality-gate verdict and every sentence's result."""
+
+    coherence: float | None
+    passed: bool
+    sentences: list[SentenceResult] = field(default_factory=list)
+    threshold: float = 0.0
+    id: str | int | None = None
+    error: str | None = None
+
+    @property
+    def flagged(self) -> list[SentenceResult]:
+        return [s for s in self.sentences if s.flagged]
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Number of flagged sentences per reason (every reason listed, zeros included)."""
+        seen = Counter(s.reason for s in self.sentences if s.flagged)
+        return {reason: seen.get(reason, 0) for reason in REASONS}
+
+    def to_dict(self, sentences: bool = False) -> dict[str, Any]:
+        """JSON-serialisable record in the project's output schema.
+
+        Args:
+            sentences: also include every sentence (not only the flagged spans).
+        """
+        record: dict[str, Any] = {
+            "id": self.id,
+            "coherence": None if self.coherence is None else round(self.coherence, 4),
+            "passed": self.passed,
+            "n_sentences": len(self.sentences),
+            "n_flagged": len(self.flagged),
+            "counts": self.counts,
+            "flags": [s.to_span() for s in self.flagged],
+            "error": self.error,
+        }
+        if sentences:
+            record["sentences"] = [
+                {
+                    "text": s.text,
+                    "start": s.start,
+                    "end": s.end,
+                    "paragraph": s.paragraph,
+                    "score": round(s.score, 4),
+                    "confidence": round(s.confidence, 4),
+                    "flagged": s.flagged,
+                    "reason": s.reason,
+                    "explanation": s.explanation,
+                }
+                for s in self.sentences
+            ]
+        return record
+
+    @classmethod
+    def failed(cls, message: str, id: str | int | None = None) -> "ArticleResult":
+        """The record of an input that could not be scored."""
+        return cls(coherence=None, passed=False, sentences=[], id=id, error=message)

@@ -1,0 +1,72 @@
+"""Turn topic evidence into an intrusion probability and a plain-words explanation.
+
+The evidence is combined by a logistic model whose few weights are learnt from synthetic
+intrusions (sentences of one news story planted in another; `benchmarks/fit_weights.py`
+refits them). Each feature is already scaled by the sentence's confidence, so a vague quote
+with little information of its own cannot be called off-topic on semantics alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from coherence.evidence import FEATURES, TopicEvidence
+
+__all__ = ["IntrusionModel", "explain_off_topic"]
+
+
+@dataclass(frozen=True)
+class IntrusionModel:
+    """Logistic model: P(sentence was intruded from another story | evidence)."""
+
+    coef: np.ndarray
+    intercept: float
+    features: tuple[str, ...] = FEATURES
+
+    @classmethod
+    def default(cls) -> "IntrusionModel":
+        """The weights shipped with the package."""
+        text = resources.files("coherence").joinpath("weights.json").read_text()
+        data = json.loads(text)
+        if tuple(data["features"]) != FEATURES:
+            raise RuntimeError("coherence/weights.json does not match the evidence features")
+        return cls(np.asarray(data["coef"], dtype=float), float(data["intercept"]))
+
+    def contributions(self, features: np.ndarray) -> np.ndarray:
+        """Per-feature contribution to the log-odds, (n, n_features)."""
+        return features * self.coef[None, :]
+
+    def probability(self, features: np.ndarray) -> np.ndarray:
+        logit = self.contributions(features).sum(axis=1) + self.intercept
+        return 1.0 / (1.0 + np.exp(-logit))
+
+
+def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel) -> str:
+    """Why sentence `index` looks off-topic, strongest evidence first."""
+    topic_sim = evidence.topic.topic_similarity
+    link = evidence.links[index]
+    parts: list[tuple[float, str]] = []
+    contrib = model.contributions(evidence.features[index : index + 1])[0]
+    semantic = float(contrib[:4].sum())
+    parts.append(
+        (
+            semantic,
+            f"its meaning is far from the article's main topic (similarity {topic_sim[index]:.2f}, "
+            f"typical sentence {np.median(topic_sim):.2f})",
+        )
+    )
+    novelty = 1.0 - link.lexical
+    if novelty >= 0.5:
+        parts.append(
+            (float(contrib[4]), f"{novelty:.0%} of its informative words occur nowhere else in the article")
+        )
+    if link.novel_entities and not link.shared_entities:
+        names = ", ".join(evidence.words[index].names[key] for key in link.novel_entities)
+        parts.append((float(contrib[5]), f"it names {names}, none of which appears elsewhere"))
+    parts.sort(key=lambda p: -p[0])
+    text = "; ".join(p[1] for p in parts)
+    return text[0].upper() + text[1:] + "."

@@ -1,0 +1,99 @@
+"""The article's dominant topic, found by clustering its sentence vectors.
+
+Sentences are grouped by average-linkage clustering on cosine distance. The dominant topic is
+the largest group, grown by the nearest groups until it holds most of the article's content,
+so a handful of stray sentences (which form groups of their own) cannot drag it. Every
+sentence is then measured against that topic, leaving itself out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+__all__ = ["TopicFit", "fit_topic"]
+
+
+@dataclass(frozen=True)
+class TopicFit:
+    """Semantic evidence for every sentence of one article (arrays of length n)."""
+
+    topic_similarity: np.ndarray  # cosine to the dominant topic, leaving the sentence out
+    neighbour_similarity: np.ndarray  # mean cosine to the k most similar other sentences
+    cluster: np.ndarray  # cluster label per sentence
+    in_topic: np.ndarray  # bool: sentence belongs to the dominant topic's clusters
+
+
+def _clusters(vectors: np.ndarray, distance_threshold: float) -> np.ndarray:
+    n = len(vectors)
+    if n < 3:
+        return np.zeros(n, dtype=int)
+    from sklearn.cluster import AgglomerativeClustering
+
+    model = AgglomerativeClustering(
+        n_clusters=None,
+        metric="cosine",
+        linkage="average",
+        distance_threshold=distance_threshold,
+    )
+    return model.fit_predict(vectors)
+
+
+def _dominant(vectors: np.ndarray, labels: np.ndarray, weights: np.ndarray, share: float) -> np.ndarray:
+    """Largest cluster by weight, grown by the closest clusters until it holds `share`."""
+    clusters = np.unique(labels)
+    mass = np.array([weights[labels == c].sum() for c in clusters])
+    chosen = [clusters[int(np.argmax(mass))]]
+    total = weights.sum()
+    while weights[np.isin(labels, chosen)].sum() < share * total and len(chosen) < len(clusters):
+        centre = vectors[np.isin(labels, chosen)].mean(axis=0)
+        rest = [c for c in clusters if c not in chosen]
+        closeness = [float(vectors[labels == c].mean(axis=0) @ centre) for c in rest]
+        chosen.append(rest[int(np.argmax(closeness))])
+    return np.isin(labels, chosen)
+
+
+def fit_topic(
+    vectors: np.ndarray,
+    weights: np.ndarray | None = None,
+    *,
+    distance_threshold: float = 0.75,
+    dominant_share: float = 0.6,
+    neighbours: int = 3,
+) -> TopicFit:
+    """Find the dominant topic of one article and measure each sentence against it.
+
+    Args:
+        vectors: (n, dim) unit vectors of the article's content sentences.
+        weights: how much each sentence counts towards the topic (e.g. its information).
+        distance_threshold: cosine distance below which groups of sentences are merged.
+        dominant_share: share of the article's weight the dominant topic must cover.
+        neighbours: k for the neighbour similarity.
+    """
+    n = len(vectors)
+    if n == 0:
+        empty = np.zeros(0)
+        return TopicFit(empty, empty, np.zeros(0, dtype=int), np.zeros(0, dtype=bool))
+    weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float) + 1e-6
+    labels = _clusters(vectors, distance_threshold)
+    in_topic = _dominant(vectors, labels, weights, dominant_share)
+
+    member_weights = np.where(in_topic, weights, 0.0)
+    topic_sum = (member_weights[:, None] * vectors).sum(axis=0)
+    leave_out = topic_sum[None, :] - member_weights[:, None] * vectors
+    norms = np.linalg.norm(leave_out, axis=1)
+    norms[norms == 0] = 1.0
+    topic_similarity = np.einsum("ij,ij->i", vectors, leave_out) / norms
+
+    if n > 1:
+        sims = vectors @ vectors.T
+        np.fill_diagonal(sims, -np.inf)
+        k = min(neighbours, n - 1)
+        top = -np.sort(-sims, axis=1)[:, :k]
+        neighbour_similarity = top.mean(axis=1)
+    else:
+        neighbour_similarity = np.ones(1)
+    return TopicFit(
+        topic_similarity.astype(float), neighbour_similarity.astype(float), labels, in_topic
+    )
