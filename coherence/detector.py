@@ -50,7 +50,8 @@ class Detector:
             all-MiniLM-L6-v2, loaded offline.
         threshold: article coherence below which `passed` is False.
         off_topic_threshold: sentence score below which a sentence is flagged `off_topic`
-            (the score is one minus the estimated intrusion probability).
+            (the score is one minus the estimated intrusion probability). None: the shipped
+            operating point, where about 5% of clean development articles get a flag.
         min_sentences: fewest content sentences an article needs before any sentence is
             called off-topic (a dominant topic needs a majority to stand on).
         batch_size: sentences per forward pass of the model.
@@ -61,7 +62,7 @@ class Detector:
         self,
         model: str | Encoder = DEFAULT_MODEL,
         threshold: float = 0.8,
-        off_topic_threshold: float = 0.5,
+        off_topic_threshold: float | None = None,
         min_sentences: int = 4,
         batch_size: int = 64,
         articles_per_batch: int = 64,
@@ -161,6 +162,9 @@ class Detector:
         if self.intrusion_model_ is None:
             self.intrusion_model_ = IntrusionModel.default()
         model = self.intrusion_model_
+        cutoff = self.off_topic_threshold
+        if cutoff is None:
+            cutoff = 1.0 - model.flag_probability
         content = prepared.content
         texts = prepared.texts
         scores = np.ones(len(texts))
@@ -172,7 +176,7 @@ class Detector:
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]
                 confidence[i] = evidence.confidence[k]
-                if len(content) >= self.min_sentences and scores[i] < self.off_topic_threshold:
+                if len(content) >= self.min_sentences and scores[i] < cutoff:
                     verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model))
         results = [
             _sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i])

@@ -18,17 +18,24 @@ from coherence.topic import TopicFit, fit_topic
 __all__ = ["FEATURES", "INFORMATION_SCALE", "TopicEvidence", "topic_evidence"]
 
 # Information (in Zipf units below the common-word frequency) at which a sentence's evidence
-# counts half: about two uncommon words. A quote made of common words stays below it.
-INFORMATION_SCALE = 4.0
+# counts half: about one uncommon word. A quote made of common words stays below it.
+INFORMATION_SCALE = 2.0
 MAX_NOVEL_ENTITIES = 3
 
 FEATURES: tuple[str, ...] = (
-    "topic_distance",  # 1 - cosine to the dominant topic (weighted by confidence)
-    "topic_gap",  # how much further than the article's median sentence
-    "neighbour_distance",  # 1 - mean cosine to the nearest sentences
+    "topic_distance",  # 1 - cosine to the dominant topic (leave-one-out)
+    "topic_gap",  # how much further from the topic than the article's median sentence
+    "neighbour_distance",  # 1 - mean cosine to the k most similar other sentences
     "neighbour_gap",  # how much further than the article's median sentence
+    "nearest_distance",  # 1 - cosine to the single most similar other sentence
+    "local_distance",  # 1 - the higher cosine to the previous or next sentence
+    "local_mean_distance",  # 1 - the mean cosine to the previous and next sentence
+    "lead_distance",  # 1 - cosine to the first content sentence (headline or lead)
     "lexical_novelty",  # share of the sentence's information found nowhere else
+    "confident_novelty",  # lexical novelty weighted by confidence
     "novel_entities",  # names none of which recur elsewhere (0 when any name recurs)
+    "confidence",  # how much topic information the sentence carries
+    "log_sentences",  # log of the article's number of content sentences
 )
 
 
@@ -43,18 +50,36 @@ class TopicEvidence:
     links: list[Continuity]
 
 
+def _adjacent_similarity(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Best and mean cosine of each sentence to its previous and next sentence."""
+    n = len(sims)
+    before = np.full(n, np.nan)
+    after = np.full(n, np.nan)
+    idx = np.arange(n - 1)
+    before[1:] = sims[idx + 1, idx]
+    after[:-1] = sims[idx, idx + 1]
+    pair = np.vstack([before, after])
+    return np.nanmax(pair, axis=0), np.nanmean(pair, axis=0)
+
+
 def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
     """Measure each content sentence against the rest of its article."""
     words = [analyse(t) for t in texts]
     information = np.array([w.information for w in words], dtype=float)
     confidence = information / (information + INFORMATION_SCALE)
-    topic = fit_topic(vectors, weights=confidence)
     links = continuity(words)
     n = len(texts)
-    if n == 0:
-        return TopicEvidence(np.zeros((0, len(FEATURES))), confidence, topic, words, links)
+    topic = fit_topic(vectors)
+    if n < 2:
+        return TopicEvidence(np.zeros((n, len(FEATURES))), confidence, topic, words, links)
     topic_sim = topic.topic_similarity
     neighbour_sim = topic.neighbour_similarity
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -1.0)
+    nearest = sims.max(axis=1)
+    local_best, local_mean = _adjacent_similarity(sims)
+    lead = sims[0].copy()
+    lead[0] = 1.0
     lexical_novelty = np.array([1.0 - c.lexical for c in links])
     novel_entities = np.array(
         [
@@ -64,11 +89,18 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
         dtype=float,
     )
     columns = [
-        confidence * (1.0 - topic_sim),
-        confidence * (np.median(topic_sim) - topic_sim),
-        confidence * (1.0 - neighbour_sim),
-        confidence * (np.median(neighbour_sim) - neighbour_sim),
+        1.0 - topic_sim,
+        np.median(topic_sim) - topic_sim,
+        1.0 - neighbour_sim,
+        np.median(neighbour_sim) - neighbour_sim,
+        1.0 - nearest,
+        1.0 - local_best,
+        1.0 - local_mean,
+        1.0 - lead,
+        lexical_novelty,
         confidence * lexical_novelty,
         novel_entities,
+        confidence,
+        np.full(n, np.log(n)),
     ]
     return TopicEvidence(np.column_stack(columns), confidence, topic, words, links)

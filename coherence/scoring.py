@@ -25,6 +25,7 @@ class IntrusionModel:
 
     coef: np.ndarray
     intercept: float
+    flag_probability: float = 0.5  # default operating point, chosen on dev data
     features: tuple[str, ...] = FEATURES
 
     @classmethod
@@ -34,7 +35,11 @@ class IntrusionModel:
         data = json.loads(text)
         if tuple(data["features"]) != FEATURES:
             raise RuntimeError("coherence/weights.json does not match the evidence features")
-        return cls(np.asarray(data["coef"], dtype=float), float(data["intercept"]))
+        return cls(
+            np.asarray(data["coef"], dtype=float),
+            float(data["intercept"]),
+            float(data.get("flag_probability", 0.5)),
+        )
 
     def contributions(self, features: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the log-odds, (n, n_features)."""
@@ -45,28 +50,44 @@ class IntrusionModel:
         return 1.0 / (1.0 + np.exp(-logit))
 
 
+_SEMANTIC = frozenset(
+    {
+        "topic_distance",
+        "topic_gap",
+        "neighbour_distance",
+        "neighbour_gap",
+        "nearest_distance",
+        "local_distance",
+        "local_mean_distance",
+        "lead_distance",
+    }
+)
+_LEXICAL = frozenset({"lexical_novelty", "confident_novelty"})
+
+
 def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel) -> str:
-    """Why sentence `index` looks off-topic, strongest evidence first."""
+    """Why sentence `index` looks off-topic, strongest evidence first, in plain words."""
+    contrib = dict(zip(model.features, model.contributions(evidence.features[index : index + 1])[0]))
     topic_sim = evidence.topic.topic_similarity
     link = evidence.links[index]
-    parts: list[tuple[float, str]] = []
-    contrib = model.contributions(evidence.features[index : index + 1])[0]
-    semantic = float(contrib[:4].sum())
-    parts.append(
+    parts: list[tuple[float, str]] = [
         (
-            semantic,
+            sum(v for k, v in contrib.items() if k in _SEMANTIC),
             f"its meaning is far from the article's main topic (similarity {topic_sim[index]:.2f}, "
             f"typical sentence {np.median(topic_sim):.2f})",
         )
-    )
+    ]
     novelty = 1.0 - link.lexical
     if novelty >= 0.5:
         parts.append(
-            (float(contrib[4]), f"{novelty:.0%} of its informative words occur nowhere else in the article")
+            (
+                sum(v for k, v in contrib.items() if k in _LEXICAL),
+                f"{novelty:.0%} of its informative words occur nowhere else in the article",
+            )
         )
     if link.novel_entities and not link.shared_entities:
         names = ", ".join(evidence.words[index].names[key] for key in link.novel_entities)
-        parts.append((float(contrib[5]), f"it names {names}, none of which appears elsewhere"))
+        parts.append((contrib.get("novel_entities", 0.0), f"it names {names}, none of which appears elsewhere"))
     parts.sort(key=lambda p: -p[0])
     text = "; ".join(p[1] for p in parts)
     return text[0].upper() + text[1:] + "."

@@ -58,7 +58,7 @@ def fit_topic(
     vectors: np.ndarray,
     weights: np.ndarray | None = None,
     *,
-    distance_threshold: float = 0.75,
+    distance_threshold: float = 0.85,
     dominant_share: float = 0.6,
     neighbours: int = 3,
 ) -> TopicFit:
