@@ -82,15 +82,19 @@ def main(argv: list[str] | None = None) -> None:
 
     texts_clean = [[s.text for s in r.sentences] for r in clean_results]
     texts_cross = [[s.text for s in r.sentences] for r in cross_results]
-    rows = [("coherence (default)", rate, recall)]
+    from sklearn.metrics import roc_auc_score
+
+    y_all = np.concatenate(labels)
+    own = np.concatenate([[1.0 - s.score for s in r.sentences] for r in cross_results])
+    rows = [("coherence (default)", rate, recall, roc_auc_score(y_all, own))]
     for name, fn in (("naive centroid cosine (MiniLM)", lambda t: naive_centroid_scores(t, encoder)), ("TF-IDF leave-one-out cosine", tfidf_scores)):
         sc = [fn(t) for t in texts_clean]
         sx = [fn(t) for t in texts_cross]
         got_rate, got_recall = baseline_at_rate(sc, sx, labels, rate)
-        rows.append((f"{name}, same clean-flag rate", got_rate, got_recall))
+        rows.append((f"{name}, same clean-flag rate", got_rate, got_recall, roc_auc_score(y_all, np.concatenate(sx))))
 
-    table = "| method | clean articles with an off_topic flag | planted sentences flagged |\n|---|---|---|\n"
-    table += "\n".join(f"| {m} | {a:.1%} | {b:.1%} |" for m, a, b in rows)
+    table = "| method | clean articles with an off_topic flag | planted sentences flagged | sentence AUROC (planted articles) |\n|---|---|---|---|\n"
+    table += "\n".join(f"| {m} | {a:.1%} | {b:.1%} | {c:.3f} |" for m, a, b, c in rows)
     verdict_rate = "PASS" if rate <= 0.10 else "FAIL"
     verdict_recall = "PASS" if recall >= 0.80 else "FAIL"
     report = f"""# First quality check
@@ -98,7 +102,9 @@ def main(argv: list[str] | None = None) -> None:
 Date {dt.date.today().isoformat()}; machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}.
 Corpus `{args.corpus.name}`, test half, {len(clean)} articles (seed {args.seed}); planted condition: one sentence of an
 article of another category inserted at a random sentence boundary after the headline ({len(cross)} articles, {total} planted sentences).
-Baselines run on the same sentences, thresholded to flag the same share of clean articles as the detector.
+Baselines run on the same sentences, thresholded to flag at most the same share of clean articles as the detector
+(a baseline whose scores tie at its maximum in most clean articles, as TF-IDF's do for sentences sharing no word, cannot
+reach that rate and flags nothing there; its AUROC still shows how it ranks).
 
 {table}
 

@@ -63,9 +63,18 @@ def split_half(sources: list[Source], half: Literal["dev", "test"]) -> list[Sour
     return [s for s in sources if is_dev(s) == (half == "dev")]
 
 
+_ENDINGS = (".", "!", "?", '"', "'", "”", "’")
+
+
 def _body_sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the sentences after the first paragraph (the headline)."""
-    return [(s.start, s.end) for s in split_sentences(text) if s.paragraph > 0 and len(s.text.split()) >= 4]
+    """Spans of the complete sentences after the first paragraph (the headline): at least
+    four words and closed by end punctuation, so a planted one cannot merge with its
+    neighbour (list lines such as "9 David Nalbandian (Argentina)" would)."""
+    return [
+        (s.start, s.end)
+        for s in split_sentences(text)
+        if s.paragraph > 0 and len(s.text.split()) >= 4 and s.text.endswith(_ENDINGS)
+    ]
 
 
 def build_cases(
