@@ -36,8 +36,8 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
         "a subscription prompt",
     ),
     (
-        r"(we|this (site|website)|our (site|website))\b.{0,80}\bcookies?\b.{0,80}"
-        r"|.{0,40}\b(accept|use of|about|manage)\s+(all\s+)?cookies\b.{0,60}"
+        r".{0,60}\b(use|uses|using)\s+cookies\b.{0,100}"
+        r"|.{0,40}\b(accept|allow|reject|manage|use of)\s+(all\s+)?cookies\b.{0,60}"
         r"|(privacy policy|terms of (use|service)|cookie (policy|settings|preferences))",
         "a cookie or legal notice",
     ),

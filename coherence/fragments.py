@@ -23,10 +23,10 @@ def fragment_verdict(text: str, max_cut_words: int = 6) -> Verdict | None:
     if not words:
         return Verdict("fragment", f"Has no words, only {text.strip()[:40]!r}.")
     stripped = text.strip()
-    first_letter = next((c for c in stripped if c.isalpha()), "")
+    first_word = words[0]
     if (
         len(words) <= max_cut_words
-        and first_letter.islower()
+        and first_word.islower()  # "and the", not a brand such as "iTunes" or "eBay"
         and not stripped.endswith(_END)
     ):
         return Verdict("fragment", "A piece of a sentence: it starts in lower case and has no ending.")

@@ -1,0 +1,147 @@
+"""The `coherence score` command: table, --json, --threshold, stdin, and one-line errors."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from coherence.cli import main
+from coherence.verdict import REASONS
+
+RECORD_KEYS = {"id", "coherence", "passed", "n_sentences", "n_flagged", "flags", "error"}
+SPAN_KEYS = {"start", "end", "reason", "score", "text"}
+ROW = re.compile(r"^\s{0,2}(\d+)(>>|  )\s*(\d\.\d\d)  (\S*)")
+
+
+def run(argv: list[str]) -> int:
+    """Run the CLI in-process; return its exit code whether it returns or raises SystemExit."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code if isinstance(exc.code, int) else 1
+
+
+def run_json(argv: list[str], capsys) -> dict:
+    code = run(argv)
+    captured = capsys.readouterr()
+    assert code == 0, captured.err
+    return json.loads(captured.out)
+
+
+def test_table_marks_flagged_sentences(planted_path, detector, capsys):
+    code = run(["score", str(planted_path)])
+    out = capsys.readouterr().out
+    assert code == 0
+    expected = detector.score(planted_path.read_text(encoding="utf-8"))
+    rows = {int(m[1]): (m[2], m[4]) for m in map(ROW.match, out.splitlines()) if m}
+    assert sorted(rows) == list(range(1, len(expected.sentences) + 1)), out
+    for n, sentence in enumerate(expected.sentences, 1):
+        mark, flag = rows[n]
+        if sentence.flagged:
+            assert (mark, flag) == (">>", sentence.reason), f"row {n}: {out}"
+        else:
+            assert (mark, flag) == ("  ", ""), f"row {n}: {out}"
+    shown = {flag for _, flag in rows.values() if flag}
+    assert {"boilerplate", "duplicate", "fragment"} <= shown
+    assert ("PASS" if expected.passed else "FAIL") in out.splitlines()[0]
+
+
+def test_json_output_schema(planted_path, detector, capsys):
+    record = run_json(["score", str(planted_path), "--json"], capsys)
+    text = planted_path.read_text(encoding="utf-8")
+    assert RECORD_KEYS <= set(record)
+    assert record["id"] == str(planted_path)
+    assert record["error"] is None
+    assert type(record["passed"]) is bool
+    assert 0.0 <= record["coherence"] <= 1.0
+    assert record["coherence"] == pytest.approx(detector.score(text).coherence, abs=1e-4)
+    assert record["n_flagged"] == len(record["flags"]) > 0
+    for span in record["flags"]:
+        assert SPAN_KEYS <= set(span)
+        assert span["reason"] in REASONS
+        assert text[span["start"] : span["end"]] == span["text"]
+    assert {"boilerplate", "duplicate", "fragment"} <= {span["reason"] for span in record["flags"]}
+
+
+def test_json_with_sentences(clean_path, capsys):
+    record = run_json(["score", str(clean_path), "--json", "--sentences"], capsys)
+    assert len(record["sentences"]) == record["n_sentences"] > 0
+
+
+def test_threshold_changes_passed(planted_path, capsys):
+    coherence = run_json(["score", str(planted_path), "--json"], capsys)["coherence"]
+    low = run_json(["score", str(planted_path), "--json", "--threshold", f"{coherence - 0.01:.4f}"], capsys)
+    high = run_json(["score", str(planted_path), "--json", "--threshold", f"{coherence + 0.01:.4f}"], capsys)
+    assert low["passed"] is True
+    assert high["passed"] is False
+    assert low["coherence"] == high["coherence"] == coherence
+
+
+def test_stdin(planted_path, monkeypatch, capsys):
+    from_file = run_json(["score", str(planted_path), "--json"], capsys)
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(planted_path.read_bytes())))
+    from_stdin = run_json(["score", "-", "--json"], capsys)
+    assert from_stdin["id"] == "-"
+    assert from_stdin["flags"] == from_file["flags"]
+    assert from_stdin["coherence"] == from_file["coherence"]
+
+
+def make_bad_input(kind: str, tmp_path: Path) -> str:
+    path = tmp_path / "article.txt"
+    if kind == "missing":
+        return str(tmp_path / "no-such-article.txt")
+    if kind == "directory":
+        return str(tmp_path)
+    content = {"empty": b"", "whitespace": b"  \n\n\t \r\n ", "binary": b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x01"}
+    path.write_bytes(content[kind])
+    return str(path)
+
+
+def assert_one_line_error(code: int, capsys) -> None:
+    captured = capsys.readouterr()
+    assert code != 0
+    assert captured.out == ""
+    assert "Traceback" not in captured.err
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 1, captured.err
+    assert lines[0].startswith("coherence: error:"), captured.err
+
+
+@pytest.mark.parametrize("kind", ["missing", "empty", "whitespace", "binary", "directory"])
+def test_bad_input_gives_one_line_error(kind, tmp_path, capsys):
+    code = run(["score", make_bad_input(kind, tmp_path)])
+    assert_one_line_error(code, capsys)
+
+
+@pytest.mark.parametrize("data", [b"", b" \n ", b"text\x00with\x00nuls"], ids=["empty", "whitespace", "binary"])
+def test_bad_stdin_gives_one_line_error(data, monkeypatch, capsys):
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert_one_line_error(run(["score", "-", "--json"]), capsys)
+
+
+def console_script() -> str | None:
+    beside = Path(sys.executable).with_name("coherence")
+    return str(beside) if beside.exists() else shutil.which("coherence")
+
+
+def test_installed_console_script(planted_path):
+    exe = console_script()
+    if exe is None:
+        pytest.skip("the `coherence` console script is not installed")
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    proc = subprocess.run(
+        [exe, "score", "--json", str(planted_path)], capture_output=True, text=True, env=env, timeout=300
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "Traceback" not in proc.stderr
+    record = json.loads(proc.stdout)
+    assert RECORD_KEYS <= set(record)
+    assert {"boilerplate", "duplicate", "fragment"} <= {span["reason"] for span in record["flags"]}

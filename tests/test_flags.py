@@ -1,0 +1,171 @@
+"""Rule-based flags that need no model: boilerplate, duplicates, fragments."""
+
+from __future__ import annotations
+
+import pytest
+
+from coherence.boilerplate import boilerplate_verdict
+from coherence.fragments import fragment_verdict
+from coherence.repeats import duplicate_verdicts
+
+# -- boilerplate ----------------------------------------------------------------------------------
+
+BOILERPLATE = [
+    "Related news",
+    "Related stories",
+    "More stories",
+    "Share this article",
+    "Share on Facebook | Twitter | Email",
+    "Follow us on Twitter",
+    "Sign up for our newsletter",
+    "Subscribe now",
+    "Read more",
+    "Click here to subscribe",
+    "By Jane Doe",
+    "By Jane Doe, Health Correspondent",
+    "Image copyright Getty Images",
+    "Photo: Reuters",
+    "We use cookies to improve your experience on our site.",
+    "Accept all cookies",
+    "Privacy policy",
+    "Copyright 2024 Example News. All rights reserved.",
+    "Advertisement",
+    "Published on 12 March 2024",
+    "Tags: health, hospitals",
+    "Skip to content",
+    "Leave a comment",
+]
+
+NOT_BOILERPLATE = [
+    "Shares in the company rose 5% after the announcement.",
+    "Share prices fell sharply on Monday as investors took fright.",
+    "The company will share the cost of the new bridge with the council.",
+    "The bakery sold 3,000 cookies at the weekend.",
+    "Cookies and cakes were handed out to the nurses on the new ward.",
+    "We sold more cookies this year than ever before, the bakery's owner said.",
+    "By Tuesday, Congress will vote.",
+    "By the end of the year, prices had doubled.",
+    "Video games sales rose 20% last year.",
+    "More news is expected on Friday.",
+    "Follow-up talks are planned for next week.",
+    "Next year the hospital will open a new wing.",
+    "Comments from the minister angered the union.",
+    "Advertising revenue fell 8% in the quarter.",
+    "Read the full report, the minister urged MPs.",
+    "Subscribers will pay more from May.",
+    "Photographers gathered outside the court.",
+]
+
+
+@pytest.mark.parametrize("text", BOILERPLATE)
+def test_boilerplate_flagged(text):
+    verdict = boilerplate_verdict(text)
+    assert verdict is not None, text
+    assert verdict.reason == "boilerplate"
+    assert verdict.explanation.strip()
+
+
+@pytest.mark.parametrize("text", NOT_BOILERPLATE)
+def test_news_sentences_not_boilerplate(text):
+    assert boilerplate_verdict(text) is None
+
+
+def test_boilerplate_tolerates_surrounding_space_and_punctuation():
+    assert boilerplate_verdict("  Related news  ") is not None
+    assert boilerplate_verdict("Read more »") is not None
+    assert boilerplate_verdict("Share this article:") is not None
+
+
+def test_long_sentence_starting_like_boilerplate_is_content():
+    text = (
+        "Follow us on Twitter, the campaign's organisers told thousands of marchers, as police closed "
+        "the bridge and the crowd moved slowly towards the square outside the parliament building."
+    )
+    assert boilerplate_verdict(text) is None
+
+
+# -- duplicates -----------------------------------------------------------------------------------
+
+HEADLINE = "Syrian army makes advances in Deir al-Zour, capturing new areas"
+OTHER = "The Turkish Foreign Ministry says a de-escalation zone has been agreed."
+
+
+def reasons(verdicts):
+    return [v.reason if v else None for v in verdicts]
+
+
+def test_exact_repeat_flagged_first_copy_kept():
+    verdicts = duplicate_verdicts([HEADLINE, OTHER, HEADLINE, HEADLINE])
+    assert reasons(verdicts) == [None, None, "duplicate", "duplicate"]
+    assert all(v.explanation.strip() for v in verdicts[2:])
+
+
+def test_explanation_points_at_first_copy():
+    verdicts = duplicate_verdicts([OTHER, HEADLINE, "Something else happened today.", HEADLINE])
+    assert "2" in verdicts[3].explanation
+
+
+@pytest.mark.parametrize(
+    "copy",
+    [
+        HEADLINE + ".",
+        HEADLINE.upper(),
+        HEADLINE.replace(",", ""),
+        HEADLINE.replace("areas", "territory"),
+        HEADLINE.replace("advances", "gains"),
+    ],
+    ids=["full-stop", "upper-case", "no-comma", "last-word-changed", "middle-word-changed"],
+)
+def test_near_repeat_flagged(copy):
+    assert reasons(duplicate_verdicts([HEADLINE, OTHER, copy])) == [None, None, "duplicate"]
+
+
+def test_near_repeat_of_long_sentence_with_changed_word():
+    first = "Health minister Clara Osei cut the ribbon at a ceremony attended by nurses, doctors and the families of young patients."
+    copy = first.replace("ceremony", "celebration")
+    assert reasons(duplicate_verdicts([first, OTHER, copy])) == [None, None, "duplicate"]
+
+
+def test_sentences_sharing_a_phrase_not_duplicates():
+    sentences = [
+        "The minister said the hospital would open in May.",
+        "The minister said the strike would end soon.",
+        "Syrian army makes advances in Deir al-Zour after a long siege of the city.",
+        "Syrian army makes advances in Deir al-Zour, capturing new areas",
+    ]
+    assert reasons(duplicate_verdicts(sentences)) == [None] * 4
+
+
+def test_no_duplicates_in_distinct_sentences():
+    assert reasons(duplicate_verdicts([HEADLINE, OTHER, "Yes."])) == [None, None, None]
+
+
+def test_min_words_protects_short_repeats():
+    assert reasons(duplicate_verdicts(["Yes.", OTHER, "Yes."], min_words=2)) == [None, None, None]
+
+
+# -- fragments ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("text", [".", "|", "* * *", "...", "—", "and the minister said", "of the new"])
+def test_fragment_flagged(text):
+    verdict = fragment_verdict(text)
+    assert verdict is not None, text
+    assert verdict.reason == "fragment"
+    assert verdict.explanation.strip()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Rail Strike Halts Trains Across the North",
+        "Rail strike halts trains across the north",
+        "iTunes now selling Band Aid song",  # a real BBC News headline (2004)
+        "Yes.",
+        "No, he said.",
+        "The minister said.",
+        "The hospital admitted its first patients on Monday after six years of planning and building work.",
+    ],
+)
+def test_not_fragment(text):
+    assert fragment_verdict(text) is None
