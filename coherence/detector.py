@@ -54,6 +54,9 @@ class Detector:
             operating point, where about 5% of clean development articles get a flag.
         min_sentences: fewest content sentences an article needs before any sentence is
             called off-topic (a dominant topic needs a majority to stand on).
+        min_confidence: sentences carrying less topic information than this (a vague quote,
+            "It will be quite a sight.") are scored but never called off-topic: there is too
+            little in them to tell.
         batch_size: sentences per forward pass of the model.
         articles_per_batch: articles whose sentences `score_many` embeds together.
     """
@@ -64,6 +67,7 @@ class Detector:
         threshold: float = 0.8,
         off_topic_threshold: float | None = None,
         min_sentences: int = 4,
+        min_confidence: float = 0.2,
         batch_size: int = 64,
         articles_per_batch: int = 64,
     ) -> None:
@@ -71,6 +75,7 @@ class Detector:
         self.threshold = threshold
         self.off_topic_threshold = off_topic_threshold
         self.min_sentences = min_sentences
+        self.min_confidence = min_confidence
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
@@ -176,7 +181,11 @@ class Detector:
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]
                 confidence[i] = evidence.confidence[k]
-                if len(content) >= self.min_sentences and scores[i] < cutoff:
+                if (
+                    len(content) >= self.min_sentences
+                    and scores[i] < cutoff
+                    and confidence[i] >= self.min_confidence
+                ):
                     verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model))
         results = [
             _sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i])

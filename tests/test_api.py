@@ -242,16 +242,20 @@ def sentences_with_text(result: ArticleResult, text: str) -> list[SentenceResult
     return [s for s in result.sentences if s.text == text]
 
 
+def assert_flagged_as(result: ArticleResult, text: str, reason: str) -> None:
+    """`text` is segmented as exactly one sentence and flagged with `reason`."""
+    found = sentences_with_text(result, text)
+    assert len(found) == 1, f"{text!r} is not one sentence:\n{describe(result)}"
+    assert found[0].reason == reason, (
+        f"{text!r} not flagged {reason} (score {found[0].score:.3f}, reason {found[0].reason}):\n"
+        f"{describe(result)}"
+    )
+
+
 @pytest.mark.parametrize("name", PLANTED_NAMES)
 def test_planted_stray_sentence_is_off_topic(name, scored, planted):
-    result = scored[name]
     for stray in planted[name]["off_topic"]:
-        found = sentences_with_text(result, stray)
-        assert len(found) == 1, f"stray sentence not segmented as one sentence:\n{describe(result)}"
-        assert found[0].reason == "off_topic", (
-            f"stray sentence not flagged off_topic (score {found[0].score:.3f}, reason {found[0].reason}):\n"
-            f"{describe(result)}"
-        )
+        assert_flagged_as(scored[name], stray, "off_topic")
 
 
 @pytest.mark.parametrize("name", PLANTED_NAMES)
@@ -284,11 +288,8 @@ def test_planted_headline_copies_are_duplicates(name, scored, planted):
 
 @pytest.mark.parametrize("name", PLANTED_NAMES)
 def test_planted_boilerplate_is_flagged(name, scored, planted):
-    result = scored[name]
     for line in planted[name]["boilerplate"]:
-        found = sentences_with_text(result, line)
-        assert len(found) == 1, f"{line!r} is not one sentence:\n{describe(result)}"
-        assert found[0].reason == "boilerplate", line
+        assert_flagged_as(scored[name], line, "boilerplate")
 
 
 @pytest.mark.parametrize("name", PLANTED_NAMES)

@@ -1,0 +1,66 @@
+"""Word-level and topic evidence: information, entities, continuity, dominant topic."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from coherence.continuity import continuity
+from coherence.evidence import FEATURES, topic_evidence
+from coherence.lexicon import analyse, word_information
+from coherence.topic import fit_topic
+
+
+def test_rare_words_carry_more_information_than_common_ones():
+    assert word_information("the") == 0.0
+    assert word_information("Khmeimim") > word_information("airbase") > word_information("city")
+
+
+def test_vague_quote_carries_less_information_than_a_named_event():
+    vague = analyse('"We are moving forcefully and quickly", he said.')
+    named = analyse("Islamist groups in the Philippines are linking up with allies in Malaysia.")
+    assert vague.information < named.information
+    assert {"philippine", "malaysia"} <= named.entities
+    assert not vague.entities
+
+
+def test_sentence_initial_capital_is_not_a_name_unless_rare():
+    assert "despite" not in analyse("Despite the rain, the match went ahead.").entities
+    assert "zelenskyy" in analyse("Zelenskyy met the delegation in Kyiv.").entities
+
+
+def test_inflections_continue_a_name_but_different_words_do_not():
+    links = continuity(
+        [
+            analyse("The Syrian army advanced on Deir ez-Zor."),
+            analyse("Officials in Syria said the siege was over."),
+            analyse("Analysts say Islamist groups in the Philippines are linking up with Malaysia."),
+            analyse("Islamic State fighters retreated."),
+        ]
+    )
+    assert "syria" in links[1].shared_entities  # Syria ~ Syrian
+    assert set(links[2].novel_entities) >= {"philippine", "malaysia"}
+    assert "islamist" in links[2].novel_entities  # Islamist is not Islamic
+    assert links[2].lexical < links[1].lexical
+
+
+def test_dominant_topic_is_not_dragged_by_a_small_group_of_strays():
+    rng = np.random.default_rng(0)
+    topic, other = rng.normal(size=16), rng.normal(size=16)
+    main = topic + 0.3 * rng.normal(size=(8, 16))
+    strays = other + 0.3 * rng.normal(size=(2, 16))
+    vectors = np.vstack([main, strays])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    fit = fit_topic(vectors)
+    assert fit.in_topic[:8].all() and not fit.in_topic[8:].any()
+    assert fit.topic_similarity[8:].max() < fit.topic_similarity[:8].min()
+
+
+def test_evidence_has_one_row_per_sentence_and_every_feature():
+    texts = ["A flood barrier opened.", "The barrier protects homes.", "Engineers tested the gates."]
+    rng = np.random.default_rng(1)
+    vectors = rng.normal(size=(3, 8))
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    evidence = topic_evidence(texts, vectors)
+    assert evidence.features.shape == (3, len(FEATURES))
+    assert np.isfinite(evidence.features).all()
+    assert ((0 <= evidence.confidence) & (evidence.confidence < 1)).all()
