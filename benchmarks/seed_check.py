@@ -43,8 +43,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if not args.article.exists():
         parser.error(f"article not found: {args.article}")
-    result = Detector().score(args.article.read_text(encoding="utf-8"))
-    table = format_table(result, width=140)
+    detector = Detector()
+    result = detector.score(args.article.read_text(encoding="utf-8"))
+    table = format_table(result, width=140, low_confidence=detector.min_confidence)
     lines = [f"- [{'x' if ok else ' '}] {name}" for name, ok in checks(result)]
     ranked = sorted((s for s in result.sentences if not s.flagged or s.reason == "off_topic"), key=lambda s: s.score)
     rank = next((k for k, s in enumerate(ranked, 1) if "Philippines" in s.text), None)

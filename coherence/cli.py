@@ -42,7 +42,7 @@ def read_article(path: str) -> str:
     return text
 
 
-def format_table(result: ArticleResult, width: int | None = None) -> str:
+def format_table(result: ArticleResult, width: int | None = None, low_confidence: float = 0.2) -> str:
     """A readable table: every sentence with its score, flagged ones marked and explained."""
     width = width or max(60, min(shutil.get_terminal_size((100, 20)).columns, 140))
     verdict = "PASS" if result.passed else "FAIL"
@@ -54,14 +54,19 @@ def format_table(result: ArticleResult, width: int | None = None) -> str:
         f"{'#':>3}  {'score':>5}  {'flag':<12} sentence",
     ]
     text_width = max(20, width - 26)
+    vague = False
     for n, s in enumerate(result.sentences, 1):
         mark = ">>" if s.flagged else "  "
         flag = s.reason or ""
+        low = not s.flagged and s.confidence < low_confidence
+        vague = vague or low
         text = textwrap.shorten(" ".join(s.text.split()), text_width, placeholder=" ...")
-        lines.append(f"{n:>3}{mark}{s.score:5.2f}  {flag:<12} {text}")
+        lines.append(f"{n:>3}{mark}{s.score:5.2f}{'~' if low else ' '} {flag:<12} {text}")
         if s.flagged and s.explanation:
             for part in textwrap.wrap(s.explanation, text_width):
                 lines.append(f"{'':>24}{part}")
+    if vague:
+        lines += ["", "~ little topic information of its own (a vague line or quote): low-confidence score, never flagged off_topic"]
     return "\n".join(lines)
 
 
@@ -75,7 +80,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict(sentences=args.sentences), ensure_ascii=False, indent=2))
     else:
-        print(format_table(result))
+        print(format_table(result, low_confidence=detector.min_confidence))
     return 0
 
 

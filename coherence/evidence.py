@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coherence.anchoring import Anchoring, anchoring
 from coherence.continuity import Continuity, continuity
 from coherence.lexicon import WordEvidence, analyse
 from coherence.topic import TopicFit, fit_topic
@@ -34,6 +35,7 @@ FEATURES: tuple[str, ...] = (
     "lexical_novelty",  # share of the sentence's information found nowhere else
     "confident_novelty",  # lexical novelty weighted by confidence
     "novel_entities",  # names none of which recur elsewhere (0 when any name recurs)
+    "unanchored",  # 1 when names and words are all new in an otherwise anchored article
     "confidence",  # how much topic information the sentence carries
     "log_sentences",  # log of the article's number of content sentences
 )
@@ -48,6 +50,7 @@ class TopicEvidence:
     topic: TopicFit
     words: list[WordEvidence]
     links: list[Continuity]
+    anchors: Anchoring
 
 
 def _adjacent_similarity(sims: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -70,8 +73,9 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
     links = continuity(words)
     n = len(texts)
     topic = fit_topic(vectors)
+    anchors = anchoring(links, confidence, topic.topic_similarity)
     if n < 2:
-        return TopicEvidence(np.zeros((n, len(FEATURES))), confidence, topic, words, links)
+        return TopicEvidence(np.zeros((n, len(FEATURES))), confidence, topic, words, links, anchors)
     topic_sim = topic.topic_similarity
     neighbour_sim = topic.neighbour_similarity
     sims = vectors @ vectors.T
@@ -100,7 +104,8 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
         lexical_novelty,
         confidence * lexical_novelty,
         novel_entities,
+        anchors.unanchored.astype(float),
         confidence,
         np.full(n, np.log(n)),
     ]
-    return TopicEvidence(np.column_stack(columns), confidence, topic, words, links)
+    return TopicEvidence(np.column_stack(columns), confidence, topic, words, links, anchors)

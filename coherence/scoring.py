@@ -2,8 +2,7 @@
 
 The evidence is combined by a logistic model whose few weights are learnt from synthetic
 intrusions (sentences of one news story planted in another; `benchmarks/fit_weights.py`
-refits them). Each feature is already scaled by the sentence's confidence, so a vague quote
-with little information of its own cannot be called off-topic on semantics alone.
+refits them).
 """
 
 from __future__ import annotations
@@ -46,6 +45,7 @@ class IntrusionModel:
         return features * self.coef[None, :]
 
     def probability(self, features: np.ndarray) -> np.ndarray:
+        """P(intruded | evidence) for every row."""
         logit = self.contributions(features).sum(axis=1) + self.intercept
         return 1.0 / (1.0 + np.exp(-logit))
 
@@ -87,7 +87,16 @@ def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel
         )
     if link.novel_entities and not link.shared_entities:
         names = ", ".join(evidence.words[index].names[key] for key in link.novel_entities)
-        parts.append((contrib.get("novel_entities", 0.0), f"it names {names}, none of which appears elsewhere"))
+        weight = contrib.get("novel_entities", 0.0)
+        text = f"it names {names}, none of which appears elsewhere"
+        anchors = evidence.anchors
+        if anchors.unanchored[index]:
+            weight += contrib.get("unanchored", 0.0)
+            text += (
+                f", while {anchors.anchored_sentences} of the article's other "
+                f"{anchors.naming_sentences - 1} sentences that name something share a name with the rest"
+            )
+        parts.append((weight, text))
     parts.sort(key=lambda p: -p[0])
     text = "; ".join(p[1] for p in parts)
     return text[0].upper() + text[1:] + "."

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from coherence.continuity import continuity
+from coherence.anchoring import anchoring
+from coherence.continuity import Continuity, continuity
 from coherence.evidence import FEATURES, topic_evidence
 from coherence.lexicon import analyse, word_information
 from coherence.topic import fit_topic
@@ -64,3 +65,31 @@ def test_evidence_has_one_row_per_sentence_and_every_feature():
     assert evidence.features.shape == (3, len(FEATURES))
     assert np.isfinite(evidence.features).all()
     assert ((0 <= evidence.confidence) & (evidence.confidence < 1)).all()
+
+
+def _link(novel: int, shared: int, lexical: float) -> Continuity:
+    return Continuity(
+        lexical=lexical,
+        novel_entities=tuple(f"new{i}" for i in range(novel)),
+        shared_entities=tuple(f"old{i}" for i in range(shared)),
+    )
+
+
+def test_unanchored_fires_only_where_the_rest_of_the_article_is_anchored():
+    anchored = [_link(1, 1, 0.6) for _ in range(12)]
+    stray = _link(3, 0, 0.0)
+    confidence = np.full(13, 0.9)
+    similarity = np.r_[np.full(12, 0.5), 0.4]
+    fires = anchoring([*anchored, stray], confidence, similarity).unanchored
+    assert fires[-1] and not fires[:-1].any()
+
+    # the same sentence in a story where many naming sentences bring their own names
+    loose = [_link(2, 0, 0.0) for _ in range(4)] + [_link(1, 1, 0.6) for _ in range(8)]
+    assert not anchoring([*loose, stray], confidence, similarity).unanchored[-1]
+
+
+def test_unanchored_needs_content_and_several_names():
+    links = [_link(1, 1, 0.6) for _ in range(12)] + [_link(1, 0, 0.0), _link(3, 0, 0.0)]
+    confidence = np.r_[np.full(13, 0.9), 0.3]  # the last one is a vague line
+    similarity = np.r_[np.full(12, 0.5), 0.4, 0.4]
+    assert not anchoring(links, confidence, similarity).unanchored[-2:].any()
