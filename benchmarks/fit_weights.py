@@ -36,8 +36,8 @@ def evidence_rows(detector: Detector, cases, groups: bool = False) -> tuple[np.n
         content = prepared.content
         if len(content) < detector.min_sentences:
             continue
-        vectors = detector._encode([prepared.texts[i] for i in content])
-        evidence = topic_evidence([prepared.texts[i] for i in content], vectors)
+        texts = prepared.content_texts
+        evidence = topic_evidence(texts, detector._encode(texts))
         rows.append(evidence.features)
         for i in content:
             s = prepared.sentences[i]

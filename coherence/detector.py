@@ -29,16 +29,17 @@ class _Prepared:
     """An article split into sentences, with the verdicts that need no embedding."""
 
     sentences: list[Sentence | str]
+    texts: list[str]
     verdicts: list[Verdict | None]
-
-    @property
-    def texts(self) -> list[str]:
-        return [s if isinstance(s, str) else s.text for s in self.sentences]
 
     @property
     def content(self) -> list[int]:
         """Indices of sentences that take part in the topic (not flagged already)."""
         return [i for i, v in enumerate(self.verdicts) if v is None]
+
+    @property
+    def content_texts(self) -> list[str]:
+        return [self.texts[i] for i in self.content]
 
 
 class Detector:
@@ -90,7 +91,7 @@ class Detector:
             ValueError: the article has no text.
         """
         prepared = self._prepare(article)
-        vectors = self._encode([prepared.texts[i] for i in prepared.content])
+        vectors = self._encode(prepared.content_texts)
         return self._finish(prepared, vectors)
 
     def score_many(self, articles: Iterable[Any], ids: Iterable[Any] | None = None) -> Iterator[ArticleResult]:
@@ -140,7 +141,7 @@ class Detector:
         for i, repeat in enumerate(duplicate_verdicts(texts)):
             if verdicts[i] is None and repeat is not None:
                 verdicts[i] = repeat
-        return _Prepared(sentences, verdicts)
+        return _Prepared(sentences, texts, verdicts)
 
     def _score_chunk(self, chunk: list[Any], ids: list[Any]) -> Iterator[ArticleResult]:
         prepared: list[_Prepared | str] = []
@@ -149,7 +150,7 @@ class Detector:
                 prepared.append(self._prepare(article))
             except (TypeError, ValueError) as exc:
                 prepared.append(str(exc))
-        texts = [p.texts[i] for p in prepared if isinstance(p, _Prepared) for i in p.content]
+        texts = [t for p in prepared if isinstance(p, _Prepared) for t in p.content_texts]
         vectors = self._encode(texts)
         offset = 0
         for p, record_id in zip(prepared, ids):
@@ -171,12 +172,11 @@ class Detector:
         if cutoff is None:
             cutoff = 1.0 - model.flag_probability
         content = prepared.content
-        texts = prepared.texts
-        scores = np.ones(len(texts))
-        confidence = np.zeros(len(texts))
+        scores = np.zeros(len(prepared.texts))  # boilerplate and fragments carry no topic
+        confidence = np.zeros(len(prepared.texts))
         verdicts = list(prepared.verdicts)
         if content:
-            evidence = topic_evidence([texts[i] for i in content], vectors)
+            evidence = topic_evidence(prepared.content_texts, vectors)
             intrusion = model.probability(evidence.features)
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]
@@ -187,6 +187,9 @@ class Detector:
                     and confidence[i] >= self.min_confidence
                 ):
                     verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model))
+        for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
+            if verdict is not None and verdict.original is not None:
+                scores[i], confidence[i] = scores[verdict.original], confidence[verdict.original]
         results = [
             _sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i])
             for i, s in enumerate(prepared.sentences)

@@ -65,4 +65,4 @@ def duplicate_verdicts(
 
 def _verdict(original: int, exact: bool) -> Verdict:
     kind = "Repeats" if exact else "Nearly repeats"
-    return Verdict("duplicate", f"{kind} sentence {original + 1}; the first copy is kept.")
+    return Verdict("duplicate", f"{kind} sentence {original + 1}; the first copy is kept.", original)

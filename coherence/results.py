@@ -16,7 +16,8 @@ class SentenceResult:
     """One sentence: where it is, how well it fits the dominant topic, and any flag.
 
     `score` is in [0, 1], higher = fits the dominant topic; for content sentences it is one
-    minus the estimated probability that the sentence was intruded from another story.
+    minus the estimated probability that the sentence was intruded from another story;
+    boilerplate and fragments score 0, a duplicate scores as the sentence it repeats.
     `confidence` says how much topic evidence the sentence carries (low for short quotes).
     """
 

@@ -17,3 +17,4 @@ class Verdict:
 
     reason: Reason
     explanation: str
+    original: int | None = None  # for a duplicate: index of the sentence it repeats

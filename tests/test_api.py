@@ -252,10 +252,12 @@ def assert_flagged_as(result: ArticleResult, text: str, reason: str) -> None:
     )
 
 
+@pytest.mark.parametrize("reason", ["off_topic", "boilerplate"])
 @pytest.mark.parametrize("name", PLANTED_NAMES)
-def test_planted_stray_sentence_is_off_topic(name, scored, planted):
-    for stray in planted[name]["off_topic"]:
-        assert_flagged_as(scored[name], stray, "off_topic")
+def test_planted_lines_are_flagged_with_their_reason(name, reason, scored, planted):
+    """The planted stray sentence is off_topic, the planted navigation lines boilerplate."""
+    for line in planted[name][reason]:
+        assert_flagged_as(scored[name], line, reason)
 
 
 @pytest.mark.parametrize("name", PLANTED_NAMES)
@@ -284,12 +286,6 @@ def test_planted_headline_copies_are_duplicates(name, scored, planted):
     assert result.sentences[0] is copies[0]
     assert not copies[0].flagged, f"first headline copy flagged {copies[0].reason}"
     assert [c.reason for c in copies[1:]] == ["duplicate"] * len(planted[name]["duplicate"])
-
-
-@pytest.mark.parametrize("name", PLANTED_NAMES)
-def test_planted_boilerplate_is_flagged(name, scored, planted):
-    for line in planted[name]["boilerplate"]:
-        assert_flagged_as(scored[name], line, "boilerplate")
 
 
 @pytest.mark.parametrize("name", PLANTED_NAMES)
