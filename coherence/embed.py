@@ -66,6 +66,9 @@ class SentenceEncoder:
         if local:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a scoring tool should not print load bars
 
         try:
             return SentenceTransformer(location, device=self.device)
