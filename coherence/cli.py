@@ -42,7 +42,7 @@ def read_article(path: str) -> str:
     return text
 
 
-def format_table(result: ArticleResult, width: int | None = None, low_confidence: float = 0.2) -> str:
+def format_table(result: ArticleResult, *, low_confidence: float, width: int | None = None) -> str:
     """A readable table: every sentence with its score, flagged ones marked and explained."""
     width = width or max(60, min(shutil.get_terminal_size((100, 20)).columns, 140))
     verdict = "PASS" if result.passed else "FAIL"

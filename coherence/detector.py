@@ -52,7 +52,7 @@ class Detector:
         threshold: article coherence below which `passed` is False.
         off_topic_threshold: sentence score below which a sentence is flagged `off_topic`
             (the score is one minus the estimated intrusion probability). None: the shipped
-            operating point, where about 5% of clean development articles get a flag.
+            operating point, where 10% of clean development articles get a flag.
         min_sentences: fewest content sentences an article needs before any sentence is
             called off-topic (a dominant topic needs a majority to stand on).
         min_confidence: sentences carrying less topic information than this (a vague quote,

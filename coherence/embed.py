@@ -110,12 +110,9 @@ class CachingEncoder:
         missing = list(dict.fromkeys(s for s in sentences if s not in self.cache_))
         self.misses_ += len(missing)
         self.hits_ += len(sentences) - len(missing)
-        if missing:
-            fresh = self.encoder.encode(missing)
-            if len(self.cache_) + len(missing) > self.max_entries:
-                self.cache_.clear()
-            self.cache_.update(zip(missing, fresh))
-            lookup = dict(zip(missing, fresh))
-        else:
-            lookup = {}
-        return np.stack([lookup[s] if s in lookup else self.cache_[s] for s in sentences])
+        fresh = dict(zip(missing, self.encoder.encode(missing))) if missing else {}
+        vectors = np.stack([fresh[s] if s in fresh else self.cache_[s] for s in sentences])
+        if len(self.cache_) + len(fresh) > self.max_entries:  # bounded: start afresh
+            self.cache_.clear()
+        self.cache_.update(fresh)
+        return vectors

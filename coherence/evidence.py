@@ -78,8 +78,7 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
         return TopicEvidence(np.zeros((n, len(FEATURES))), confidence, topic, words, links, anchors)
     topic_sim = topic.topic_similarity
     neighbour_sim = topic.neighbour_similarity
-    sims = vectors @ vectors.T
-    np.fill_diagonal(sims, -1.0)
+    sims = topic.similarity
     nearest = sims.max(axis=1)
     local_best, local_mean = _adjacent_similarity(sims)
     lead = sims[0].copy()

@@ -23,6 +23,7 @@ class TopicFit:
     neighbour_similarity: np.ndarray  # mean cosine to the k most similar other sentences
     cluster: np.ndarray  # cluster label per sentence
     in_topic: np.ndarray  # bool: sentence belongs to the dominant topic's clusters
+    similarity: np.ndarray  # (n, n) pairwise cosine, -inf on the diagonal
 
 
 def _clusters(vectors: np.ndarray, distance_threshold: float) -> np.ndarray:
@@ -74,7 +75,7 @@ def fit_topic(
     n = len(vectors)
     if n == 0:
         empty = np.zeros(0)
-        return TopicFit(empty, empty, np.zeros(0, dtype=int), np.zeros(0, dtype=bool))
+        return TopicFit(empty, empty, np.zeros(0, dtype=int), np.zeros(0, dtype=bool), np.zeros((0, 0)))
     weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float) + 1e-6
     labels = _clusters(vectors, distance_threshold)
     in_topic = _dominant(vectors, labels, weights, dominant_share)
@@ -86,14 +87,14 @@ def fit_topic(
     norms[norms == 0] = 1.0
     topic_similarity = np.einsum("ij,ij->i", vectors, leave_out) / norms
 
+    sims = vectors @ vectors.T
+    np.fill_diagonal(sims, -np.inf)
     if n > 1:
-        sims = vectors @ vectors.T
-        np.fill_diagonal(sims, -np.inf)
         k = min(neighbours, n - 1)
         top = -np.sort(-sims, axis=1)[:, :k]
         neighbour_similarity = top.mean(axis=1)
     else:
         neighbour_similarity = np.ones(1)
     return TopicFit(
-        topic_similarity.astype(float), neighbour_similarity.astype(float), labels, in_topic
+        topic_similarity.astype(float), neighbour_similarity.astype(float), labels, in_topic, sims
     )

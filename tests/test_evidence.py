@@ -93,3 +93,23 @@ def test_unanchored_needs_content_and_several_names():
     confidence = np.r_[np.full(13, 0.9), 0.3]  # the last one is a vague line
     similarity = np.r_[np.full(12, 0.5), 0.4, 0.4]
     assert not anchoring(links, confidence, similarity).unanchored[-2:].any()
+
+
+def test_caching_encoder_reuses_vectors_and_survives_a_full_cache():
+    from coherence.embed import CachingEncoder
+
+    class Counting:
+        calls: list[list[str]] = []
+
+        def encode(self, sentences):
+            self.calls.append(list(sentences))
+            return np.array([[float(len(s)), 1.0] for s in sentences])
+
+    inner = Counting()
+    cache = CachingEncoder(inner, max_entries=3)
+    first = cache.encode(["a", "bb", "a"])
+    assert inner.calls == [["a", "bb"]] and cache.hits_ == 1
+    second = cache.encode(["bb", "ccc", "dddd"])  # overflows the bound: the cache restarts
+    assert np.array_equal(second[0], first[1])
+    assert inner.calls[-1] == ["ccc", "dddd"]
+    assert set(cache.cache_) == {"ccc", "dddd"}
