@@ -1,0 +1,97 @@
+"""Pick thresholds by target rate: "fail at most 3% of this corpus", not a guessed number.
+
+Both helpers read results of an already scored corpus (`ArticleResult` objects or their
+`to_dict(sentences=True)` records) and return the threshold to pass back to `Detector`:
+
+    results = list(Detector().score_many(sample))
+    gate = coherence_threshold(results, fail_rate=0.05)      # Detector(threshold=gate)
+    cut = off_topic_threshold(results, flag_rate=0.05)       # Detector(off_topic_threshold=cut)
+
+Sentence scores do not depend on either threshold, so re-thresholding needs no re-scoring.
+Records with an `error` are left out of the rates (they fail or pass by their own rules).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import numpy as np
+
+from coherence.results import ArticleResult
+
+__all__ = ["coherence_threshold", "off_topic_threshold", "rate_table"]
+
+Record = ArticleResult | Mapping[str, Any]
+_NOT_TOPIC = ("boilerplate", "duplicate", "fragment")
+
+
+def _field(record: Record, name: str) -> Any:
+    return record.get(name) if isinstance(record, Mapping) else getattr(record, name)
+
+
+def _sentences(record: Record) -> list[tuple[float, float, str | None]]:
+    """(score, confidence, reason) of every sentence of a record."""
+    if isinstance(record, Mapping):
+        if "sentences" not in record:
+            raise ValueError(
+                "off_topic_threshold needs every sentence's score: pass ArticleResult objects "
+                "or records written with sentences (to_dict(sentences=True))"
+            )
+        return [(float(s["score"]), float(s.get("confidence", 1.0)), s.get("reason")) for s in record["sentences"]]
+    return [(s.score, s.confidence, s.reason) for s in record.sentences]
+
+
+def _rate_cut(values: np.ndarray, rate: float) -> float:
+    """The largest t with mean(values < t) <= rate; values equal to t are not counted, and
+    an infinite value (a record that can never fall below) counts in the denominator only."""
+    if not 0.0 <= rate <= 1.0:
+        raise ValueError(f"rate must be within [0, 1], got {rate}")
+    if len(values) == 0:
+        raise ValueError("no scored records to choose a threshold from")
+    values = np.sort(values)
+    allowed = math.floor(rate * len(values) + 1e-9)
+    finite = values[np.isfinite(values)]
+    if allowed < len(values) and np.isfinite(values[allowed]):
+        return float(values[allowed])
+    return float(np.nextafter(finite[-1], np.inf)) if len(finite) else 1.0
+
+
+def coherence_threshold(results: Iterable[Record], fail_rate: float) -> float:
+    """The highest article threshold at which at most `fail_rate` of the articles fail
+    (an article fails when its coherence is below the threshold)."""
+    values = np.array(
+        [c for r in results if _field(r, "error") is None and (c := _field(r, "coherence")) is not None],
+        dtype=float,
+    )
+    return _rate_cut(values, fail_rate)
+
+
+def off_topic_threshold(
+    results: Iterable[Record],
+    flag_rate: float,
+    *,
+    min_confidence: float = 0.2,
+    min_sentences: int = 4,
+) -> float:
+    """The highest `off_topic_threshold` at which at most `flag_rate` of the articles get an
+    off_topic flag. Pass the same `min_confidence` and `min_sentences` as the Detector:
+    they decide which sentences may be flagged at all."""
+    lowest = []
+    for record in results:
+        if _field(record, "error") is not None:
+            continue
+        topic = [(score, conf) for score, conf, reason in _sentences(record) if reason not in _NOT_TOPIC]
+        eligible = [score for score, conf in topic if conf >= min_confidence]
+        lowest.append(min(eligible) if len(topic) >= min_sentences and eligible else np.inf)
+    return _rate_cut(np.array(lowest, dtype=float), flag_rate)
+
+
+def rate_table(values: Iterable[float], thresholds: Iterable[float]) -> list[tuple[float, float]]:
+    """(threshold, share of values below it) for each threshold: what a gate would fail."""
+    array = np.asarray(list(values), dtype=float)
+    array = array[np.isfinite(array)]
+    if len(array) == 0:
+        return [(float(t), 0.0) for t in thresholds]
+    return [(float(t), float((array < t).mean())) for t in thresholds]
