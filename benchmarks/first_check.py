@@ -13,8 +13,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import os
-import platform
 import random
 import sys
 import time
@@ -25,20 +23,12 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import naive_centroid_scores, tfidf_scores  # noqa: E402
 from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half  # noqa: E402
+from metrics import baseline_at_rate, machine  # noqa: E402
 
 from coherence import Detector  # noqa: E402
 from coherence.embed import CachingEncoder, SentenceEncoder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def baseline_at_rate(scores_clean: list[np.ndarray], scores_planted: list[np.ndarray], labels: list[np.ndarray], rate: float) -> tuple[float, float]:
-    """Recall of a baseline whose threshold flags `rate` of clean articles (its max score)."""
-    worst = np.array([s.max() for s in scores_clean])
-    threshold = np.quantile(worst, 1.0 - rate) if rate > 0 else np.inf
-    clean_rate = float((worst > threshold).mean())
-    hits = np.concatenate([s[y] for s, y in zip(scores_planted, labels)])
-    return clean_rate, float((hits > threshold).mean())
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -99,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
     verdict_recall = "PASS" if recall >= 0.80 else "FAIL"
     report = f"""# First quality check
 
-Date {dt.date.today().isoformat()}; machine: {platform.machine()}, {os.cpu_count()} cores, {platform.python_implementation()} {platform.python_version()}.
+Date {dt.date.today().isoformat()}; machine: {machine()}.
 Corpus `{args.corpus.name}`, test half, {len(clean)} articles (seed {args.seed}); planted condition: one sentence of an
 article of another category inserted at a random sentence boundary after the headline ({len(cross)} articles, {total} planted sentences).
 Baselines run on the same sentences, thresholded to flag at most the same share of clean articles as the detector

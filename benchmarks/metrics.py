@@ -1,0 +1,45 @@
+"""Metrics and report helpers shared by the benchmarks."""
+
+from __future__ import annotations
+
+import os
+import platform
+
+import numpy as np
+
+
+def machine() -> str:
+    """One line describing the machine a benchmark ran on."""
+    return (
+        f"{platform.machine()}, {os.cpu_count()} cores, "
+        f"{platform.python_implementation()} {platform.python_version()}"
+    )
+
+
+def threshold_at_rate(worst: np.ndarray, rate: float) -> float:
+    """The score above which at most `rate` of the clean articles would get a flag, given
+    each clean article's highest sentence score (`worst`)."""
+    return float(np.quantile(worst, 1.0 - rate)) if rate > 0 else np.inf
+
+
+def baseline_at_rate(scores_clean: list[np.ndarray], scores_planted: list[np.ndarray], labels: list[np.ndarray], rate: float) -> tuple[float, float]:
+    """Recall of a baseline whose threshold flags `rate` of clean articles (its max score)."""
+    worst = np.array([s.max() for s in scores_clean])
+    threshold = threshold_at_rate(worst, rate)
+    clean_rate = float((worst > threshold).mean())
+    hits = np.concatenate([s[y] for s, y in zip(scores_planted, labels)])
+    return clean_rate, float((hits > threshold).mean())
+
+
+def top_k_hit_rate(scores: np.ndarray, labels: np.ndarray) -> float:
+    """Share of an article's k planted sentences among its k highest scores (k = number
+    planted); sentences tied at the cut share the remaining places in proportion, which is
+    the expected hit count under random tie-breaking."""
+    labels = np.asarray(labels, dtype=bool)
+    k = int(labels.sum())
+    if k == 0:
+        return float("nan")
+    cut = np.sort(scores)[::-1][k - 1]
+    above, tied = scores > cut, scores == cut
+    hits = (labels & above).sum() + (k - above.sum()) * (labels & tied).sum() / tied.sum()
+    return float(hits / k)

@@ -1,0 +1,679 @@
+"""Detection quality (issue 3): how well each method finds planted sentences, by condition
+and article length, with the detector's operating point and calibration.
+
+    python benchmarks/quality.py                       # the whole BBC test half
+    python benchmarks/quality.py --n 60                # a quick run on 60 articles
+
+Takes the articles of one half of the corpus (default: test; the detector's weights are fit on
+dev) and scores each of them three ways: `clean`, and with 1..P sentences of ONE donor article
+planted at random sentence boundaries after the headline, the donor from another category
+(`cross`) or from the same one (`same`). Two length sets are built from the same articles and
+planted the same way: every article truncated to its first 5 sentences (headline + 4), and
+articles of one category concatenated (headline of the first, bodies of the rest) until they
+reach 60 sentences.
+
+Five methods score exactly the same sentences, the ones the detector segmented: the detector at
+default settings (outlier score 1 - score for content sentences, 0 for the lines it sets apart
+by rule as boilerplate, fragment or duplicate), MiniLM kNN (1 - mean cosine to the 3 most
+similar other sentences), MiniLM local outlier factor, the naive MiniLM centroid cosine and
+TF-IDF leave-one-out cosine. One caching encoder serves the detector and the MiniLM baselines,
+so each sentence is embedded once.
+
+Writes quality.md, quality.json, quality_pr.png and quality_calibration.png to --out-dir and
+prints the main table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import math
+import random
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from baselines import knn_scores, lof_scores, naive_centroid_scores, tfidf_scores  # noqa: E402
+from intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, load_corpus, split_half  # noqa: E402
+from metrics import machine, threshold_at_rate, top_k_hit_rate  # noqa: E402
+
+from coherence import Detector  # noqa: E402
+from coherence.embed import CachingEncoder, Encoder, SentenceEncoder  # noqa: E402
+from coherence.results import ArticleResult  # noqa: E402
+from coherence.segment import split_sentences  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+CONDITIONS = ("cross", "same")
+RULE_REASONS = ("boilerplate", "fragment", "duplicate")
+METHODS = {
+    "coherence": "coherence (default)",
+    "knn": "MiniLM kNN, k=3",
+    "lof": "MiniLM LOF",
+    "centroid": "MiniLM centroid cosine",
+    "tfidf": "TF-IDF leave-one-out cosine",
+}
+SETS = {
+    "natural": "articles as they are",
+    "truncated": "truncated to the first 5 sentences",
+    "concatenated": "same-category articles concatenated to >= 60 sentences",
+}
+TRUNCATE_TO = 5
+CONCATENATE_TO = 60
+BUCKETS: tuple[tuple[str, int, int | None], ...] = (("<=8", 0, 8), ("9-15", 9, 15), ("16-30", 16, 30), (">30", 31, None))
+SHORT_MAX = 15  # calibration: "short" articles have at most this many content sentences
+CALIBRATION_BINS = 10
+TARGETS = (  # issue 3, on the articles as they are
+    ("same", "auroc", 0.96),
+    ("same", "top_k", 0.80),
+    ("same", "recall", 0.65),
+    ("cross", "auroc", 0.995),
+    ("cross", "top_k", 0.95),
+    ("cross", "recall", 0.85),
+)
+CLEAN_TARGET = 0.05
+TARGET_NAMES = {"auroc": "sentence AUROC", "top_k": "top-k hit rate", "recall": "recall at default"}
+
+
+@dataclass
+class Scored:
+    """One scored case: planted labels and every method's outlier score per sentence (higher =
+    less likely to belong), the detector's flags and its own numbers."""
+
+    id: str
+    labels: np.ndarray
+    scores: dict[str, np.ndarray]
+    flags: np.ndarray  # detector: reason == "off_topic"
+    content: np.ndarray  # not set apart by rule (boilerplate, fragment, duplicate)
+    probability: np.ndarray  # detector: 1 - score, for every sentence
+    coherence: float
+    length: int = 0  # content sentences of the clean host article
+
+    def article_score(self, method: str) -> float:
+        """How contaminated the article looks: 1 - coherence for the detector, the highest
+        sentence outlier score for the baselines."""
+        if method == "coherence":
+            return 1.0 - self.coherence
+        scores = self.scores[method]
+        return float(scores.max()) if len(scores) else 0.0
+
+
+Group = dict[str, list[Scored]]  # condition -> scored cases
+
+
+# -- building the sets -------------------------------------------------------------------
+def truncated(sources: Sequence[Source], n: int = TRUNCATE_TO) -> list[Source]:
+    """Each article cut after its n-th sentence (the headline counts); shorter ones dropped."""
+    out = []
+    for source in sources:
+        sentences = list(split_sentences(source.text))
+        if len(sentences) >= n:
+            out.append(Source(source.id, source.category, source.text[: sentences[n - 1].end]))
+    return out
+
+
+def _join(parts: Sequence[Source]) -> Source:
+    """One article from several: the first whole, the bodies (without headline) of the rest."""
+    bodies = [p.text.split("\n", 1)[1].strip() if "\n" in p.text else p.text for p in parts[1:]]
+    text = "\n\n".join([parts[0].text.rstrip(), *bodies])
+    return Source("+".join(p.id for p in parts), parts[0].category, text)
+
+
+def concatenated(sources: Sequence[Source], n: int = CONCATENATE_TO) -> list[Source]:
+    """Articles of one category joined in corpus order until each has at least n sentences;
+    a remainder shorter than n is dropped."""
+    by_category: dict[str, list[Source]] = {}
+    for source in sources:
+        by_category.setdefault(source.category, []).append(source)
+    out = []
+    for group in by_category.values():
+        parts: list[Source] = []
+        for source in group:
+            parts.append(source)
+            joined = _join(parts)
+            if len(list(split_sentences(joined.text))) >= n:
+                out.append(joined)
+                parts = []
+    return out
+
+
+def plantable(sources: Sequence[Source]) -> list[Source]:
+    """Sources whose category has another member (a `same` donor must exist)."""
+    counts: dict[str, int] = {}
+    for source in sources:
+        counts[source.category] = counts.get(source.category, 0) + 1
+    return [s for s in sources if counts[s.category] > 1]
+
+
+# -- scoring -------------------------------------------------------------------------------
+def method_scores(texts: list[str], result: ArticleResult, content: np.ndarray, encoder: Encoder) -> dict[str, np.ndarray]:
+    """Outlier scores of every method for the same sentences."""
+    own = np.array([1.0 - s.score for s in result.sentences])
+    return {
+        "coherence": np.where(content, own, 0.0),
+        "knn": knn_scores(texts, encoder),
+        "lof": lof_scores(texts, encoder),
+        "centroid": naive_centroid_scores(texts, encoder),
+        "tfidf": tfidf_scores(texts),
+    }
+
+
+def to_scored(case: Case, result: ArticleResult, encoder: Encoder) -> Scored:
+    """Labels, flags and all methods' scores for one scored case."""
+    if result.error:
+        raise RuntimeError(f"{case.id}: {result.error}")
+    sentences = result.sentences
+    texts = [s.text for s in sentences]
+    content = np.array([s.reason not in RULE_REASONS for s in sentences], dtype=bool)
+    return Scored(
+        id=case.id,
+        labels=np.array([is_planted(s.start, s.end, case.planted) for s in sentences], dtype=bool),
+        scores=method_scores(texts, result, content, encoder),
+        flags=np.array([s.reason == "off_topic" for s in sentences], dtype=bool),
+        content=content,
+        probability=np.array([1.0 - s.score for s in sentences]),
+        coherence=float(result.coherence),
+    )
+
+
+def score_cases(detector: Detector, cases: list[Case], timer: dict[str, float]) -> list[Scored]:
+    """Run the detector over the cases, then the baselines on its sentences."""
+    started = time.perf_counter()
+    results = list(detector.score_many(c.text for c in cases))
+    timer["detector"] += time.perf_counter() - started
+    started = time.perf_counter()
+    scored = [to_scored(c, r, detector.encoder) for c, r in zip(cases, results)]
+    timer["baselines"] += time.perf_counter() - started
+    return scored
+
+
+def score_set(detector: Detector, sources: list[Source], seed: int, planted: int, timer: dict[str, float]) -> Group:
+    """Clean, cross and same cases of one set of articles, scored; each case remembers the
+    content-sentence count of its clean host article."""
+    group: Group = {}
+    for condition in ("clean", *CONDITIONS):
+        cases = build_cases(sources, condition, seed=seed, n_planted=(1, planted))
+        group[condition] = score_cases(detector, [c for c in cases if condition == "clean" or c.planted], timer)
+    lengths = {item.id: int(item.content.sum()) for item in group["clean"]}
+    for items in group.values():
+        for item in items:
+            item.length = lengths[item.id]
+    return group
+
+
+# -- metrics -------------------------------------------------------------------------------
+def flags_of(item: Scored, method: str, threshold: float) -> np.ndarray:
+    """The detector's own off_topic flags, or a baseline's scores above its threshold."""
+    return item.flags if method == "coherence" else item.scores[method] > threshold
+
+
+def clean_flag_share(clean: list[Scored], method: str, threshold: float) -> float:
+    """Share of clean articles with at least one flagged sentence."""
+    return float(np.mean([flags_of(i, method, threshold).any() for i in clean])) if clean else math.nan
+
+
+def _auc(labels: np.ndarray, scores: np.ndarray, fn: Callable[..., float]) -> float:
+    """A ranking metric, NaN unless both classes occur."""
+    return float(fn(labels, scores)) if 0 < labels.sum() < len(labels) else math.nan
+
+
+def condition_metrics(clean: list[Scored], items: list[Scored], method: str, threshold: float) -> dict[str, float]:
+    """Sentence AUROC/AP over the planted articles, mean top-k hit rate, flag precision,
+    recall and F1 at the operating point, article AUROC contaminated vs clean."""
+    from sklearn.metrics import average_precision_score, precision_recall_fscore_support, roc_auc_score
+
+    if not items:
+        return {}
+    y = np.concatenate([i.labels for i in items])
+    s = np.concatenate([i.scores[method] for i in items])
+    flagged = np.concatenate([flags_of(i, method, threshold) for i in items])
+    precision, recall, f1, _ = precision_recall_fscore_support(y, flagged, average="binary", zero_division=0)
+    hits = [top_k_hit_rate(i.scores[method], i.labels) for i in items if i.labels.any()]
+    article_y = np.array([0] * len(clean) + [1] * len(items))
+    article_s = np.array([i.article_score(method) for i in clean + items])
+    return {
+        "auroc": _auc(y, s, roc_auc_score),
+        "ap": _auc(y, s, average_precision_score),
+        "top_k": float(np.mean(hits)) if hits else math.nan,
+        "precision": float(precision),
+        "recall": float(recall),
+        "f1": float(f1),
+        "article_auroc": _auc(article_y, article_s, roc_auc_score),
+        "n_planted": int(y.sum()),
+    }
+
+
+def evaluate(group: Group, methods: Sequence[str] = tuple(METHODS)) -> dict[str, Any]:
+    """All metrics of a group of cases. The detector runs at its default operating point;
+    each baseline is thresholded to flag (at most) the same share of clean articles."""
+    clean = group["clean"]
+    target = clean_flag_share(clean, "coherence", math.nan)
+    out: dict[str, Any] = {"n": {c: len(group[c]) for c in group}, "methods": {}}
+    for method in methods:
+        threshold = math.nan if method == "coherence" else threshold_at_rate(np.array([i.scores[method].max() for i in clean]), target)
+        out["methods"][method] = {
+            "threshold": threshold,
+            "clean_flag_share": clean_flag_share(clean, method, threshold),
+            **{c: condition_metrics(clean, group[c], method, threshold) for c in CONDITIONS},
+        }
+    return out
+
+
+def subgroup(group: Group, keep: Callable[[Scored], bool]) -> Group:
+    """The cases of a group whose host article passes `keep`."""
+    return {c: [i for i in items if keep(i)] for c, items in group.items()}
+
+
+def in_bucket(lo: int, hi: int | None) -> Callable[[Scored], bool]:
+    """Whether a case's host article has lo..hi content sentences (no upper end: None)."""
+    return lambda item: item.length >= lo and (hi is None or item.length <= hi)
+
+
+def by_length(sets: dict[str, Group], evaluated: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """Detector metrics per content-sentence bucket of the natural articles, then for the
+    truncated and concatenated sets."""
+    rows = []
+    for name, lo, hi in BUCKETS:
+        part = subgroup(sets["natural"], in_bucket(lo, hi))
+        if part["clean"]:
+            rows.append({"group": f"natural, {name}", "lengths": _span(part), **evaluate(part, ("coherence",))})
+    for name in ("truncated", "concatenated"):
+        if sets[name]["clean"]:
+            own = {"n": evaluated[name]["n"], "methods": {"coherence": evaluated[name]["methods"]["coherence"]}}
+            rows.append({"group": name, "lengths": _span(sets[name]), **own})
+    return rows
+
+
+def _span(group: Group) -> str:
+    """Range of host content-sentence counts in a group."""
+    lengths = [i.length for i in group["clean"]]
+    return f"{min(lengths)}-{max(lengths)}"
+
+
+def reliability(items: list[Scored], bins: int = CALIBRATION_BINS) -> dict[str, Any]:
+    """The detector's intrusion probability (1 - score) of content sentences in equal-width
+    bins against the observed planted share; expected calibration error and Brier score."""
+    p = np.concatenate([i.probability[i.content] for i in items]) if items else np.zeros(0)
+    y = np.concatenate([i.labels[i.content] for i in items]).astype(float) if items else np.zeros(0)
+    index = np.minimum((p * bins).astype(int), bins - 1)
+    rows = []
+    for b in range(bins):
+        inside = index == b
+        n = int(inside.sum())
+        rows.append({"lo": b / bins, "hi": (b + 1) / bins, "n": n, "predicted": float(p[inside].mean()) if n else math.nan, "observed": float(y[inside].mean()) if n else math.nan})
+    ece = sum(r["n"] * abs(r["predicted"] - r["observed"]) for r in rows if r["n"]) / max(len(p), 1)
+    brier = float(np.mean((p - y) ** 2)) if len(p) else math.nan
+    return {"n": len(p), "planted_share": float(y.mean()) if len(y) else math.nan, "ece": ece, "brier": brier, "bins": rows}
+
+
+def calibration(group: Group) -> dict[str, dict[str, Any]]:
+    """Reliability for short and long articles, all conditions mixed with the clean ones."""
+    items = [i for c in group.values() for i in c]
+    return {
+        f"short (<= {SHORT_MAX} content sentences)": reliability([i for i in items if i.length <= SHORT_MAX]),
+        f"long (> {SHORT_MAX})": reliability([i for i in items if i.length > SHORT_MAX]),
+    }
+
+
+def rule_flag_note(group: Group) -> dict[str, float]:
+    """How many sentences of the planted articles the detector set apart by rule, how many of
+    those were planted, and its sentence AUROC if they were ranked 1 - score instead of 0."""
+    from sklearn.metrics import roc_auc_score
+
+    out: dict[str, float] = {}
+    for c in CONDITIONS:
+        items = group[c]
+        rule = np.concatenate([~i.content for i in items])
+        y = np.concatenate([i.labels for i in items])
+        alt = np.concatenate([i.probability for i in items])
+        out[f"{c}_rule_sentences"] = int(rule.sum())
+        out[f"{c}_rule_planted"] = int((rule & y).sum())
+        out[f"{c}_auroc_rule_as_score"] = _auc(y, alt, roc_auc_score)
+    return out
+
+
+def targets(natural: dict[str, Any]) -> list[dict[str, Any]]:
+    """Issue 3's targets for the detector on the articles as they are."""
+    own = natural["methods"]["coherence"]
+    rows = [
+        {"name": f"{c}: {TARGET_NAMES[m]}", "metric": m, "value": own[c].get(m, math.nan), "goal": g, "pass": own[c].get(m, -1) >= g}
+        for c, m, g in TARGETS
+    ]
+    share = own["clean_flag_share"]
+    rows.append({"name": "clean articles with an off_topic flag", "metric": "clean", "value": share, "goal": CLEAN_TARGET, "pass": share <= CLEAN_TARGET})
+    return rows
+
+
+def target_text(target: dict[str, Any]) -> tuple[str, str]:
+    """Value and goal of a target as text (AUROC as a number, shares as percentages)."""
+    if target["metric"] == "auroc":
+        return _num(target["value"], 4), f">= {target['goal']}"
+    return _pct(target["value"]), ("<= " if target["metric"] == "clean" else ">= ") + f"{target['goal']:.0%}"
+
+
+# -- plots ---------------------------------------------------------------------------------
+def plot_pr(group: Group, evaluated: dict[str, Any], path: Path) -> None:
+    """Precision-recall curves per method, one panel per condition, with operating points."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from sklearn.metrics import precision_recall_curve
+
+    fig, axes = plt.subplots(1, len(CONDITIONS), figsize=(6 * len(CONDITIONS), 5), squeeze=False)
+    for ax, condition in zip(axes[0], CONDITIONS):
+        y = np.concatenate([i.labels for i in group[condition]])
+        for method, label in METHODS.items():
+            m = evaluated["methods"][method][condition]
+            if not m or math.isnan(m["ap"]):
+                continue
+            precision, recall, _ = precision_recall_curve(y, np.concatenate([i.scores[method] for i in group[condition]]))
+            line = ax.plot(recall, precision, label=f"{label} (AP {m['ap']:.3f})", lw=1.5)[0]
+            if m["recall"] > 0:
+                ax.plot(m["recall"], m["precision"], "o", color=line.get_color(), ms=6)
+        ax.set(title=f"{condition}: planted articles", xlabel="recall", ylabel="precision", xlim=(0, 1), ylim=(0, 1.02))
+        ax.grid(alpha=0.3)
+        ax.legend(loc="lower left", fontsize=8)
+    fig.suptitle("Planted-sentence detection (dots: detector default, baselines at the same clean-flag share)", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+def plot_calibration(calib: dict[str, dict[str, Any]], path: Path) -> None:
+    """Reliability diagram (top) and sentences per bin (bottom) for each length group."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
+    width = 1 / CALIBRATION_BINS / (len(calib) + 1)
+    for k, (name, table) in enumerate(calib.items()):
+        rows = [r for r in table["bins"] if r["n"]]
+        top.plot([r["predicted"] for r in rows], [r["observed"] for r in rows], "o-", label=f"{name}, ECE {table['ece']:.3f}")
+        bottom.bar([r["lo"] + (k + 0.5) * width for r in table["bins"]], [r["n"] for r in table["bins"]], width=width, label=name)
+    top.set(ylabel="observed planted share", xlim=(0, 1), ylim=(0, 1), title="Detector intrusion probability (1 - score), content sentences")
+    top.grid(alpha=0.3)
+    top.legend(fontsize=8)
+    bottom.set(xlabel="predicted intrusion probability", ylabel="sentences", yscale="log")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+
+
+# -- report --------------------------------------------------------------------------------
+def _num(value: float, digits: int = 3) -> str:
+    """A number for the report, n/a for NaN."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def _pct(value: float) -> str:
+    """A share as a percentage, n/a for NaN."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
+
+
+def main_table(evaluated: dict[str, Any]) -> str:
+    """Markdown table: one row per condition and method."""
+    head = "| condition | method | sentence AUROC | AP | top-k | flag precision | flag recall | flag F1 | clean articles flagged | article AUROC |\n"
+    head += "|---|---|---|---|---|---|---|---|---|---|\n"
+    rows = []
+    for condition in CONDITIONS:
+        for method, label in METHODS.items():
+            m = evaluated["methods"][method]
+            c = m[condition]
+            if not c:
+                continue
+            rows.append(
+                f"| {condition} | {label} | {_num(c['auroc'], 4)} | {_num(c['ap'])} | {_pct(c['top_k'])} | {_pct(c['precision'])} "
+                f"| {_pct(c['recall'])} | {_num(c['f1'])} | {_pct(m['clean_flag_share'])} | {_num(c['article_auroc'], 4)} |"
+            )
+    return head + "\n".join(rows)
+
+
+def length_table(rows: list[dict[str, Any]]) -> str:
+    """Markdown table of the detector per length group."""
+    head = "| articles | content sentences | N | clean flagged | cross AUROC | cross top-k | cross recall | same AUROC | same top-k | same recall |\n"
+    head += "|---|---|---|---|---|---|---|---|---|---|\n"
+    lines = []
+    for row in rows:
+        own = row["methods"]["coherence"]
+        cells = [f"{_num(own[c].get('auroc', math.nan), 4)} | {_pct(own[c].get('top_k', math.nan))} | {_pct(own[c].get('recall', math.nan))}" for c in CONDITIONS]
+        lines.append(f"| {row['group']} | {row['lengths']} | {row['n']['clean']} | {_pct(own['clean_flag_share'])} | {' | '.join(cells)} |")
+    return head + "\n".join(lines)
+
+
+def sets_table(evaluated: dict[str, dict[str, Any]]) -> str:
+    """Sentence AUROC and top-k of every method on the truncated and concatenated sets."""
+    names = [n for n in ("truncated", "concatenated") if n in evaluated]
+    head = "| method | " + " | ".join(f"{n} {c} AUROC | {n} {c} top-k" for n in names for c in CONDITIONS) + " |\n"
+    head += "|---|" + "---|---|" * len(names) * len(CONDITIONS) + "\n"
+    lines = []
+    for method, label in METHODS.items():
+        cells = []
+        for n in names:
+            for c in CONDITIONS:
+                m = evaluated[n]["methods"][method][c]
+                cells.append(f"{_num(m.get('auroc', math.nan), 4)} | {_pct(m.get('top_k', math.nan))}")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return head + "\n".join(lines)
+
+
+def calibration_table(calib: dict[str, dict[str, Any]]) -> str:
+    """Markdown reliability table, length groups side by side."""
+    names = list(calib)
+    head = "| intrusion probability | " + " | ".join(f"{n}: sentences | predicted | observed" for n in names) + " |\n"
+    head += "|---|" + "---|---|---|" * len(names) + "\n"
+    lines = []
+    for b in range(CALIBRATION_BINS):
+        first = calib[names[0]]["bins"][b]
+        cells = [f"{calib[n]['bins'][b]['n']} | {_num(calib[n]['bins'][b]['predicted'])} | {_num(calib[n]['bins'][b]['observed'])}" for n in names]
+        lines.append(f"| {first['lo']:.1f}-{first['hi']:.1f} | " + " | ".join(cells) + " |")
+    lines.append("| ECE / Brier | " + " | ".join(f"{calib[n]['n']} sentences | ECE {_num(calib[n]['ece'])} | Brier {_num(calib[n]['brier'])}" for n in names) + " |")
+    return head + "\n".join(lines)
+
+
+def detector_version() -> str:
+    """Commit of the checkout and any uncommitted changes under coherence/."""
+    def git(*args: str) -> str:
+        """Output of a git command in the checkout."""
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        commit, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "coherence")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    changed = [line.split(maxsplit=1)[-1] for line in dirty.splitlines()]
+    return f"commit {commit}" + (f", with uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
+def counts_table(evaluated: dict[str, dict[str, Any]]) -> str:
+    """Articles (and planted sentences) per set and condition."""
+    lines = ["| set | clean | cross (planted sentences) | same (planted sentences) |", "|---|---|---|---|"]
+    for name, result in evaluated.items():
+        own = result["methods"]["coherence"]
+        cells = [f"{result['n'][c]} ({own[c].get('n_planted', 0)})" for c in CONDITIONS]
+        lines.append(f"| {SETS[name]} | {result['n']['clean']} | {' | '.join(cells)} |")
+    return "\n".join(lines)
+
+
+def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
+    """The markdown report."""
+    natural = run["evaluated"]["natural"]
+    target_lines = "\n".join(f"| {t['name']} | {' | '.join(target_text(t))} | **{'PASS' if t['pass'] else 'FAIL'}** |" for t in run["targets"])
+    rule = run["rule_flagged"]
+    timer = run["timer"]
+    return f"""# Detection quality (issue 3)
+
+Date {run['date']}; machine: {machine()}; runtime {timer['total']:.0f} s (detector incl. embedding {timer['detector']:.0f} s,
+baselines {timer['baselines']:.0f} s; {run['embedded']} distinct sentences embedded once through a shared cache).
+Detector: {run['version']}, default settings (operating point shipped with its weights, `min_sentences` 4,
+`min_confidence` 0.2). Corpus `{args.corpus.name}`, {args.half} half, {run['n_sources']} articles
+({'all' if args.n is None else f'--n {args.n}'}), seed {args.seed}; each planted article gets 1-{args.planted} sentences of
+one donor article (another category: `cross`; the same category: `same`) at random sentence boundaries after the headline.
+
+{counts_table(run['evaluated'])}
+
+## Targets (issue 3, articles as they are)
+
+| target | value | goal | verdict |
+|---|---|---|---|
+{target_lines}
+
+## Main table (articles as they are)
+
+{main_table(natural)}
+
+- All methods score exactly the sentences the detector segmented; labels mark the sentences that cover most of
+  a planted sentence. AUROC, AP and flag precision/recall/F1 are over all sentences of the planted articles.
+- top-k: per article, the share of its k planted sentences among its k highest outlier scores (ties at the cut
+  share the remaining places), averaged over articles.
+- Detector outlier score: 1 - score for content sentences; lines it sets apart by rule (boilerplate, fragment,
+  duplicate) are kept in the evaluation but score 0 for the detector (they are flagged, as not text of a story,
+  not as intrusions). Planted sentences are complete sentences of 4+ words, and rule-flagged planted sentences:
+  cross {rule['cross_rule_planted']} of {rule['cross_rule_sentences']}, same {rule['same_rule_planted']} of {rule['same_rule_sentences']}.
+  Ranked at 1 - score (= 1 for boilerplate and fragments) instead, the detector's sentence AUROC would be
+  cross {_num(rule['cross_auroc_rule_as_score'], 4)}, same {_num(rule['same_auroc_rule_as_score'], 4)}.
+- Operating points: the detector flags `reason == "off_topic"` at its defaults; each baseline is thresholded on
+  the per-article maximum over the clean articles to flag at most the detector's clean-article share
+  ({_pct(natural['methods']['coherence']['clean_flag_share'])}), so recall is compared at the same false-alarm budget
+  (a baseline whose clean maxima tie, as TF-IDF's do at 1.0, may not reach that share and flags less).
+- Article AUROC (contaminated vs clean articles of the condition): detector from 1 - `coherence`; baselines from
+  the highest sentence outlier score of the article (max, not mean).
+
+## By article length (detector)
+
+Buckets by the number of content sentences of the clean host article (its planted versions stay in its bucket).
+Recall is at the default operating point; "clean flagged" is the share of the bucket's clean articles with an
+`off_topic` flag. The truncated set cuts every article after its 5th sentence (headline + 4) before planting;
+the concatenated set joins articles of one category (headline of the first, bodies of the rest) until 60
+sentences, so its "clean" articles are several stories on one subject, a diffuse page rather than one story.
+
+{length_table(run['by_length'])}
+
+All methods on the two length sets (sentence AUROC, top-k). LOF uses min(10, n - 1) neighbours as specified,
+so in the truncated articles (6-8 sentences) every neighbourhood is the whole article and its ranking degenerates.
+
+{sets_table(run['evaluated'])}
+
+## Calibration (detector)
+
+The detector's intrusion probability (1 - score) of the content sentences of the articles as they are, clean,
+cross and same cases mixed (one of each per host article), against the observed share of planted sentences;
+split by the host's content-sentence count.
+
+{calibration_table(run['calibration'])}
+
+![reliability](quality_calibration.png)
+
+## Precision-recall
+
+![precision-recall](quality_pr.png)
+
+Raw numbers: `quality.json`. Command: `{' '.join(['python benchmarks/quality.py', *run['argv']])}`.
+"""
+
+
+def _json_ready(value: Any) -> Any:
+    """NaN and numpy scalars to plain JSON."""
+    if isinstance(value, dict):
+        return {str(k): _json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_json_ready(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    return value
+
+
+# -- main ----------------------------------------------------------------------------------
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    """Command-line options, checked."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of .txt articles or JSONL (default: %(default)s)")
+    parser.add_argument("--half", choices=("dev", "test"), default="test", help="corpus half to use (default: %(default)s)")
+    parser.add_argument("--n", type=int, default=None, help="articles of the half per condition (default: all)")
+    parser.add_argument("--seed", type=int, default=7, help="seed for the sample, donors and positions (default: %(default)s)")
+    parser.add_argument("--planted", type=int, default=3, help="most sentences planted per article, from one donor (default: %(default)s)")
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
+    args = parser.parse_args(argv)
+    if not args.corpus.exists():
+        parser.error(f"corpus not found: {args.corpus}")
+    if args.planted < 1 or (args.n is not None and args.n < 2):
+        parser.error("--planted must be >= 1 and --n >= 2")
+    return args
+
+
+def sample(args: argparse.Namespace) -> list[Source]:
+    """The half's articles in a seeded order, the first n of them."""
+    sources = split_half(load_corpus(args.corpus), args.half)
+    random.Random(args.seed).shuffle(sources)
+    sources = plantable(sources[: args.n])
+    if len({s.category for s in sources}) < 2:
+        raise SystemExit("quality: need articles of at least two categories for the cross condition")
+    return sources
+
+
+def run_all(args: argparse.Namespace) -> dict[str, Any]:
+    """Score every set and compute every metric."""
+    started = time.perf_counter()
+    sources = sample(args)
+    detector = Detector(model=CachingEncoder(SentenceEncoder()))
+    timer = {"detector": 0.0, "baselines": 0.0}
+    builders = {"natural": list, "truncated": truncated, "concatenated": concatenated}
+    sets = {name: score_set(detector, plantable(build(sources)), args.seed, args.planted, timer) for name, build in builders.items()}
+    evaluated = {name: evaluate(group) for name, group in sets.items()}
+    run = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "version": detector_version(),
+        "n_sources": len(sources),
+        "evaluated": evaluated,
+        "by_length": by_length(sets, evaluated),
+        "calibration": calibration(sets["natural"]),
+        "rule_flagged": rule_flag_note(sets["natural"]),
+        "targets": targets(evaluated["natural"]),
+        "embedded": len(detector.encoder.cache_),
+        "sets": sets,
+    }
+    timer["total"] = time.perf_counter() - started
+    run["timer"] = timer
+    return run
+
+
+def write_outputs(args: argparse.Namespace, run: dict[str, Any]) -> None:
+    """quality.md, quality.json and the two plots."""
+    out = args.out_dir
+    out.mkdir(parents=True, exist_ok=True)
+    plot_pr(run["sets"]["natural"], run["evaluated"]["natural"], out / "quality_pr.png")
+    plot_calibration(run["calibration"], out / "quality_calibration.png")
+    (out / "quality.md").write_text(render(args, run))
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    raw = {"config": config, "machine": machine(), **{k: v for k, v in run.items() if k != "sets"}}
+    (out / "quality.json").write_text(json.dumps(_json_ready(raw), indent=1) + "\n")
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Run the benchmark, write the reports, print the main table and the targets."""
+    args = parse_args(argv)
+    run = run_all(args)
+    run["argv"] = sys.argv[1:] if argv is None else argv
+    write_outputs(args, run)
+    print(main_table(run["evaluated"]["natural"]))
+    print()
+    for t in run["targets"]:
+        value, goal = target_text(t)
+        print(f"{'PASS' if t['pass'] else 'FAIL'}  {t['name']}: {value} (goal {goal})")
+    print(f"\n{run['n_sources']} articles, runtime {run['timer']['total']:.0f} s; report in {args.out_dir / 'quality.md'}")
+
+
+if __name__ == "__main__":
+    main()
