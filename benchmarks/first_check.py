@@ -36,6 +36,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
     parser.add_argument("--n", type=int, default=200, help="test-half articles")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--flag-rate", type=float, default=0.10, help="operating point (issue 2's budget: 10%% of clean articles)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "first_check.md")
     args = parser.parse_args(argv)
     if not args.corpus.exists():
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     random.Random(args.seed).shuffle(sources)
     sources = sources[: args.n]
     encoder = CachingEncoder(SentenceEncoder())
-    detector = Detector(model=encoder)
+    detector = Detector(model=encoder, flag_rate=args.flag_rate)
     clean = build_cases(sources, "clean", seed=args.seed)
     cross = build_cases(sources, "cross", seed=args.seed)
     cross = [c for c in cross if c.planted]

@@ -23,8 +23,12 @@ from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, spl
 from coherence import Detector  # noqa: E402
 from coherence.embed import CachingEncoder, SentenceEncoder  # noqa: E402
 from coherence.evidence import FEATURES, topic_evidence  # noqa: E402
+from coherence.scoring import IntrusionModel  # noqa: E402
+from coherence.thresholds import rate_cut  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
+# Shares of clean dev articles allowed a flag, for which an operating point is stored.
+OPERATING_RATES = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
 def evidence_rows(detector: Detector, cases, groups: bool = False) -> tuple[np.ndarray, np.ndarray]:
@@ -51,7 +55,6 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n", type=int, default=600, help="dev articles to use")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic fit")
-    parser.add_argument("--target-rate", type=float, default=0.10, help="clean dev articles allowed a flag")
     parser.add_argument("--out", type=Path, default=ROOT / "coherence" / "weights.json")
     args = parser.parse_args(argv)
 
@@ -72,18 +75,23 @@ def main(argv: list[str] | None = None) -> None:
     X = np.vstack([p[0] for p in parts] + [clean_rows])
     y = np.concatenate([p[1] for p in parts] + [np.zeros(len(clean_rows), dtype=int)])
     fit = LogisticRegression(C=args.C, max_iter=10000).fit(X, y)
-    # Operating point: the intrusion probability above which at most `target_rate` of the
-    # clean dev articles would carry an off_topic flag.
-    clean_p = fit.predict_proba(clean_rows)[:, 1]
+    # The anchoring detector's probability: the share of unanchored sentences that were planted.
+    unanchored = X[:, FEATURES.index("unanchored")] > 0
+    unanchored_probability = float(y[unanchored].mean()) if unanchored.any() else 0.0
+    model = IntrusionModel(fit.coef_[0], float(fit.intercept_[0]), unanchored_probability=unanchored_probability)
+    # Operating points: for each share of clean dev articles allowed an off_topic flag, the
+    # highest sentence-score cut at which no more than that share carries one (ties included).
+    clean_p = model.probability(clean_rows)
     # sentences below the detector's minimum confidence are never flagged
     clean_p[clean_rows[:, FEATURES.index("confidence")] < detector.min_confidence] = 0.0
-    worst = np.array([clean_p[clean_groups == g].max() for g in np.unique(clean_groups)])
-    flag_probability = float(np.quantile(worst, 1.0 - args.target_rate))
+    lowest = np.array([1.0 - clean_p[clean_groups == g].max() for g in np.unique(clean_groups)])
+    operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
     weights = {
         "features": list(FEATURES),
         "coef": [round(float(c), 4) for c in fit.coef_[0]],
         "intercept": round(float(fit.intercept_[0]), 4),
-        "flag_probability": round(flag_probability, 4),
+        "unanchored_probability": round(unanchored_probability, 4),
+        "operating_points": operating_points,
         "fitted_on": {
             "corpus": args.corpus.name,
             "half": "dev",
@@ -92,9 +100,9 @@ def main(argv: list[str] | None = None) -> None:
             "planted_per_article": [[1, 1], [1, 3]],
             "sentences": int(len(y)),
             "planted": int(y.sum()),
+            "unanchored_sentences": int(unanchored.sum()),
             "seed": args.seed,
             "C": args.C,
-            "target_clean_article_flag_rate": args.target_rate,
             "date": dt.date.today().isoformat(),
         },
     }
@@ -105,8 +113,12 @@ def main(argv: list[str] | None = None) -> None:
         f"Fitted {weights['fitted_on']['date']} on {platform.node() or 'this machine'}: logistic regression "
         f"over {len(y)} content sentences ({int(y.sum())} planted) of {len(sources)} dev-half articles of "
         f"`{args.corpus.name}`, conditions cross/same (1 and 1-3 planted sentences) and clean, seed {args.seed}.\n"
-        f"Flag threshold: intrusion probability >= {flag_probability:.3f}, the level at which "
-        f"{args.target_rate:.0%} of clean dev articles carry an off_topic flag.\n\n"
+        "Operating points (share of clean dev articles with an off_topic flag: sentence score below which "
+        "a sentence is flagged): "
+        + ", ".join(f"{rate:.0%}: {cut:.3f}" for rate, cut in operating_points if rate in (0.01, 0.02, 0.05, 0.1, 0.2))
+        + ".\n"
+        f"Unanchored sentences: {int(unanchored.sum())} in the training mix, of which "
+        f"{unanchored_probability:.1%} were planted: their intrusion probability is at least that.\n\n"
         "| feature | weight |\n|---|---|\n" + table + f"\n| intercept | {weights['intercept']:+.3f} |\n"
     )
     (ROOT / "reports").mkdir(exist_ok=True)

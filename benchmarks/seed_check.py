@@ -39,11 +39,12 @@ def checks(result) -> list[tuple[str, bool]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--article", type=Path, default=DEFAULT_ARTICLE)
+    parser.add_argument("--flag-rate", type=float, default=None, help="operating point (default: the detector's)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "seed.md")
     args = parser.parse_args(argv)
     if not args.article.exists():
         parser.error(f"article not found: {args.article}")
-    detector = Detector()
+    detector = Detector() if args.flag_rate is None else Detector(flag_rate=args.flag_rate)
     result = detector.score(args.article.read_text(encoding="utf-8"))
     table = format_table(result, width=140, low_confidence=detector.min_confidence)
     lines = [f"- [{'x' if ok else ' '}] {name}" for name, ok in checks(result)]

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from coherence.continuity import Continuity
+from coherence.lexicon import WordEvidence
 
 __all__ = ["Anchoring", "anchoring"]
 
-MIN_NAMES = 2  # "several named entities": one new name is ordinary news writing
+MIN_NAMES = 2  # "several named entities" (whole names): one new name is ordinary news writing
 MAX_SHARE = 0.05  # at most 1 in 20 of the other naming sentences may be unanchored too
 MIN_CONFIDENCE = 0.75  # the sentence must carry substantial content of its own
 MAX_SHARED_INFORMATION = 0.01  # share of its informative words that may recur elsewhere
@@ -35,25 +36,35 @@ class Anchoring:
     anchored_sentences: int  # of those, sentences sharing a name with the rest
 
 
-def anchoring(links: Sequence[Continuity], confidence: np.ndarray, topic_similarity: np.ndarray) -> Anchoring:
+def anchoring(
+    links: Sequence[Continuity],
+    words: Sequence[WordEvidence],
+    confidence: np.ndarray,
+    topic_similarity: np.ndarray,
+) -> Anchoring:
     """Which sentences are unanchored in an article whose other sentences are anchored.
 
-    A sentence qualifies when it names at least `MIN_NAMES` things and shares none of them,
-    shares (almost) none of its informative words, carries `MIN_CONFIDENCE`, fits the topic
+    A sentence qualifies when it names at least `MIN_NAMES` things (whole names, so "Andrew
+    Fastow" is one) and shares none of them,
+    shares (almost) none of its informative words, does not open with a pronoun that points
+    back to the article ("He joins Jonny Wilkinson ..." is anchored by its "He"), carries
+    `MIN_CONFIDENCE`, fits the topic
     less than the article's median sentence, and at most `MAX_SHARE` of the article's other
     naming sentences are unanchored in the same way (Laplace-smoothed).
     """
     n = len(links)
     if n == 0:
         return Anchoring(np.zeros(0, dtype=bool), 0, 0)
-    novel = np.array([len(c.novel_entities) for c in links])
+    novel = np.array([c.novel_mentions for c in links])
     shared = np.array([len(c.shared_entities) for c in links])
     naming = (novel + shared) > 0
     loose = (novel >= MIN_NAMES) & (shared == 0)
     share_elsewhere = (loose.sum() - loose + 0.5) / (naming.sum() - naming + 1.0)
     shared_information = np.array([c.lexical for c in links])
+    refers_back = np.array([w.refers_back for w in words], dtype=bool)
     unanchored = (
         loose
+        & ~refers_back
         & (share_elsewhere <= MAX_SHARE)
         & (shared_information <= MAX_SHARED_INFORMATION)
         & (confidence >= MIN_CONFIDENCE)

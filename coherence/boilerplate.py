@@ -52,6 +52,16 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
         "a byline",
     ),
     (
+        r"(?-i:[A-Z])[\w'\-]+(\s+(?-i:[A-Z])[\w'\-]+){1,2}\s+is\s+(a|an|the)?\s*([\w\-]+\s+){0,3}"
+        r"(correspondent|editor|reporter|columnist|writer|presenter)\s+(for|at|of|with|on)\b.{0,100}",
+        "an author credit (who wrote the piece)",
+    ),
+    (
+        r"(subs|substitutes)(\s+not\s+used)?\s*:.{0,150}"
+        r"|(booked|sent off|goals?|scorers?|referee|att|attendance|line-?ups?)\s*:.{0,150}",
+        "a match-sheet line (substitutes, bookings, scorers, attendance)",
+    ),
+    (
         r"(image|photo|picture|video)\s*(copyright|caption|credit|source)\s*[:|]?.{0,100}"
         r"|(photo|image|picture)\s*:.{0,100}|.{0,100}\((photo|image|picture|file photo)\b.{0,60}\)",
         "a picture caption or credit",

@@ -70,11 +70,22 @@ def format_table(result: ArticleResult, *, low_confidence: float, width: int | N
     return "\n".join(lines)
 
 
+def _share(value: str) -> float:
+    """argparse type: a share of articles within the shipped operating points."""
+    try:
+        share = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
+    if not 0.0 <= share <= 0.5:
+        raise argparse.ArgumentTypeError(f"must be within [0, 0.5], got {value}")
+    return share
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     text = read_article(args.path)
     from coherence.detector import Detector
 
-    detector = Detector(model=args.model, threshold=args.threshold)
+    detector = Detector(model=args.model, threshold=args.threshold, flag_rate=args.flag_rate)
     result = detector.score(text)
     result.id = args.path
     if args.json:
@@ -94,6 +105,12 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("--json", action="store_true", help="print the JSON record instead of a table")
     score.add_argument("--sentences", action="store_true", help="with --json: include every sentence")
     score.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
+    score.add_argument(
+        "--flag-rate",
+        type=_share,
+        default=0.10,
+        help="operating point for off_topic flags: the share of clean news articles that get one (default 0.10)",
+    )
     score.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
     score.set_defaults(run=_cmd_score)
     return parser

@@ -26,6 +26,7 @@ class Continuity:
     lexical: float  # information-weighted share of content words found elsewhere, in [0, 1]
     novel_entities: tuple[str, ...]  # names found nowhere else in the article
     shared_entities: tuple[str, ...]  # names that recur elsewhere
+    novel_mentions: int = 0  # mentions (whole names) none of whose words recur elsewhere
 
 
 def _prefixes(word: str) -> Iterable[str]:
@@ -72,6 +73,7 @@ def continuity(evidence: Sequence[WordEvidence]) -> list[Continuity]:
                 lexical=lexical,
                 novel_entities=tuple(sorted(ev.entities - found)),
                 shared_entities=tuple(sorted(ev.entities & found)),
+                novel_mentions=sum(1 for m in ev.mentions if not found.intersection(m)),
             )
         )
     return out

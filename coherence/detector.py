@@ -50,9 +50,13 @@ class Detector:
             ``encode(list[str]) -> np.ndarray`` of unit vectors. Default: the bundled
             all-MiniLM-L6-v2, loaded offline.
         threshold: article coherence below which `passed` is False.
+        flag_rate: the shipped operating point to flag at, named by the share of clean
+            development articles (untouched news) that get an off_topic flag there, within
+            [0, 0.5]. Default 0.10: one clean article in ten (0.05 halves the false flags
+            and misses more stray lines; see reports/quality.md).
         off_topic_threshold: sentence score below which a sentence is flagged `off_topic`
-            (the score is one minus the estimated intrusion probability). None: the shipped
-            operating point, where 10% of clean development articles get a flag.
+            (the score is one minus the estimated intrusion probability); overrides
+            `flag_rate`. `coherence.off_topic_threshold` picks one from your own corpus.
         min_sentences: fewest content sentences an article needs before any sentence is
             called off-topic (a dominant topic needs a majority to stand on).
         min_confidence: sentences carrying less topic information than this (a vague quote,
@@ -66,6 +70,7 @@ class Detector:
         self,
         model: str | Encoder = DEFAULT_MODEL,
         threshold: float = 0.8,
+        flag_rate: float = 0.10,
         off_topic_threshold: float | None = None,
         min_sentences: int = 4,
         min_confidence: float = 0.2,
@@ -74,6 +79,7 @@ class Detector:
     ) -> None:
         self.model = model
         self.threshold = threshold
+        self.flag_rate = flag_rate
         self.off_topic_threshold = off_topic_threshold
         self.min_sentences = min_sentences
         self.min_confidence = min_confidence
@@ -170,7 +176,7 @@ class Detector:
         model = self.intrusion_model_
         cutoff = self.off_topic_threshold
         if cutoff is None:
-            cutoff = 1.0 - model.flag_probability
+            cutoff = model.score_cut(self.flag_rate)
         content = prepared.content
         scores = np.zeros(len(prepared.texts))  # boilerplate and fragments carry no topic
         confidence = np.zeros(len(prepared.texts))

@@ -73,7 +73,7 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
     links = continuity(words)
     n = len(texts)
     topic = fit_topic(vectors)
-    anchors = anchoring(links, confidence, topic.topic_similarity)
+    anchors = anchoring(links, words, confidence, topic.topic_similarity)
     if n < 2:
         return TopicEvidence(np.zeros((n, len(FEATURES))), confidence, topic, words, links, anchors)
     topic_sim = topic.topic_similarity

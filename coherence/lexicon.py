@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["WordEvidence", "analyse", "word_information", "COMMON_ZIPF"]
+__all__ = ["WordEvidence", "analyse", "refers_back", "word_information", "COMMON_ZIPF"]
 
 # Words at or above this Zipf frequency (about once per 100,000 words) carry no topic.
 COMMON_ZIPF = 5.0
@@ -60,6 +60,8 @@ class WordEvidence:
     entities: frozenset[str]
     information: float  # total information of the sentence's content words
     names: dict[str, str]  # normalised entity -> its form in the text
+    mentions: tuple[tuple[str, ...], ...] = ()  # names as written: runs of entity words
+    refers_back: bool = False  # opens with a pronoun ("He said", "But it was") pointing back
 
     @property
     def n_words(self) -> int:
@@ -82,25 +84,62 @@ def _is_entity(token: str, first: bool) -> bool:
     return _zipf(low) < 5.5
 
 
+_MENTION_JOINERS = ("", " ", "-")  # what may stand between two words of one name
+# A sentence opening with one of these (after a linking word) continues an earlier referent.
+_BACK_REFERENCES = frozenset("he she it they his her its their him them this these those we i".split())
+_LINKING_WORDS = frozenset("but and so yet however still also then even indeed meanwhile instead now".split())
+_WORD = re.compile(r"[^\W\d_]+(?:['’][^\W\d_]+)?", re.UNICODE)
+
+
+def refers_back(text: str) -> bool:
+    """Whether the sentence's first word (after linking words) is a pronoun pointing back."""
+    for match in _WORD.finditer(text):
+        word = match.group().lower().replace("’", "'").split("'")[0]
+        if word in _LINKING_WORDS:
+            continue
+        return word in _BACK_REFERENCES
+    return False
+
+
 def analyse(text: str) -> WordEvidence:
-    """Informative words and entities of one sentence."""
+    """Informative words and entities of one sentence.
+
+    Entity words next to each other form one mention ("Andrew Fastow", "Imam Khomeini
+    International Airport"), so a single full name does not count as several things named.
+    """
     content: dict[str, float] = {}
     names: dict[str, str] = {}
+    mentions: list[list[str]] = []
     first = True
+    last_entity_end: int | None = None
     for match in _TOKEN.finditer(text):
         token = match.group().strip("'’.-")
         if not token:
             continue
+        entity = not token[0].isdigit() and _is_entity(token, first)
         if not token[0].isdigit():
             key = normalise(token)
             info = word_information(token)
-            if _is_entity(token, first):
+            if entity:
                 names.setdefault(key, token)
                 info = max(info, 1.0)  # a name always says something about the topic
+                joined = last_entity_end is not None and text[last_entity_end : match.start()] in _MENTION_JOINERS
+                if joined:
+                    mentions[-1].append(key)
+                else:
+                    mentions.append([key])
             if info > 0 and len(key) > 1:
                 content[key] = max(content.get(key, 0.0), info)
+        last_entity_end = match.end() if entity else None
         first = _ends_clause(text, match.end())
-    return WordEvidence(content, frozenset(names), float(sum(content.values())), names)
+    return WordEvidence(
+        content,
+        frozenset(names),
+        float(sum(content.values())),
+        names,
+        tuple(tuple(m) for m in mentions),
+        refers_back(text),
+    )
 
 
 def _ends_clause(text: str, end: int) -> bool:

@@ -21,7 +21,7 @@ import numpy as np
 
 from coherence.results import ArticleResult
 
-__all__ = ["coherence_threshold", "off_topic_threshold", "rate_table"]
+__all__ = ["coherence_threshold", "off_topic_threshold", "rate_cut", "rate_table"]
 
 Record = ArticleResult | Mapping[str, Any]
 _NOT_TOPIC = ("boilerplate", "duplicate", "fragment")
@@ -43,7 +43,7 @@ def _sentences(record: Record) -> list[tuple[float, float, str | None]]:
     return [(s.score, s.confidence, s.reason) for s in record.sentences]
 
 
-def _rate_cut(values: np.ndarray, rate: float) -> float:
+def rate_cut(values: np.ndarray, rate: float) -> float:
     """The largest t with mean(values < t) <= rate; values equal to t are not counted, and
     an infinite value (a record that can never fall below) counts in the denominator only."""
     if not 0.0 <= rate <= 1.0:
@@ -65,7 +65,7 @@ def coherence_threshold(results: Iterable[Record], fail_rate: float) -> float:
         [c for r in results if _field(r, "error") is None and (c := _field(r, "coherence")) is not None],
         dtype=float,
     )
-    return _rate_cut(values, fail_rate)
+    return rate_cut(values, fail_rate)
 
 
 def off_topic_threshold(
@@ -85,7 +85,7 @@ def off_topic_threshold(
         topic = [(score, conf) for score, conf, reason in _sentences(record) if reason not in _NOT_TOPIC]
         eligible = [score for score, conf in topic if conf >= min_confidence]
         lowest.append(min(eligible) if len(topic) >= min_sentences and eligible else np.inf)
-    return _rate_cut(np.array(lowest, dtype=float), flag_rate)
+    return rate_cut(np.array(lowest, dtype=float), flag_rate)
 
 
 def rate_table(values: Iterable[float], thresholds: Iterable[float]) -> list[tuple[float, float]]:

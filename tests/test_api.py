@@ -430,3 +430,65 @@ def test_fake_encoder_text_input_and_score_many_agree():
     assert_same_result(many[0], single)
     assert_same_result(many[2], single)
     assert det.score(text).to_dict(sentences=True) == single.to_dict(sentences=True)
+
+
+ANCHORED = [
+    "Dunmore Library reopened on Monday after a two-year renovation.",
+    "Moira Quinn, head of Dunmore Library, cut the ribbon at nine.",
+    "Quinn said the Dunmore reading room had never looked better.",
+    "Dunmore Council paid for most of the work on the library.",
+    "The council's arts officer, Peter Vance, praised the builders.",
+    "Vance said Dunmore Library would now open late on weekdays.",
+    "Children from Dunmore Primary School were the first visitors.",
+    "Quinn read them a story in the new children's corner.",
+    "The Dunmore Historical Society moved its archive into the library.",
+    "Society members told Quinn the archive had finally found a home.",
+    "Vance expects the library to draw visitors from across Dunmore.",
+]
+STRAY = "Rebel fighters crossed from Karvonia into Meltrava overnight, officials in Oskarburg reported."
+
+
+class AnchoredEncoder(FakeEncoder):
+    """Every sentence, the stray one included, sits near the same topic axis: only names tell."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        rng = np.random.default_rng(11)
+        axis = np.zeros(DIM)
+        axis[0] = 1.0
+        for text in ANCHORED:
+            self.vectors[text] = unit(axis + rng.normal(scale=0.2, size=DIM))
+        self.vectors[STRAY] = unit(axis + rng.normal(scale=0.3, size=DIM))
+        self.vectors["He said " + STRAY[0].lower() + STRAY[1:]] = self.vectors[STRAY]
+
+
+def test_unanchored_sentence_is_flagged_even_when_its_meaning_fits():
+    article = ANCHORED[:6] + [STRAY] + ANCHORED[6:]
+    result = Detector(model=AnchoredEncoder()).score(article)
+    stray = result.sentences[6]
+    assert stray.reason == "off_topic", describe(result)
+    assert stray.explanation.startswith("It names Karvonia, Meltrava, Oskarburg"), stray.explanation
+    assert not any(s.flagged for s in result.sentences if s is not stray), describe(result)
+
+
+def test_a_sentence_that_refers_back_is_not_called_unanchored():
+    referring = "He said " + STRAY[0].lower() + STRAY[1:]
+    article = ANCHORED[:6] + [referring] + ANCHORED[6:]
+    result = Detector(model=AnchoredEncoder()).score(article)
+    assert result.sentences[6].reason is None, describe(result)
+
+
+def test_lower_flag_rate_never_flags_more(make_detector, article_texts):
+    for text in article_texts.values():
+        strict = make_detector(flag_rate=0.01).score(text)
+        lenient = make_detector(flag_rate=0.3).score(text)
+        assert {i for i, s in enumerate(strict.sentences) if s.reason == "off_topic"} <= {
+            i for i, s in enumerate(lenient.sentences) if s.reason == "off_topic"
+        }
+        assert [s.score for s in strict.sentences] == [s.score for s in lenient.sentences]
+
+
+@pytest.mark.parametrize("rate", [-0.1, 0.9])
+def test_flag_rate_outside_the_shipped_points_is_an_error(make_detector, rate):
+    with pytest.raises(ValueError, match="flag_rate"):
+        make_detector(flag_rate=rate).score("A first sentence here. A second one there. A third one too. And a fourth.")

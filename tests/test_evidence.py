@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from coherence.anchoring import anchoring
 from coherence.continuity import Continuity, continuity
 from coherence.evidence import FEATURES, topic_evidence
-from coherence.lexicon import analyse, word_information
+from coherence.lexicon import WordEvidence, analyse, refers_back, word_information
 from coherence.topic import fit_topic
 
 
@@ -72,7 +73,12 @@ def _link(novel: int, shared: int, lexical: float) -> Continuity:
         lexical=lexical,
         novel_entities=tuple(f"new{i}" for i in range(novel)),
         shared_entities=tuple(f"old{i}" for i in range(shared)),
+        novel_mentions=novel,
     )
+
+
+def _words(n: int, refer_back: tuple[int, ...] = ()) -> list[WordEvidence]:
+    return [WordEvidence({}, frozenset(), 5.0, {}, (), i in refer_back) for i in range(n)]
 
 
 def test_unanchored_fires_only_where_the_rest_of_the_article_is_anchored():
@@ -80,19 +86,49 @@ def test_unanchored_fires_only_where_the_rest_of_the_article_is_anchored():
     stray = _link(3, 0, 0.0)
     confidence = np.full(13, 0.9)
     similarity = np.r_[np.full(12, 0.5), 0.4]
-    fires = anchoring([*anchored, stray], confidence, similarity).unanchored
+    fires = anchoring([*anchored, stray], _words(13), confidence, similarity).unanchored
     assert fires[-1] and not fires[:-1].any()
 
     # the same sentence in a story where many naming sentences bring their own names
     loose = [_link(2, 0, 0.0) for _ in range(4)] + [_link(1, 1, 0.6) for _ in range(8)]
-    assert not anchoring([*loose, stray], confidence, similarity).unanchored[-1]
+    assert not anchoring([*loose, stray], _words(13), confidence, similarity).unanchored[-1]
 
 
 def test_unanchored_needs_content_and_several_names():
     links = [_link(1, 1, 0.6) for _ in range(12)] + [_link(1, 0, 0.0), _link(3, 0, 0.0)]
     confidence = np.r_[np.full(13, 0.9), 0.3]  # the last one is a vague line
     similarity = np.r_[np.full(12, 0.5), 0.4, 0.4]
-    assert not anchoring(links, confidence, similarity).unanchored[-2:].any()
+    assert not anchoring(links, _words(14), confidence, similarity).unanchored[-2:].any()
+
+
+def test_a_sentence_that_refers_back_is_anchored_by_its_pronoun():
+    links = [_link(1, 1, 0.6) for _ in range(12)] + [_link(3, 0, 0.0)]
+    confidence = np.full(13, 0.9)
+    similarity = np.r_[np.full(12, 0.5), 0.4]
+    assert anchoring(links, _words(13), confidence, similarity).unanchored[-1]
+    assert not anchoring(links, _words(13, refer_back=(12,)), confidence, similarity).unanchored[-1]
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("He joins Jonny Wilkinson and Tim Stimpson in the record books.", True),
+        ("But it was too late.", True),
+        ("And they're not done yet.", True),
+        ("Trump may come under pressure from allies in Malaysia.", False),
+        ("Helena Ortiz said the plan was sound.", False),
+        ('"We are moving quickly," he said.', True),
+        ("", False),
+    ],
+)
+def test_refers_back(text, expected):
+    assert refers_back(text) is expected
+
+
+def test_whole_names_are_one_mention():
+    ev = analyse("Neither does it cover Andrew Fastow, the former chief of Enron in Houston.")
+    assert ("andrew", "fastow") in ev.mentions
+    assert len(ev.mentions) == 3
 
 
 def test_caching_encoder_reuses_vectors_and_survives_a_full_cache():

@@ -34,6 +34,12 @@ BOILERPLATE = [
     "Tags: health, hospitals",
     "Skip to content",
     "Leave a comment",
+    "Jane Doe is technology correspondent for The Example Times.",
+    "Sam Lee is the editor of Gadget Weekly, which covers consumer electronics.",
+    "Subs Not Used: Smith, Jones, Brown.",
+    "Booked: Carter, Lewis.",
+    "Goals: Ortega 12, Mills 77 og.",
+    "Att: 31,204 Ref: P Grant (Kent).",
 ]
 
 NOT_BOILERPLATE = [
@@ -54,6 +60,9 @@ NOT_BOILERPLATE = [
     "Read the full report, the minister urged MPs.",
     "Subscribers will pay more from May.",
     "Photographers gathered outside the court.",
+    "Acme is a key producer of equipment for hospitals.",
+    "Jane Doe is a reporter who has covered the courts for decades and will retire next year.",
+    "Goals from the two strikers sealed the win.",
 ]
 
 
