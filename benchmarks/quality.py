@@ -93,6 +93,7 @@ class Scored:
     flags: np.ndarray  # detector: reason == "off_topic"
     content: np.ndarray  # not set apart by rule (boilerplate, fragment, duplicate)
     probability: np.ndarray  # detector: 1 - score, for every sentence
+    confidence: np.ndarray  # detector: topic information of every sentence
     coherence: float
     length: int = 0  # content sentences of the clean host article
 
@@ -179,6 +180,7 @@ def to_scored(case: Case, result: ArticleResult, encoder: Encoder) -> Scored:
         flags=np.array([s.reason == "off_topic" for s in sentences], dtype=bool),
         content=content,
         probability=np.array([1.0 - s.score for s in sentences]),
+        confidence=np.array([s.confidence for s in sentences]),
         coherence=float(result.coherence),
     )
 
@@ -264,6 +266,47 @@ def evaluate(group: Group, methods: Sequence[str] = tuple(METHODS)) -> dict[str,
             **{c: condition_metrics(clean, group[c], method, threshold) for c in CONDITIONS},
         }
     return out
+
+
+OPERATING_RATES = (0.02, 0.05, 0.10, 0.20)
+
+
+def flags_at(item: Scored, cut: float, detector: Detector) -> np.ndarray:
+    """The detector's off_topic flags had it run with `off_topic_threshold=cut`."""
+    if item.content.sum() < detector.min_sentences:
+        return np.zeros(len(item.labels), dtype=bool)
+    return item.content & (1.0 - item.probability < cut) & (item.confidence >= detector.min_confidence)
+
+
+def operating_points(group: Group, detector: Detector) -> list[dict[str, float]]:
+    """Clean-article flag share, recall and precision at each shipped operating point
+    (`Detector(flag_rate=...)`): scores do not depend on it, so no re-scoring is needed."""
+    model = detector.intrusion_model_
+    own_cut = model.score_cut(detector.flag_rate)
+    if any((flags_at(i, own_cut, detector) != i.flags).any() for items in group.values() for i in items):
+        raise RuntimeError("operating-point flags disagree with the detector's own flags")
+    rows = []
+    for rate in OPERATING_RATES:
+        cut = model.score_cut(rate)
+        row = {"flag_rate": rate, "cut": cut, "clean": float(np.mean([flags_at(i, cut, detector).any() for i in group["clean"]]))}
+        for condition in CONDITIONS:
+            y = np.concatenate([i.labels for i in group[condition]])
+            flagged = np.concatenate([flags_at(i, cut, detector) for i in group[condition]])
+            row[f"{condition}_recall"] = float(flagged[y].mean()) if y.any() else math.nan
+            row[f"{condition}_precision"] = float(y[flagged].mean()) if flagged.any() else math.nan
+        rows.append(row)
+    return rows
+
+
+def operating_table(rows: list[dict[str, float]], default: float) -> str:
+    """Markdown table of the operating points."""
+    head = "| flag_rate (clean dev articles flagged) | score cut | clean test articles flagged | cross recall | cross precision | same recall | same precision |\n"
+    head += "|---|---|---|---|---|---|---|\n"
+    return head + "\n".join(
+        f"| {r['flag_rate']:.2f}{' (default)' if r['flag_rate'] == default else ''} | {r['cut']:.3f} | {_pct(r['clean'])} | "
+        f"{_pct(r['cross_recall'])} | {_pct(r['cross_precision'])} | {_pct(r['same_recall'])} | {_pct(r['same_precision'])} |"
+        for r in rows
+    )
 
 
 def subgroup(group: Group, keep: Callable[[Scored], bool]) -> Group:
@@ -528,6 +571,13 @@ one donor article (another category: `cross`; the same category: `same`) at rand
 |---|---|---|---|
 {target_lines}
 
+## Operating points (articles as they are)
+
+The same scores flagged at each operating point shipped with the weights, `Detector(flag_rate=...)`, named by the
+share of clean *dev* articles that get an `off_topic` flag there; the columns are measured on this test half.
+
+{operating_table(run['operating_points'], run['flag_rate'])}
+
 ## Main table (articles as they are)
 
 {main_table(natural)}
@@ -641,6 +691,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "calibration": calibration(sets["natural"]),
         "rule_flagged": rule_flag_note(sets["natural"]),
         "targets": targets(evaluated["natural"]),
+        "operating_points": operating_points(sets["natural"], detector),
+        "flag_rate": detector.flag_rate,
         "embedded": len(detector.encoder.cache_),
         "sets": sets,
     }
