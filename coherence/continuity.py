@@ -56,16 +56,25 @@ class _Vocabulary:
         return any(self.words[prefix] > 0 for prefix in _prefixes(word))
 
 
-def continuity(evidence: Sequence[WordEvidence]) -> list[Continuity]:
-    """Continuity of every sentence against all the others (linear in the article's words)."""
+def continuity(evidence: Sequence[WordEvidence], reference: Sequence[bool] | None = None) -> list[Continuity]:
+    """Continuity of every sentence against the other sentences of `reference` (default: all),
+    linear in the article's words.
+
+    Measured against the article's main story (its dominant topic), two or three planted
+    sentences from one other story cannot vouch for each other's names and words.
+    """
+    member = [True] * len(evidence) if reference is None else [bool(r) for r in reference]
     vocabulary = _Vocabulary()
-    for ev in evidence:
-        vocabulary.add(ev.content)
+    for ev, inside in zip(evidence, member):
+        if inside:
+            vocabulary.add(ev.content)
     out = []
-    for ev in evidence:
-        vocabulary.add(ev.content, -1)  # leave this sentence out
+    for ev, inside in zip(evidence, member):
+        if inside:
+            vocabulary.add(ev.content, -1)  # leave this sentence out
         found = {w for w in ev.content if w in vocabulary}
-        vocabulary.add(ev.content, +1)
+        if inside:
+            vocabulary.add(ev.content, +1)
         weight = sum(ev.content.values())
         lexical = sum(ev.content[w] for w in found) / weight if weight > 0 else 1.0
         out.append(

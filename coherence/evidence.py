@@ -1,7 +1,9 @@
 """Per-sentence topic evidence: semantic fit, lexical and entity continuity, information.
 
-All evidence is measured inside one article, against the article's own dominant topic, so the
-numbers mean the same in a 5-sentence brief and a 60-sentence feature.
+All evidence is measured inside one article, against the article's own dominant topic (its
+main story): semantic fit against the topic's vectors, continuity against the names and words
+of the topic's sentences. So the numbers mean the same in a 5-sentence brief and a 60-sentence
+feature, and a few stray sentences of one other story cannot vouch for each other.
 """
 
 from __future__ import annotations
@@ -70,9 +72,9 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
     words = [analyse(t) for t in texts]
     information = np.array([w.information for w in words], dtype=float)
     confidence = information / (information + INFORMATION_SCALE)
-    links = continuity(words)
     n = len(texts)
     topic = fit_topic(vectors)
+    links = continuity(words, topic.in_topic)
     anchors = anchoring(links, words, confidence, topic.topic_similarity)
     if n < 2:
         return TopicEvidence(np.zeros((n, len(FEATURES))), confidence, topic, words, links, anchors)

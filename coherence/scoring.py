@@ -121,12 +121,12 @@ def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel
         parts.append(
             (
                 sum(v for k, v in contrib.items() if k in _LEXICAL),
-                f"{novelty:.0%} of its informative words occur nowhere else in the article",
+                f"{novelty:.0%} of its informative words occur nowhere else in the article's main story",
             )
         )
     if link.novel_entities and not link.shared_entities:
         weight = np.inf if by_anchoring else contrib.get("novel_entities", 0.0)
-        text = f"it names {_named(evidence, index)}, none of which appears elsewhere"
+        text = f"it names {_named(evidence, index)}, none of which the article's main story mentions"
         if anchors.unanchored[index]:
             weight += contrib.get("unanchored", 0.0)
             text += (
