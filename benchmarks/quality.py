@@ -356,13 +356,18 @@ def reliability(items: list[Scored], bins: int = CALIBRATION_BINS) -> dict[str, 
     return {"n": len(p), "planted_share": float(y.mean()) if len(y) else math.nan, "ece": ece, "brier": brier, "bins": rows}
 
 
-def calibration(group: Group) -> dict[str, dict[str, Any]]:
-    """Reliability for short and long articles, all conditions mixed with the clean ones."""
-    items = [i for c in group.values() for i in c]
-    return {
+def calibration(sets: dict[str, Group]) -> dict[str, dict[str, Any]]:
+    """Reliability for short and long articles as they are, and for the 5-sentence and
+    60-sentence sets; all conditions mixed with the clean ones."""
+    items = [i for c in sets["natural"].values() for i in c]
+    out = {
         f"short (<= {SHORT_MAX} content sentences)": reliability([i for i in items if i.length <= SHORT_MAX]),
         f"long (> {SHORT_MAX})": reliability([i for i in items if i.length > SHORT_MAX]),
     }
+    for name, label in (("truncated", "5-sentence (truncated)"), ("concatenated", "60+-sentence (concatenated)")):
+        if name in sets:
+            out[label] = reliability([i for c in sets[name].values() for i in c])
+    return out
 
 
 def rule_flag_note(group: Group) -> dict[str, float]:
@@ -437,7 +442,7 @@ def plot_calibration(calib: dict[str, dict[str, Any]], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(6, 7), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(7, 7.5), sharex=True, gridspec_kw={"height_ratios": [3, 1]})
     top.plot([0, 1], [0, 1], "k--", lw=1, label="perfect calibration")
     width = 1 / CALIBRATION_BINS / (len(calib) + 1)
     for k, (name, table) in enumerate(calib.items()):
@@ -616,9 +621,9 @@ so in the truncated articles (6-8 sentences) every neighbourhood is the whole ar
 
 ## Calibration (detector)
 
-The detector's intrusion probability (1 - score) of the content sentences of the articles as they are, clean,
-cross and same cases mixed (one of each per host article), against the observed share of planted sentences;
-split by the host's content-sentence count.
+The detector's intrusion probability (1 - score) of the content sentences, clean, cross and same cases mixed
+(one of each per host article), against the observed share of planted sentences: the articles as they are,
+split by the host's content-sentence count, and the 5-sentence and 60+-sentence sets.
 
 {calibration_table(run['calibration'])}
 
@@ -688,7 +693,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "n_sources": len(sources),
         "evaluated": evaluated,
         "by_length": by_length(sets, evaluated),
-        "calibration": calibration(sets["natural"]),
+        "calibration": calibration(sets),
         "rule_flagged": rule_flag_note(sets["natural"]),
         "targets": targets(evaluated["natural"]),
         "operating_points": operating_points(sets["natural"], detector),
