@@ -75,10 +75,15 @@ def main(argv: list[str] | None = None) -> None:
     X = np.vstack([p[0] for p in parts] + [clean_rows])
     y = np.concatenate([p[1] for p in parts] + [np.zeros(len(clean_rows), dtype=int)])
     fit = LogisticRegression(C=args.C, max_iter=10000).fit(X, y)
-    # The anchoring detector's probability: the share of unanchored sentences that were planted.
+    # The anchoring detector's probability: the share of unanchored sentences that were planted,
+    # for two new whole names and for three or more.
     unanchored = X[:, FEATURES.index("unanchored")] > 0
-    unanchored_probability = float(y[unanchored].mean()) if unanchored.any() else 0.0
-    model = IntrusionModel(fit.coef_[0], float(fit.intercept_[0]), unanchored_probability=unanchored_probability)
+    many = X[:, FEATURES.index("novel_entities")] >= 3
+    groups = {"2": unanchored & ~many, "3": unanchored & many}
+    unanchored_probability = {key: float(y[rows].mean()) if rows.any() else 0.0 for key, rows in groups.items()}
+    model = IntrusionModel(
+        fit.coef_[0], float(fit.intercept_[0]), unanchored_probability=(unanchored_probability["2"], unanchored_probability["3"])
+    )
     # Operating points: for each share of clean dev articles allowed an off_topic flag, the
     # highest sentence-score cut at which no more than that share carries one (ties included).
     clean_p = model.probability(clean_rows)
@@ -90,7 +95,7 @@ def main(argv: list[str] | None = None) -> None:
         "features": list(FEATURES),
         "coef": [round(float(c), 4) for c in fit.coef_[0]],
         "intercept": round(float(fit.intercept_[0]), 4),
-        "unanchored_probability": round(unanchored_probability, 4),
+        "unanchored_probability": {key: round(p, 4) for key, p in unanchored_probability.items()},
         "operating_points": operating_points,
         "fitted_on": {
             "corpus": args.corpus.name,
@@ -100,7 +105,7 @@ def main(argv: list[str] | None = None) -> None:
             "planted_per_article": [[1, 1], [1, 3]],
             "sentences": int(len(y)),
             "planted": int(y.sum()),
-            "unanchored_sentences": int(unanchored.sum()),
+            "unanchored_sentences": {key: int(rows.sum()) for key, rows in groups.items()},
             "seed": args.seed,
             "C": args.C,
             "date": dt.date.today().isoformat(),
@@ -117,8 +122,9 @@ def main(argv: list[str] | None = None) -> None:
         "a sentence is flagged): "
         + ", ".join(f"{rate:.0%}: {cut:.3f}" for rate, cut in operating_points if rate in (0.01, 0.02, 0.05, 0.1, 0.2))
         + ".\n"
-        f"Unanchored sentences: {int(unanchored.sum())} in the training mix, of which "
-        f"{unanchored_probability:.1%} were planted: their intrusion probability is at least that.\n\n"
+        f"Unanchored sentences in the training mix: {int(groups['2'].sum())} with two new names, of which "
+        f"{unanchored_probability['2']:.1%} were planted, and {int(groups['3'].sum())} with three or more, of which "
+        f"{unanchored_probability['3']:.1%} were: their intrusion probability is at least that.\n\n"
         "| feature | weight |\n|---|---|\n" + table + f"\n| intercept | {weights['intercept']:+.3f} |\n"
     )
     (ROOT / "reports").mkdir(exist_ok=True)

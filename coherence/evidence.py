@@ -23,7 +23,7 @@ __all__ = ["FEATURES", "INFORMATION_SCALE", "TopicEvidence", "topic_evidence"]
 # Information (in Zipf units below the common-word frequency) at which a sentence's evidence
 # counts half: about one uncommon word. A quote made of common words stays below it.
 INFORMATION_SCALE = 2.0
-MAX_NOVEL_ENTITIES = 3
+MAX_NOVEL_NAMES = 3  # counts of new whole names are capped here
 
 FEATURES: tuple[str, ...] = (
     "topic_distance",  # 1 - cosine to the dominant topic (leave-one-out)
@@ -36,7 +36,7 @@ FEATURES: tuple[str, ...] = (
     "lead_distance",  # 1 - cosine to the first content sentence (headline or lead)
     "lexical_novelty",  # share of the sentence's information found nowhere else
     "confident_novelty",  # lexical novelty weighted by confidence
-    "novel_entities",  # names none of which recur elsewhere (0 when any name recurs)
+    "novel_entities",  # whole names none of which recur in the main story (0 when any does), capped
     "unanchored",  # 1 when names and words are all new in an otherwise anchored article
     "confidence",  # how much topic information the sentence carries
     "log_sentences",  # log of the article's number of content sentences
@@ -88,7 +88,7 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
     lexical_novelty = np.array([1.0 - c.lexical for c in links])
     novel_entities = np.array(
         [
-            min(len(c.novel_entities), MAX_NOVEL_ENTITIES) if not c.shared_entities else 0
+            min(c.novel_mentions, MAX_NOVEL_NAMES) if not c.shared_entities else 0
             for c in links
         ],
         dtype=float,

@@ -28,7 +28,8 @@ class IntrusionModel:
 
     coef: np.ndarray
     intercept: float
-    unanchored_probability: float = 0.0  # P(intruded | unanchored), measured on dev data
+    # P(intruded | unanchored, n new whole names) for n = 2, 3 (3 or more), measured on dev data
+    unanchored_probability: tuple[float, float] = (0.0, 0.0)
     # (share of clean dev articles with an off_topic flag, sentence score below which it is given)
     operating_points: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
     features: tuple[str, ...] = FEATURES
@@ -43,7 +44,7 @@ class IntrusionModel:
         return cls(
             np.asarray(data["coef"], dtype=float),
             float(data["intercept"]),
-            float(data.get("unanchored_probability", 0.0)),
+            tuple(float(data["unanchored_probability"][key]) for key in ("2", "3")),
             tuple((float(rate), float(cut)) for rate, cut in data["operating_points"]),
         )
 
@@ -65,8 +66,13 @@ class IntrusionModel:
         return 1.0 / (1.0 + np.exp(-logit))
 
     def anchoring_probability(self, features: np.ndarray) -> np.ndarray:
-        """P(intruded | unanchored) for unanchored rows, 0 for the others."""
-        return features[:, self.features.index("unanchored")] * self.unanchored_probability
+        """P(intruded | unanchored, new names) for unanchored rows, 0 for the others: a
+        sentence with three or more new names and nothing shared is stronger evidence than
+        one with two."""
+        unanchored = features[:, self.features.index("unanchored")] > 0
+        names = features[:, self.features.index("novel_entities")]
+        probability = np.where(names >= 3, self.unanchored_probability[1], self.unanchored_probability[0])
+        return np.where(unanchored, probability, 0.0)
 
     def probability(self, features: np.ndarray) -> np.ndarray:
         """P(intruded | evidence) for every row: the stronger of the two detectors."""
