@@ -149,3 +149,18 @@ def test_caching_encoder_reuses_vectors_and_survives_a_full_cache():
     assert np.array_equal(second[0], first[1])
     assert inner.calls[-1] == ["ccc", "dddd"]
     assert set(cache.cache_) == {"ccc", "dddd"}
+
+
+def test_intrusion_probability_is_the_stronger_detector():
+    from coherence.scoring import IntrusionModel
+
+    coef = np.zeros(len(FEATURES))
+    model = IntrusionModel(coef, intercept=-2.0, unanchored_probability=(0.6, 0.9))  # logistic alone: 0.12
+    rows = np.zeros((4, len(FEATURES)))
+    unanchored, names = FEATURES.index("unanchored"), FEATURES.index("novel_entities")
+    rows[1, [unanchored, names]] = 1, 2
+    rows[2, [unanchored, names]] = 1, 3
+    rows[3, names] = 3  # many new names, but the article is not anchored: no anchoring evidence
+    p = model.probability(rows)
+    logistic = 1 / (1 + np.exp(2.0))
+    assert p == pytest.approx([logistic, 0.6, 0.9, logistic])
