@@ -7,34 +7,21 @@ from collections.abc import Sequence
 import numpy as np
 
 from coherence.embed import Encoder
-
-
-def _leave_one_out_cosine(vectors: np.ndarray) -> np.ndarray:
-    total = vectors.sum(axis=0)
-    rest = total[None, :] - vectors
-    norms = np.linalg.norm(rest, axis=1) * np.linalg.norm(vectors, axis=1)
-    norms[norms == 0] = 1.0
-    return np.einsum("ij,ij->i", vectors, rest) / norms
+from coherence.similarity import leave_one_out_cosine, tfidf_similarity
 
 
 def naive_centroid_scores(sentences: Sequence[str], encoder: Encoder) -> np.ndarray:
     """The hand-rolled pipeline: embed, take the centroid of the others, 1 - cosine."""
     if len(sentences) < 2:
         return np.zeros(len(sentences))
-    return 1.0 - _leave_one_out_cosine(encoder.encode(list(sentences)))
+    return 1.0 - leave_one_out_cosine(encoder.encode(list(sentences)))
 
 
 def tfidf_scores(sentences: Sequence[str]) -> np.ndarray:
     """TF-IDF vectors fitted on the article's own sentences, 1 - leave-one-out cosine."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
     if len(sentences) < 2:
         return np.zeros(len(sentences))
-    try:
-        matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(sentences)
-    except ValueError:  # no vocabulary at all
-        return np.zeros(len(sentences))
-    return 1.0 - _leave_one_out_cosine(matrix.toarray())
+    return 1.0 - tfidf_similarity(sentences)
 
 
 def knn_scores(sentences: Sequence[str], encoder: Encoder, k: int = 3) -> np.ndarray:

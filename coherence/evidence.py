@@ -16,6 +16,7 @@ import numpy as np
 from coherence.anchoring import Anchoring, anchoring
 from coherence.continuity import Continuity, continuity
 from coherence.lexicon import WordEvidence, analyse
+from coherence.similarity import leave_one_out_cosine, tfidf_similarity
 from coherence.topic import TopicFit, fit_topic
 
 __all__ = ["FEATURES", "INFORMATION_SCALE", "TopicEvidence", "topic_evidence"]
@@ -34,6 +35,9 @@ FEATURES: tuple[str, ...] = (
     "local_distance",  # 1 - the higher cosine to the previous or next sentence
     "local_mean_distance",  # 1 - the mean cosine to the previous and next sentence
     "lead_distance",  # 1 - cosine to the first content sentence (headline or lead)
+    "centroid_distance",  # 1 - cosine to the centroid of all other sentences (whole article)
+    "tfidf_distance",  # 1 - TF-IDF cosine to all other sentences (the article's own words)
+    "tfidf_gap",  # how much further than the article's median sentence
     "lexical_novelty",  # share of the sentence's information found nowhere else
     "confident_novelty",  # lexical novelty weighted by confidence
     "novel_entities",  # whole names none of which recur in the main story (0 when any does), capped
@@ -85,6 +89,7 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
     local_best, local_mean = _adjacent_similarity(sims)
     lead = sims[0].copy()
     lead[0] = 1.0
+    tfidf = tfidf_similarity(texts)
     lexical_novelty = np.array([1.0 - c.lexical for c in links])
     novel_entities = np.array(
         [
@@ -102,6 +107,9 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
         1.0 - local_best,
         1.0 - local_mean,
         1.0 - lead,
+        1.0 - leave_one_out_cosine(vectors),
+        1.0 - tfidf,
+        np.median(tfidf) - tfidf,
         lexical_novelty,
         confidence * lexical_novelty,
         novel_entities,

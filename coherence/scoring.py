@@ -89,9 +89,10 @@ _SEMANTIC = frozenset(
         "local_distance",
         "local_mean_distance",
         "lead_distance",
+        "centroid_distance",
     }
 )
-_LEXICAL = frozenset({"lexical_novelty", "confident_novelty"})
+_LEXICAL = frozenset({"lexical_novelty", "confident_novelty", "tfidf_distance", "tfidf_gap"})
 
 
 def _named(evidence: TopicEvidence, index: int) -> str:
