@@ -92,6 +92,8 @@ _SEMANTIC = frozenset(
         "centroid_distance",
     }
 )
+# How much less similar to the topic than the typical sentence counts as "far" in words.
+FAR_GAP = 0.05
 _LEXICAL = frozenset({"lexical_novelty", "confident_novelty", "tfidf_distance", "tfidf_gap"})
 
 
@@ -114,13 +116,13 @@ def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel
     by_anchoring = bool(
         anchors.unanchored[index] and model.anchoring_probability(row)[0] >= model.weighed_probability(row)[0]
     )
-    far = topic_sim[index] < typical
+    far = typical - topic_sim[index] >= FAR_GAP
     semantic = (
         f"its meaning is far from the article's main topic (similarity {topic_sim[index]:.2f}, "
         f"typical sentence {typical:.2f})"
         if far
-        else f"its meaning alone is no further from the topic than a typical sentence's "
-        f"(similarity {topic_sim[index]:.2f}, typical {typical:.2f})"
+        else f"its meaning alone is not far from the topic (similarity {topic_sim[index]:.2f}, "
+        f"typical sentence {typical:.2f})"
     )
     parts: list[tuple[float, str]] = [(sum(v for k, v in contrib.items() if k in _SEMANTIC) if far else -np.inf, semantic)]
     novelty = 1.0 - link.lexical

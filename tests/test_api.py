@@ -492,3 +492,17 @@ def test_lower_flag_rate_never_flags_more(make_detector, article_texts):
 def test_flag_rate_outside_the_shipped_points_is_an_error(make_detector, rate):
     with pytest.raises(ValueError, match="flag_rate"):
         make_detector(flag_rate=rate).score("A first sentence here. A second one there. A third one too. And a fourth.")
+
+
+def test_explanations_say_far_only_when_the_numbers_show_it(scored):
+    import re
+
+    explanations = [s.explanation for r in scored.values() for s in r.sentences if s.reason == "off_topic"]
+    anchored = Detector(model=AnchoredEncoder()).score(ANCHORED[:6] + [STRAY] + ANCHORED[6:])
+    explanations += [s.explanation for s in anchored.sentences if s.reason == "off_topic"]
+    assert explanations
+    for text in explanations:
+        numbers = re.search(r"(far|not far) from the (?:article's main )?topic \(similarity (-?[\d.]+), typical sentence (-?[\d.]+)\)", text)
+        assert numbers, text
+        gap = float(numbers.group(3)) - float(numbers.group(2))
+        assert (numbers.group(1) == "far") == (gap >= 0.045), text  # printed values are rounded
