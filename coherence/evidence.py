@@ -15,6 +15,7 @@ import numpy as np
 
 from coherence.anchoring import Anchoring, anchoring
 from coherence.continuity import Continuity, continuity
+from coherence.form import FORM_FEATURES, sentence_form
 from coherence.lexicon import WordEvidence, analyse
 from coherence.similarity import leave_one_out_cosine, tfidf_similarity
 from coherence.topic import TopicFit, fit_topic
@@ -44,6 +45,8 @@ FEATURES: tuple[str, ...] = (
     "unanchored",  # 1 when names and words are all new in an otherwise anchored article
     "confidence",  # how much topic information the sentence carries
     "log_sentences",  # log of the article's number of content sentences
+    *FORM_FEATURES,  # the sentence's form (coherence.form)
+    *(f"{name}_x_topic_distance" for name in FORM_FEATURES),  # form times topic distance
 )
 
 
@@ -117,4 +120,6 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
         confidence,
         np.full(n, np.log(n)),
     ]
+    form = sentence_form(texts)
+    columns += list(form.T) + list((form * (1.0 - topic_sim)[:, None]).T)
     return TopicEvidence(np.column_stack(columns), confidence, topic, words, links, anchors)

@@ -18,6 +18,7 @@ from importlib import resources
 import numpy as np
 
 from coherence.evidence import FEATURES, TopicEvidence
+from coherence.form import FORM_FEATURES
 
 __all__ = ["IntrusionModel", "explain_off_topic"]
 
@@ -90,6 +91,7 @@ _SEMANTIC = frozenset(
         "local_mean_distance",
         "lead_distance",
         "centroid_distance",
+        *(f"{name}_x_topic_distance" for name in FORM_FEATURES),  # semantic distance, weighed by form
     }
 )
 # How much less similar to the topic than the typical sentence counts as "far" in words.
