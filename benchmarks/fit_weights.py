@@ -93,9 +93,10 @@ def main(argv: list[str] | None = None) -> None:
     operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
     weights = {
         "features": list(FEATURES),
-        "coef": [round(float(c), 4) for c in fit.coef_[0]],
-        "intercept": round(float(fit.intercept_[0]), 4),
-        "unanchored_probability": {key: round(p, 4) for key, p in unanchored_probability.items()},
+        # full precision: the operating points are exact cuts of this very model's scores
+        "coef": [float(c) for c in fit.coef_[0]],
+        "intercept": float(fit.intercept_[0]),
+        "unanchored_probability": unanchored_probability,
         "operating_points": operating_points,
         "fitted_on": {
             "corpus": args.corpus.name,

@@ -52,13 +52,17 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
         "a byline",
     ),
     (
-        r"(?-i:[A-Z])[\w'\-]+(\s+(?-i:[A-Z])[\w'\-]+){1,2}\s+is\s+(a|an|the)?\s*([\w\-]+\s+){0,3}"
+        r"(?-i:[A-Z])[\w'\-]+(\s+(?-i:[A-Z])[\w'\-]+){1,2}\s+is\s+(?!((a|an|the)\s+)?(former\b|ex-))(a|an|the)?\s*"
+        r"([\w\-]+\s+){0,3}"
         r"(correspondent|editor|reporter|columnist|writer|presenter)\s+(for|at|of|with|on)\b.{0,100}",
         "an author credit (who wrote the piece)",
     ),
     (
-        r"(subs|substitutes)(\s+not\s+used)?\s*:.{0,150}"
-        r"|(booked|sent off|goals?|scorers?|referee|att|attendance|line-?ups?)\s*:.{0,150}",
+        r"(subs|substitutes)(\s+not\s+used)?\s*:\s*(?-i:[A-Z])[^:]{0,150}"
+        r"|(booked|sent off|line-?ups?)\s*:\s*(?-i:[A-Z])[\w'\-]+(\s+(?-i:[A-Z])[\w'\-]+)*(\s*,\s*(?-i:[A-Z])[\w'\-\s]+)*"
+        r"|(goals?|scorers?)\s*:\s*(?-i:[A-Z])[\w'\-]+(\s+(?-i:[A-Z])[\w'\-]+)*\s+\d+.{0,120}"
+        r"|(att|attendance)\s*:\s*[\d,]+(\s+ref(eree)?\s*:.{0,60})?"
+        r"|ref(eree)?\s*:\s*(?-i:[A-Z])\w*\s+(?-i:[A-Z])[\w'\-]+.{0,60}",
         "a match-sheet line (substitutes, bookings, scorers, attendance)",
     ),
     (
@@ -75,7 +79,7 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
     (r"(tags?|topics?|categor(y|ies)|filed under)\s*:.{0,120}", "a tag list"),
 )
 
-_PATTERNS = tuple((re.compile(r"\s*" + p + r"\s*[.:!|>»›\-–—]*\s*", re.IGNORECASE), why) for p, why in BOILERPLATE_RULES)
+_PATTERNS = tuple((re.compile(r"\s*(?:" + p + r")\s*[.:!|>»›\-–—]*\s*", re.IGNORECASE), why) for p, why in BOILERPLATE_RULES)
 
 
 def boilerplate_verdict(text: str) -> Verdict | None:

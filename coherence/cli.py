@@ -26,7 +26,7 @@ def read_article(path: str) -> str:
     except FileNotFoundError:
         raise InputError(f"no such file: {path}") from None
     except IsADirectoryError:
-        raise InputError(f"{path} is a folder; give one article file (folders go to `coherence batch`)") from None
+        raise InputError(f"{path} is a folder; give one article file") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if b"\x00" in data[:65536]:

@@ -81,6 +81,8 @@ class Detector:
         self.threshold = threshold
         self.flag_rate = flag_rate
         self.off_topic_threshold = off_topic_threshold
+        if off_topic_threshold is None:
+            IntrusionModel.default().score_cut(flag_rate)  # a rate outside the shipped points fails now
         self.min_sentences = min_sentences
         self.min_confidence = min_confidence
         self.batch_size = batch_size

@@ -32,7 +32,7 @@ def sentence_form(texts: Sequence[str]) -> np.ndarray:
     for text in texts:
         tokens = _TOKEN.findall(text)
         n = max(len(tokens), 1)
-        attributed = text.lstrip()[:1] in _QUOTE_OPENERS or _ATTRIBUTION.search(text) is not None
+        attributed = text.lstrip().startswith(tuple(_QUOTE_OPENERS)) or _ATTRIBUTION.search(text) is not None
         rows.append(
             (
                 sum(t[0].isdigit() for t in tokens) / n,

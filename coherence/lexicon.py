@@ -137,9 +137,15 @@ def analyse(text: str) -> WordEvidence:
         frozenset(names),
         float(sum(content.values())),
         names,
-        tuple(tuple(m) for m in mentions),
+        _distinct_names(mentions),
         refers_back(text),
     )
+
+
+def _distinct_names(mentions: list[list[str]]) -> tuple[tuple[str, ...], ...]:
+    """Each name once: repeats dropped, and "Fastow" folded into "Andrew Fastow"."""
+    unique = list(dict.fromkeys(tuple(m) for m in mentions))
+    return tuple(m for m in unique if not any(set(m) < set(other) for other in unique))
 
 
 def _ends_clause(text: str, end: int) -> bool:

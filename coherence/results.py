@@ -8,7 +8,9 @@ from typing import Any
 
 from coherence.verdict import REASONS, Reason
 
-__all__ = ["SentenceResult", "ArticleResult"]
+__all__ = ["SentenceResult", "ArticleResult", "DECIMALS"]
+
+DECIMALS = 4  # scores and coherence are rounded to this many decimals in JSON records
 
 
 @dataclass(slots=True)
@@ -37,7 +39,7 @@ class SentenceResult:
             "start": self.start,
             "end": self.end,
             "reason": self.reason,
-            "score": round(self.score, 4),
+            "score": round(self.score, DECIMALS),
             "text": self.text,
             "explanation": self.explanation,
         }
@@ -72,7 +74,7 @@ class ArticleResult:
         """
         record: dict[str, Any] = {
             "id": self.id,
-            "coherence": None if self.coherence is None else round(self.coherence, 4),
+            "coherence": None if self.coherence is None else round(self.coherence, DECIMALS),
             "passed": self.passed,
             "n_sentences": len(self.sentences),
             "n_flagged": len(self.flagged),
@@ -87,8 +89,8 @@ class ArticleResult:
                     "start": s.start,
                     "end": s.end,
                     "paragraph": s.paragraph,
-                    "score": round(s.score, 4),
-                    "confidence": round(s.confidence, 4),
+                    "score": round(s.score, DECIMALS),
+                    "confidence": round(s.confidence, DECIMALS),
                     "flagged": s.flagged,
                     "reason": s.reason,
                     "explanation": s.explanation,

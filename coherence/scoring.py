@@ -12,6 +12,7 @@ share of such sentences that were planted in the same training data.
 from __future__ import annotations
 
 import json
+import math
 from dataclasses import dataclass
 from importlib import resources
 
@@ -118,7 +119,7 @@ def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel
     by_anchoring = bool(
         anchors.unanchored[index] and model.anchoring_probability(row)[0] >= model.weighed_probability(row)[0]
     )
-    far = typical - topic_sim[index] >= FAR_GAP
+    far = round(typical, 2) - round(float(topic_sim[index]), 2) >= FAR_GAP - 1e-9  # as printed
     semantic = (
         f"its meaning is far from the article's main topic (similarity {topic_sim[index]:.2f}, "
         f"typical sentence {typical:.2f})"
@@ -132,7 +133,8 @@ def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel
         parts.append(
             (
                 sum(v for k, v in contrib.items() if k in _LEXICAL),
-                f"{novelty:.0%} of its informative words occur nowhere else in the article's main story",
+                f"{math.floor(novelty * 100)}% of its information (rare words and names) occurs nowhere else "
+                "in the article's main story",
             )
         )
     if link.novel_entities and not link.shared_entities:

@@ -9,7 +9,10 @@ Both helpers read results of an already scored corpus (`ArticleResult` objects o
 
 Sentence scores do not depend on either threshold, so re-thresholding needs no re-scoring.
 Records with an `error` are left out of the rates (they fail or pass by their own rules).
+JSON records carry values rounded to `DECIMALS`; a cut chosen from them is lowered by half a
+rounding step, so the unrounded values behind them keep the rate too.
 """
+
 
 from __future__ import annotations
 
@@ -19,11 +22,12 @@ from typing import Any
 
 import numpy as np
 
-from coherence.results import ArticleResult
+from coherence.results import DECIMALS, ArticleResult
 
 __all__ = ["coherence_threshold", "off_topic_threshold", "rate_cut", "rate_table"]
 
 Record = ArticleResult | Mapping[str, Any]
+_ROUNDING = 0.5 * 10.0**-DECIMALS
 _NOT_TOPIC = ("boilerplate", "duplicate", "fragment")
 
 
@@ -61,11 +65,9 @@ def rate_cut(values: np.ndarray, rate: float) -> float:
 def coherence_threshold(results: Iterable[Record], fail_rate: float) -> float:
     """The highest article threshold at which at most `fail_rate` of the articles fail
     (an article fails when its coherence is below the threshold)."""
-    values = np.array(
-        [c for r in results if _field(r, "error") is None and (c := _field(r, "coherence")) is not None],
-        dtype=float,
-    )
-    return rate_cut(values, fail_rate)
+    records = [r for r in results if _field(r, "error") is None and _field(r, "coherence") is not None]
+    values = np.array([_field(r, "coherence") for r in records], dtype=float)
+    return rate_cut(values, fail_rate) - _rounding(records)
 
 
 def off_topic_threshold(
@@ -78,14 +80,26 @@ def off_topic_threshold(
     """The highest `off_topic_threshold` at which at most `flag_rate` of the articles get an
     off_topic flag. Pass the same `min_confidence` and `min_sentences` as the Detector:
     they decide which sentences may be flagged at all."""
-    lowest = []
+    lowest, records = [], []
     for record in results:
         if _field(record, "error") is not None:
             continue
+        records.append(record)
         topic = [(score, conf) for score, conf, reason in _sentences(record) if reason not in _NOT_TOPIC]
         eligible = [score for score, conf in topic if conf >= min_confidence]
         lowest.append(min(eligible) if len(topic) >= min_sentences and eligible else np.inf)
-    return rate_cut(np.array(lowest, dtype=float), flag_rate)
+    values = np.array(lowest, dtype=float)
+    if len(values) and not np.isfinite(values).any():
+        raise ValueError(
+            f"no article of the sample can carry an off_topic flag (each needs {min_sentences} content "
+            f"sentences and one with confidence >= {min_confidence}): score a larger or longer sample"
+        )
+    return rate_cut(values, flag_rate) - _rounding(records)
+
+
+def _rounding(records: list[Record]) -> float:
+    """Half a rounding step when any record is a rounded JSON record, else 0."""
+    return _ROUNDING if any(isinstance(r, Mapping) for r in records) else 0.0
 
 
 def rate_table(values: Iterable[float], thresholds: Iterable[float]) -> list[tuple[float, float]]:

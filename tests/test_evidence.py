@@ -125,6 +125,26 @@ def test_refers_back(text, expected):
     assert refers_back(text) is expected
 
 
+def test_a_name_counts_once():
+    ev = analyse("Lawyers for Andrew Fastow said Fastow would appeal, and Fastow's wife agreed.")
+    assert ev.mentions == (("andrew", "fastow"),)
+
+
+def test_operating_points_are_monotone_and_bounded():
+    from coherence.scoring import IntrusionModel
+
+    model = IntrusionModel.default()
+    rates = [rate for rate, _ in model.operating_points]
+    cuts = [model.score_cut(rate) for rate in rates]
+    assert cuts == [cut for _, cut in model.operating_points]
+    assert all(a <= b for a, b in zip(cuts, cuts[1:]))
+    middle = (rates[1] + rates[2]) / 2
+    assert cuts[1] <= model.score_cut(middle) <= cuts[2]
+    for outside in (rates[0] - 0.01, rates[-1] + 0.01):
+        with pytest.raises(ValueError, match="flag_rate"):
+            model.score_cut(outside)
+
+
 def test_whole_names_are_one_mention():
     ev = analyse("Neither does it cover Andrew Fastow, the former chief of Enron in Houston.")
     assert ("andrew", "fastow") in ev.mentions

@@ -63,6 +63,10 @@ NOT_BOILERPLATE = [
     "Acme is a key producer of equipment for hospitals.",
     "Jane Doe is a reporter who has covered the courts for decades and will retire next year.",
     "Goals from the two strikers sealed the win.",
+    "Piers Morgan is the former editor of the Daily Mirror.",
+    "Goal: to cut emissions by half by 2030.",
+    "Attendance: down 12% on last year.",
+    "Referee: a man who has seen it all.",
 ]
 
 

@@ -50,7 +50,29 @@ def test_rate_one_fails_everything():
 def test_error_records_are_left_out():
     records = [_article(0.9), _article(0.8), _article(None, error="empty text")]
     records_dicts = [r.to_dict() for r in records]
-    assert coherence_threshold(records, 0.5) == coherence_threshold(records_dicts, 0.5) == 0.9
+    assert coherence_threshold(records, 0.5) == 0.9
+    assert coherence_threshold(records_dicts, 0.5) == pytest.approx(0.9 - 0.5e-4)  # rounded records
+
+
+@pytest.mark.parametrize("trial", range(20))
+def test_rounded_json_records_never_exceed_the_rate(trial):
+    rng = np.random.default_rng(trial)
+    articles = [_article(float(c), list(rng.uniform(0, 1, size=6))) for c in rng.uniform(0.5, 1.0, size=100)]
+    records = [a.to_dict(sentences=True) for a in articles]
+    gate = coherence_threshold(records, 0.05)
+    assert np.mean([a.coherence < gate for a in articles]) <= 0.05
+    cut = off_topic_threshold(records, 0.05)
+    assert np.mean([any(s.score < cut for s in a.sentences) for a in articles]) <= 0.05
+
+
+def test_duplicates_do_not_count_towards_off_topic():
+    record = _article(0.9, [0.01, 0.9, 0.9, 0.9, 0.9], reasons=["duplicate", None, None, None, None])
+    assert off_topic_threshold([record, _article(0.9, [0.5, 0.9, 0.9, 0.9])], 0.5) == pytest.approx(np.nextafter(0.9, 1.0))
+
+
+def test_a_sample_that_can_never_be_flagged_is_an_error():
+    with pytest.raises(ValueError, match="can carry an off_topic flag"):
+        off_topic_threshold([_article(0.9, [0.1, 0.2]), _article(0.9, [0.3])], 0.05)
 
 
 def test_off_topic_threshold_meets_flag_rate():
@@ -81,7 +103,7 @@ def test_off_topic_threshold_needs_sentences_in_dict_records():
     with pytest.raises(ValueError, match="sentences"):
         off_topic_threshold([_article(0.9, [0.5] * 5).to_dict()], 0.1)
     record = _article(0.9, [0.5, 0.6, 0.7, 0.8]).to_dict(sentences=True)
-    assert off_topic_threshold([record], 0.0) == 0.5
+    assert off_topic_threshold([record], 0.0) == pytest.approx(0.5 - 0.5e-4)  # half a rounding step lower
 
 
 @pytest.mark.parametrize("rate", [-0.1, 1.5])
