@@ -8,6 +8,7 @@ sentences that share a phrase.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
 from coherence.verdict import Verdict
@@ -15,6 +16,7 @@ from coherence.verdict import Verdict
 __all__ = ["duplicate_verdicts"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+SHORT_REPEATS = 3  # a line shorter than min_words is a repeat only from this many copies on
 _INDEX_MIN_CHARS = 4  # words shorter than this are too common to find candidates by
 
 
@@ -30,20 +32,23 @@ def duplicate_verdicts(
     Args:
         sentences: the article's sentences in order.
         near_threshold: Jaccard overlap of the two word sets above which sentences are copies.
-        min_words: shorter sentences are never called duplicates ("Yes." twice is a reply,
-            not a repeat).
+        min_words: shorter sentences are duplicates only when exactly the same line occurs
+            `SHORT_REPEATS` times or more ("Yes." twice is a reply, a line 50 times is not).
     """
     first_seen: dict[tuple[str, ...], int] = {}
     word_sets: list[frozenset[str]] = []
     owners: list[int] = []
     by_word: dict[str, list[int]] = {}
     out: list[Verdict | None] = []
-    for index, text in enumerate(sentences):
-        words = _words(text)
-        if len(words) < min_words:
-            out.append(None)
+    keys = [tuple(_words(text)) for text in sentences]
+    occurrences = Counter(keys)
+    for index, key in enumerate(keys):
+        if len(key) < min_words:  # a short line repeats only when it comes back again and again
+            short_repeat = bool(key) and occurrences[key] >= SHORT_REPEATS and key in first_seen
+            out.append(_verdict(first_seen[key], exact=True) if short_repeat else None)
+            first_seen.setdefault(key, index)
             continue
-        key = tuple(words)
+        words = list(key)
         if key in first_seen:
             out.append(_verdict(first_seen[key], exact=True))
             continue

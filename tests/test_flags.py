@@ -182,3 +182,10 @@ def test_fragment_flagged(text):
 )
 def test_not_fragment(text):
     assert fragment_verdict(text) is None
+
+
+def test_a_short_line_twice_is_not_a_repeat_but_again_and_again_is():
+    assert duplicate_verdicts(["Yes.", "The vote passed.", "Yes."]) == [None, None, None]
+    verdicts = duplicate_verdicts(["Hello world."] * 4 + ["The council met on Monday evening."])
+    assert verdicts[0] is None and verdicts[-1] is None
+    assert all(v is not None and v.reason == "duplicate" and v.original == 0 for v in verdicts[1:4])
