@@ -49,6 +49,7 @@ from coherence import Detector  # noqa: E402
 from coherence.embed import CachingEncoder, Encoder, SentenceEncoder  # noqa: E402
 from coherence.results import ArticleResult  # noqa: E402
 from coherence.segment import split_sentences  # noqa: E402
+from coherence.verdict import off_topic_eligible  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("cross", "same")
@@ -273,9 +274,9 @@ OPERATING_RATES = (0.02, 0.05, 0.10, 0.20)
 
 def flags_at(item: Scored, cut: float, detector: Detector) -> np.ndarray:
     """The detector's off_topic flags had it run with `off_topic_threshold=cut`."""
-    if item.content.sum() < detector.min_sentences:
-        return np.zeros(len(item.labels), dtype=bool)
-    return item.content & (1.0 - item.probability < cut) & (item.confidence >= detector.min_confidence)
+    eligible = np.zeros(len(item.labels), dtype=bool)
+    eligible[item.content] = off_topic_eligible(item.confidence[item.content], detector.min_confidence, detector.min_sentences)
+    return eligible & (1.0 - item.probability < cut)
 
 
 def operating_points(group: Group, detector: Detector) -> list[dict[str, float]]:

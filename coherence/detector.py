@@ -17,7 +17,7 @@ from coherence.repeats import duplicate_verdicts
 from coherence.results import ArticleResult, SentenceResult
 from coherence.scoring import IntrusionModel, explain_off_topic
 from coherence.segment import Sentence, split_sentences
-from coherence.verdict import Verdict
+from coherence.verdict import Verdict, off_topic_eligible
 
 __all__ = ["Detector", "Article"]
 
@@ -186,14 +186,11 @@ class Detector:
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
             intrusion = model.probability(evidence.features)
+            eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]
                 confidence[i] = evidence.confidence[k]
-                if (
-                    len(content) >= self.min_sentences
-                    and scores[i] < cutoff
-                    and confidence[i] >= self.min_confidence
-                ):
+                if eligible[k] and scores[i] < cutoff:
                     verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model))
         for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
             if verdict is not None and verdict.original is not None:

@@ -23,6 +23,7 @@ from typing import Any
 import numpy as np
 
 from coherence.results import DECIMALS, ArticleResult
+from coherence.verdict import off_topic_eligible
 
 __all__ = ["coherence_threshold", "off_topic_threshold", "rate_cut", "rate_table"]
 
@@ -86,8 +87,9 @@ def off_topic_threshold(
             continue
         records.append(record)
         topic = [(score, conf) for score, conf, reason in _sentences(record) if reason not in _NOT_TOPIC]
-        eligible = [score for score, conf in topic if conf >= min_confidence]
-        lowest.append(min(eligible) if len(topic) >= min_sentences and eligible else np.inf)
+        eligible = off_topic_eligible([conf for _, conf in topic], min_confidence, min_sentences)
+        scores = [score for (score, _), may in zip(topic, eligible) if may]
+        lowest.append(min(scores) if scores else np.inf)
     values = np.array(lowest, dtype=float)
     if len(values) and not np.isfinite(values).any():
         raise ValueError(
