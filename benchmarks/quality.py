@@ -282,7 +282,7 @@ def flags_at(item: Scored, cut: float, detector: Detector) -> np.ndarray:
 def operating_points(group: Group, detector: Detector) -> list[dict[str, float]]:
     """Clean-article flag share, recall and precision at each shipped operating point
     (`Detector(flag_rate=...)`): scores do not depend on it, so no re-scoring is needed."""
-    model = detector.intrusion_model_
+    model = detector.intrusion_model
     own_cut = model.score_cut(detector.flag_rate)
     if any((flags_at(i, own_cut, detector) != i.flags).any() for items in group.values() for i in items):
         raise RuntimeError("operating-point flags disagree with the detector's own flags")

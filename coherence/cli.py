@@ -72,12 +72,16 @@ def format_table(result: ArticleResult, *, low_confidence: float, width: int | N
 
 def _share(value: str) -> float:
     """argparse type: a share of articles within the shipped operating points."""
+    from coherence.scoring import IntrusionModel
+
     try:
         share = float(value)
     except ValueError:
         raise argparse.ArgumentTypeError(f"not a number: {value!r}") from None
-    if not 0.0 <= share <= 0.5:
-        raise argparse.ArgumentTypeError(f"must be within [0, 0.5], got {value}")
+    try:
+        IntrusionModel.default().score_cut(share)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
     return share
 
 

@@ -81,14 +81,14 @@ class Detector:
         self.threshold = threshold
         self.flag_rate = flag_rate
         self.off_topic_threshold = off_topic_threshold
-        if off_topic_threshold is None:
-            IntrusionModel.default().score_cut(flag_rate)  # a rate outside the shipped points fails now
         self.min_sentences = min_sentences
         self.min_confidence = min_confidence
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
+        if off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
+            self.intrusion_model.score_cut(flag_rate)
 
     # -- public API ---------------------------------------------------------------------
     def score(self, article: Article) -> ArticleResult:
@@ -120,6 +120,19 @@ class Detector:
             yield from self._score_chunk(chunk, chunk_ids)
 
     # -- steps ----------------------------------------------------------------------------
+    @property
+    def intrusion_model(self) -> IntrusionModel:
+        if self.intrusion_model_ is None:
+            self.intrusion_model_ = IntrusionModel.default()
+        return self.intrusion_model_
+
+    @property
+    def off_topic_cut(self) -> float:
+        """Sentence score below which an eligible sentence is flagged off_topic."""
+        if self.off_topic_threshold is not None:
+            return self.off_topic_threshold
+        return self.intrusion_model.score_cut(self.flag_rate)
+
     @property
     def encoder(self) -> Encoder:
         if self.encoder_ is None:
@@ -173,12 +186,8 @@ class Detector:
 
     def _finish(self, prepared: _Prepared, vectors: np.ndarray) -> ArticleResult:
         """Topic evidence for the content sentences, then scores, flags and coherence."""
-        if self.intrusion_model_ is None:
-            self.intrusion_model_ = IntrusionModel.default()
-        model = self.intrusion_model_
-        cutoff = self.off_topic_threshold
-        if cutoff is None:
-            cutoff = model.score_cut(self.flag_rate)
+        model = self.intrusion_model
+        cutoff = self.off_topic_cut
         content = prepared.content
         scores = np.zeros(len(prepared.texts))  # boilerplate and fragments carry no topic
         confidence = np.zeros(len(prepared.texts))
