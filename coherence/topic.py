@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from coherence.similarity import leave_one_out_cosine
+
 __all__ = ["TopicFit", "fit_topic"]
 
 
@@ -41,13 +43,12 @@ def _clusters(vectors: np.ndarray, distance_threshold: float) -> np.ndarray:
     return model.fit_predict(vectors)
 
 
-def _dominant(vectors: np.ndarray, labels: np.ndarray, weights: np.ndarray, share: float) -> np.ndarray:
-    """Largest cluster by weight, grown by the closest clusters until it holds `share`."""
+def _dominant(vectors: np.ndarray, labels: np.ndarray, share: float) -> np.ndarray:
+    """Largest cluster, grown by the closest clusters until it holds `share` of the sentences."""
     clusters = np.unique(labels)
-    mass = np.array([weights[labels == c].sum() for c in clusters])
-    chosen = [clusters[int(np.argmax(mass))]]
-    total = weights.sum()
-    while weights[np.isin(labels, chosen)].sum() < share * total and len(chosen) < len(clusters):
+    size = np.array([(labels == c).sum() for c in clusters])
+    chosen = [clusters[int(np.argmax(size))]]
+    while np.isin(labels, chosen).sum() < share * len(labels) and len(chosen) < len(clusters):
         centre = vectors[np.isin(labels, chosen)].mean(axis=0)
         rest = [c for c in clusters if c not in chosen]
         closeness = [float(vectors[labels == c].mean(axis=0) @ centre) for c in rest]
@@ -57,7 +58,6 @@ def _dominant(vectors: np.ndarray, labels: np.ndarray, weights: np.ndarray, shar
 
 def fit_topic(
     vectors: np.ndarray,
-    weights: np.ndarray | None = None,
     *,
     distance_threshold: float = 0.85,
     dominant_share: float = 0.6,
@@ -67,25 +67,17 @@ def fit_topic(
 
     Args:
         vectors: (n, dim) unit vectors of the article's content sentences.
-        weights: how much each sentence counts towards the topic (e.g. its information).
         distance_threshold: cosine distance below which groups of sentences are merged.
-        dominant_share: share of the article's weight the dominant topic must cover.
+        dominant_share: share of the article's sentences the dominant topic must cover.
         neighbours: k for the neighbour similarity.
     """
     n = len(vectors)
     if n == 0:
         empty = np.zeros(0)
         return TopicFit(empty, empty, np.zeros(0, dtype=int), np.zeros(0, dtype=bool), np.zeros((0, 0)))
-    weights = np.ones(n) if weights is None else np.asarray(weights, dtype=float) + 1e-6
     labels = _clusters(vectors, distance_threshold)
-    in_topic = _dominant(vectors, labels, weights, dominant_share)
-
-    member_weights = np.where(in_topic, weights, 0.0)
-    topic_sum = (member_weights[:, None] * vectors).sum(axis=0)
-    leave_out = topic_sum[None, :] - member_weights[:, None] * vectors
-    norms = np.linalg.norm(leave_out, axis=1)
-    norms[norms == 0] = 1.0
-    topic_similarity = np.einsum("ij,ij->i", vectors, leave_out) / norms
+    in_topic = _dominant(vectors, labels, dominant_share)
+    topic_similarity = leave_one_out_cosine(vectors, weights=in_topic)
 
     sims = vectors @ vectors.T
     np.fill_diagonal(sims, -np.inf)
