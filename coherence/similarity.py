@@ -14,12 +14,10 @@ import numpy as np
 __all__ = ["leave_one_out_cosine", "tfidf_similarity"]
 
 
-def leave_one_out_cosine(vectors: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
-    """Cosine of each row to the (weighted) sum of all the other rows (0 where either is
-    zero). A row of weight 0 is measured against the sum without adding to it."""
+def leave_one_out_cosine(vectors: np.ndarray) -> np.ndarray:
+    """Cosine of each row to the sum of all the other rows (0 where either is zero)."""
     vectors = np.asarray(vectors, dtype=float)
-    weighted = vectors if weights is None else np.asarray(weights, dtype=float)[:, None] * vectors
-    rest = weighted.sum(axis=0)[None, :] - weighted
+    rest = vectors.sum(axis=0)[None, :] - vectors
     norms = np.linalg.norm(rest, axis=1) * np.linalg.norm(vectors, axis=1)
     norms[norms == 0] = 1.0
     return np.einsum("ij,ij->i", vectors, rest) / norms

@@ -12,8 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coherence.similarity import leave_one_out_cosine
-
 __all__ = ["TopicFit", "fit_topic"]
 
 
@@ -77,7 +75,11 @@ def fit_topic(
         return TopicFit(empty, empty, np.zeros(0, dtype=int), np.zeros(0, dtype=bool), np.zeros((0, 0)))
     labels = _clusters(vectors, distance_threshold)
     in_topic = _dominant(vectors, labels, dominant_share)
-    topic_similarity = leave_one_out_cosine(vectors, weights=in_topic)
+    members = in_topic.astype(float)[:, None] * vectors
+    leave_out = members.sum(axis=0)[None, :] - members  # vectors are unit: only the topic side needs norming
+    norms = np.linalg.norm(leave_out, axis=1)
+    norms[norms == 0] = 1.0
+    topic_similarity = np.einsum("ij,ij->i", vectors, leave_out) / norms
 
     sims = vectors @ vectors.T
     np.fill_diagonal(sims, -np.inf)
