@@ -1,4 +1,4 @@
-"""Command line: `coherence score PATH|-` (a readable table, or --json)."""
+"""Command line: `coherence score PATH|-` (a table, or --json) and `coherence batch INPUT... -o OUT`."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
+from coherence.records import MAX_CHARS
 from coherence.results import ArticleResult
 
 __all__ = ["main"]
@@ -99,6 +100,51 @@ def _cmd_score(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_batch(args: argparse.Namespace) -> int:
+    from coherence.readers import InputError as BatchInputError
+
+    options = dict(
+        text_field=args.text_field,
+        id_field=args.id_field,
+        keep_fields=[f for f in args.keep_fields.split(",") if f] if args.keep_fields else [],
+        max_chars=args.max_chars,
+        model=args.model,
+        threshold=args.threshold,
+        flag_rate=args.flag_rate,
+    )
+    try:
+        if args.engine == "ray":
+            from coherence.ray import score_file_with_ray
+
+            if args.resume:
+                raise InputError("--resume works with the local engine only; Ray runs restart from the start")
+            report = score_file_with_ray(args.inputs, args.output, address=args.address, **options)
+        else:
+            from coherence.batch import score_file
+
+            report = score_file(args.inputs, args.output, resume=args.resume, workers=args.workers, **options)
+    except BatchInputError as exc:
+        raise InputError(str(exc)) from None
+    except OSError as exc:
+        raise InputError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
+    from coherence.batch import summary_path
+
+    print(report["text"])
+    print(f"summary: {summary_path(args.output)}")
+    return 0
+
+
+def _common_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
+    command.add_argument(
+        "--flag-rate",
+        type=_share,
+        default=0.10,
+        help="operating point for off_topic flags: the share of clean news articles that get one (default 0.10)",
+    )
+    command.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coherence", description="Find the sentences that do not belong in a news article."
@@ -108,15 +154,25 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("path", help="article text file, or - to read stdin")
     score.add_argument("--json", action="store_true", help="print the JSON record instead of a table")
     score.add_argument("--sentences", action="store_true", help="with --json: include every sentence")
-    score.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
-    score.add_argument(
-        "--flag-rate",
-        type=_share,
-        default=0.10,
-        help="operating point for off_topic flags: the share of clean news articles that get one (default 0.10)",
-    )
-    score.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
+    _common_options(score)
     score.set_defaults(run=_cmd_score)
+
+    batch = sub.add_parser(
+        "batch",
+        help="score a corpus: JSONL (.gz), Parquet, CSV or folders of .txt files into JSONL (.gz) or Parquet",
+    )
+    batch.add_argument("inputs", nargs="+", metavar="INPUT", help="input files or folders, read in order")
+    batch.add_argument("-o", "--output", required=True, help="output file: .jsonl, .jsonl.gz or .parquet")
+    batch.add_argument("--text-field", default="text", help="field or column with the article text (default: text)")
+    batch.add_argument("--id-field", help="field or column with the record id (default: the record's position)")
+    batch.add_argument("--keep-fields", default="", help="comma-separated fields to carry into the output")
+    batch.add_argument("--workers", type=int, default=1, help="processes scoring in parallel (default 1)")
+    batch.add_argument("--resume", action="store_true", help="continue a run that stopped; skips records already written")
+    batch.add_argument("--max-chars", type=int, default=MAX_CHARS, help=f"longer texts get an error record (default {MAX_CHARS:,})")
+    batch.add_argument("--engine", choices=("local", "ray"), default="local", help="local processes, or Ray Data (pip install coherence[ray])")
+    batch.add_argument("--address", help="with --engine ray: the Ray cluster to join (default: start a local one)")
+    _common_options(batch)
+    batch.set_defaults(run=_cmd_batch)
     return parser
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -118,6 +119,11 @@ class Detector:
             chunk_ids = [next(id_iter) if id_iter is not None else position + k for k in range(len(chunk))]
             position += len(chunk)
             yield from self._score_chunk(chunk, chunk_ids)
+
+    def get_params(self) -> dict[str, Any]:
+        """The constructor arguments, so the same Detector can be built in another process."""
+        names = list(inspect.signature(type(self).__init__).parameters)[1:]
+        return {name: getattr(self, name) for name in names}
 
     # -- steps ----------------------------------------------------------------------------
     @property

@@ -1,0 +1,215 @@
+"""File-to-file batch scoring: stream records in, score them in shared batches, write them out.
+
+`score_file` reads JSONL (.gz), Parquet, CSV or folders of .txt files in constant memory,
+scores chunks of articles in this process or in worker processes, writes every input record
+exactly once (in input order) and can resume a run that was killed at any point.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from collections import deque
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
+from pathlib import Path
+from typing import Any
+
+from coherence import __version__
+from coherence.detector import Detector
+from coherence.readers import InputError, RecordReader
+from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, score_records
+from coherence.summary import BatchSummary
+from coherence.writers import open_writer, output_format
+
+__all__ = ["score_file", "summary_path", "InputError"]
+
+PARQUET_CHUNKS_PER_PART = 16  # a Parquet part holds this many scoring chunks
+
+
+def summary_path(output: str | Path) -> Path:
+    """Where the run's summary (and its settings, for --resume) is written."""
+    output = Path(output)
+    return output.with_name(output.name + ".summary.json")
+
+
+def score_file(
+    inputs: str | Path | Sequence[str | Path],
+    output: str | Path,
+    *,
+    text_field: str = "text",
+    id_field: str | None = None,
+    keep_fields: Sequence[str] = (),
+    resume: bool = False,
+    workers: int = 1,
+    max_chars: int = MAX_CHARS,
+    progress: bool | None = None,
+    detector: Detector | None = None,
+    **detector_options: Any,
+) -> dict[str, Any]:
+    """Score every record of `inputs` into `output` (.jsonl, .jsonl.gz or .parquet).
+
+    Args:
+        inputs: JSONL (.gz), Parquet or CSV files, or folders of .txt files (id = relative path).
+        output: the output file; its extension picks the format.
+        text_field, id_field, keep_fields: see `coherence.readers.RecordReader`.
+        resume: continue a run of the same job that stopped (or was killed) part way; without
+            it, an existing output is an error.
+        workers: processes scoring in parallel (each loads the model once).
+        max_chars: longer texts get an `error` instead of a score.
+        progress: show a progress bar; default: only when stderr is a terminal.
+        detector: a configured Detector (its settings are used by every worker);
+            `detector_options` build one otherwise.
+
+    Returns:
+        The run summary (also written beside the output, see `summary_path`).
+
+    Raises:
+        InputError: unreadable input, unwritable or already existing output, or a
+            resumed run whose settings differ from the first run's.
+    """
+    started = time.perf_counter()
+    paths = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
+    output = Path(output)
+    output_format(output)
+    clash = set(keep_fields) & set(OUTPUT_FIELDS)
+    if clash:
+        raise InputError(f"--keep-fields {', '.join(sorted(clash))} would overwrite output fields")
+    if workers < 1:
+        raise InputError("--workers must be at least 1")
+    detector = detector or Detector(**detector_options)
+    params = detector.get_params()
+    if workers > 1 and not isinstance(params["model"], str):
+        raise InputError("workers > 1 need the model as a name or path, not a loaded object")
+    reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars)
+    chunk = detector.articles_per_batch
+    block = chunk * PARQUET_CHUNKS_PER_PART if output_format(output) == "parquet" else chunk
+    settings = {
+        "inputs": [str(p.resolve()) for p in paths],
+        "text_field": text_field,
+        "id_field": id_field,
+        "keep_fields": list(keep_fields),
+        "max_chars": max_chars,
+        "detector": {k: v if isinstance(v, (str, int, float, type(None))) else f"<{type(v).__name__}>" for k, v in params.items()},
+        "block": block,
+        "version": __version__,
+    }
+    _check_resumable(output, settings, resume)
+    writer = open_writer(output, block, resume)
+    summary = BatchSummary()
+    for record in writer.existing():
+        summary.add(record)
+    kept = writer.committed
+    _write_json(summary_path(output), {"complete": False, "settings": settings})
+
+    show = sys.stderr.isatty() if progress is None else progress
+    bar = _progress_bar(reader.count() if show else None, kept, show)
+    records = _skip(iter(reader), kept, output)
+    chunks = _chunks(records, chunk)
+    scored_here = 0
+    try:
+        results = _score_in_process(detector, chunks) if workers == 1 else _score_in_workers(params, chunks, workers)
+        for out in results:
+            writer.add(out)
+            for record in out:
+                summary.add(record)
+            scored_here += len(out)
+            bar.update(len(out))
+        writer.finish()
+    finally:
+        bar.close()
+    elapsed = time.perf_counter() - started
+    report = {
+        "complete": True,
+        "output": str(output),
+        **summary.to_dict(),
+        "resumed_after": kept,
+        "this_run": {"records": scored_here, "seconds": round(elapsed, 2), "articles_per_second": round(scored_here / elapsed, 2) if elapsed else None},
+        "settings": settings,
+    }
+    _write_json(summary_path(output), report)
+    report["text"] = summary.format()
+    return report
+
+
+def _check_resumable(output: Path, settings: dict[str, Any], resume: bool) -> None:
+    path = summary_path(output)
+    if not resume or not path.exists():
+        return
+    try:
+        earlier = json.loads(path.read_text(encoding="utf-8")).get("settings", {})
+    except (OSError, ValueError):
+        return  # an unreadable summary proves nothing; the output itself is checked
+    changed = [k for k in settings if k != "version" and earlier.get(k) != settings[k]]
+    if changed:
+        raise InputError(
+            f"cannot resume {output}: {', '.join(changed)} differ from the run that wrote it "
+            "(resume with the same inputs and options, or write a new output)"
+        )
+
+
+def _skip(records: Iterator[Record], count: int, output: Path) -> Iterator[Record]:
+    skipped = sum(1 for _ in islice(records, count))
+    if skipped < count:
+        raise InputError(f"{output} already holds {count} records but the input has only {skipped}")
+    return records
+
+
+def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
+    iterator = iter(records)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
+
+
+def _score_in_process(detector: Detector, chunks: Iterable[list[Record]]) -> Iterator[list[dict[str, Any]]]:
+    for chunk in chunks:
+        yield score_records(detector, chunk)
+
+
+def _score_in_workers(
+    params: dict[str, Any], chunks: Iterable[list[Record]], workers: int
+) -> Iterator[list[dict[str, Any]]]:
+    """Chunks scored by `workers` processes, yielded in input order, few in flight."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    threads = max(1, (os.cpu_count() or 1) // workers)
+    context = multiprocessing.get_context("spawn")
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(params, threads)) as pool:
+        pending: deque[Any] = deque()
+        for chunk in chunks:
+            pending.append(pool.submit(_score_in_worker, chunk))
+            if len(pending) >= 2 * workers:
+                yield pending.popleft().result()
+        while pending:
+            yield pending.popleft().result()
+
+
+_WORKER_DETECTOR: Detector | None = None
+
+
+def _start_worker(params: dict[str, Any], threads: int) -> None:
+    global _WORKER_DETECTOR
+    import torch
+
+    torch.set_num_threads(threads)
+    _WORKER_DETECTOR = Detector(**params)
+
+
+def _score_in_worker(chunk: list[Record]) -> list[dict[str, Any]]:
+    assert _WORKER_DETECTOR is not None, "worker not started"
+    return score_records(_WORKER_DETECTOR, chunk)
+
+
+def _progress_bar(total: int | None, initial: int, show: bool) -> Any:
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=initial, unit=" articles", disable=not show, dynamic_ncols=True, smoothing=0.1)
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    temporary = path.with_name(path.name + ".tmp")
+    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    os.replace(temporary, path)

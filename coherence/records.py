@@ -1,0 +1,101 @@
+"""Input records for batch jobs: checking one record's text, and its output record.
+
+Shared by the file batch runner, the Ray Data step and the datatrove step, so a record that
+cannot be scored gets the same clear `error` message whichever engine reads it.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from coherence.results import ArticleResult
+
+if TYPE_CHECKING:
+    from coherence.detector import Detector
+
+__all__ = ["MAX_CHARS", "OUTPUT_FIELDS", "Record", "RecordError", "check_text", "output_record", "score_records"]
+
+MAX_CHARS = 200_000
+"""Longest text scored by default (about 40 long news articles); longer is not one article,
+and would cost minutes and gigabytes to cluster. Raise it with ``max_chars``."""
+
+OUTPUT_FIELDS = ("id", "coherence", "passed", "n_sentences", "n_flagged", "counts", "flags", "error")
+
+# C0 and C1 control characters other than tab, newline and carriage return.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+class RecordError(ValueError):
+    """A record that cannot be scored; the message goes into the output's `error` field."""
+
+
+@dataclass(slots=True)
+class Record:
+    """One input record: its id, its text (None if unusable), why not, and fields to carry."""
+
+    id: Any
+    text: str | None
+    error: str | None = None
+    kept: dict[str, Any] = field(default_factory=dict)
+
+
+def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS) -> str:
+    """The text of a record, cleaned of control characters.
+
+    Raises:
+        RecordError: the value is missing, not text, empty, or longer than `max_chars`.
+    """
+    if value is None:
+        raise RecordError(f"'{field_name}' is missing or null")
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", errors="replace")
+    if not isinstance(value, str):
+        kind = "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+        raise RecordError(f"'{field_name}' is {kind}, not text")
+    text = _CONTROL.sub(" ", value)
+    if not text.strip():
+        raise RecordError(f"'{field_name}' is empty")
+    if len(text) > max_chars:
+        raise RecordError(
+            f"'{field_name}' has {len(text):,} characters, more than the limit of {max_chars:,} "
+            "(not one article; split it or raise max_chars)"
+        )
+    return text
+
+
+def output_record(result: ArticleResult, kept: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The output-schema record of a scored (or failed) article, with carried fields after it."""
+    record = result.to_dict()
+    if kept:
+        record.update(kept)
+    return record
+
+
+def score_records(detector: Detector, records: Sequence[Record]) -> list[dict[str, Any]]:
+    """Output records for `records`, in order: usable texts are embedded in shared batches.
+
+    A record that fails (bad input, or an unexpected error while scoring it) gets a record
+    with `error` set; nothing raised by one record stops the others.
+    """
+    usable = [r for r in records if r.error is None and r.text is not None]
+    try:
+        scored = dict(zip(map(id, usable), detector.score_many([r.text for r in usable], ids=[r.id for r in usable])))
+    except Exception:  # noqa: BLE001 - find the record at fault, score the rest one by one
+        scored = {id(r): _score_alone(detector, r) for r in usable}
+    out = []
+    for r in records:
+        result = scored.get(id(r)) or ArticleResult.failed(r.error or "no text", id=r.id)
+        out.append(output_record(result, r.kept))
+    return out
+
+
+def _score_alone(detector: Detector, record: Record) -> ArticleResult:
+    try:
+        result = detector.score(record.text or "")
+    except Exception as exc:  # noqa: BLE001 - reported in the record, never raised
+        return ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}", id=record.id)
+    result.id = record.id
+    return result
