@@ -142,12 +142,24 @@ def _check_resumable(output: Path, settings: dict[str, Any], resume: bool) -> No
         earlier = json.loads(path.read_text(encoding="utf-8")).get("settings", {})
     except (OSError, ValueError):
         return  # an unreadable summary proves nothing; the output itself is checked
-    changed = [k for k in settings if k != "version" and earlier.get(k) != settings[k]]
+    now, before = _flat(settings), _flat(earlier)
+    changed = [k for k in now if k != "version" and before.get(k) != now[k]]
     if changed:
         raise InputError(
             f"cannot resume {output}: {', '.join(changed)} differ from the run that wrote it "
             "(resume with the same inputs and options, or write a new output)"
         )
+
+
+def _flat(settings: dict[str, Any]) -> dict[str, Any]:
+    """{"detector": {"threshold": 0.8}} -> {"detector.threshold": 0.8}"""
+    flat: dict[str, Any] = {}
+    for key, value in settings.items():
+        if isinstance(value, dict):
+            flat.update({f"{key}.{k}": v for k, v in value.items()})
+        else:
+            flat[key] = value
+    return flat
 
 
 def _skip(records: Iterator[Record], count: int, output: Path) -> Iterator[Record]:

@@ -1,0 +1,258 @@
+"""Batch scoring: every input record exactly once, in order; bad records get errors; resume."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from coherence.batch import score_file, summary_path
+from coherence.cli import main
+from coherence.readers import InputError
+from coherence.writers import open_writer
+
+CHUNK = 8  # small scoring chunks, so a short corpus spans many blocks
+
+
+def corpus(article_texts: dict[str, str], n: int) -> list[dict[str, Any]]:
+    """n distinct records: the fixture articles, each time with one other line left out."""
+    texts = [article_texts[name] for name in sorted(article_texts)]
+    records = []
+    for i in range(n):
+        lines = texts[i % len(texts)].splitlines()
+        drop = 1 + (i // len(texts)) % (len(lines) - 1)
+        records.append({"doc": f"doc-{i:04d}", "text": "\n".join(lines[:drop] + lines[drop + 1 :]), "source": i % 3})
+    return records
+
+
+def write_jsonl(path: Path, records: list[Any]) -> Path:
+    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    return path
+
+
+def read_output(path: Path) -> list[dict[str, Any]]:
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
+@pytest.fixture()
+def small_detector(make_detector):
+    return make_detector(articles_per_batch=CHUNK)
+
+
+def test_bad_records_get_errors_and_keep_their_place(tmp_path, detector, article_texts):
+    good = corpus(article_texts, 3)
+    lines = [
+        json.dumps(good[0]),
+        "{not json",
+        json.dumps({"doc": "no-text"}),
+        json.dumps({"doc": "null", "text": None}),
+        json.dumps({"doc": "number", "text": 42}),
+        json.dumps({"doc": "empty", "text": "   \n "}),
+        json.dumps({"doc": "control", "text": good[1]["text"].replace(" ", "\x00 ", 3) + "\x1b[31m"}),
+        json.dumps({"doc": "huge", "text": "All work and no play. " * 20_000}),
+        json.dumps([1, 2, 3]),
+        "",
+        json.dumps(good[2]),
+    ]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    report = score_file(source, tmp_path / "out.jsonl", id_field="doc", max_chars=100_000, detector=detector)
+    out = read_output(tmp_path / "out.jsonl")
+    assert len(out) == 10  # the blank line is not a record; every other line is
+    errors = {r["id"]: r["error"] for r in out}
+    assert errors["doc-0000"] is None and errors["doc-0002"] is None
+    assert "not valid JSON" in errors[1] and "line 2" in errors[1]
+    assert "missing or null" in errors["no-text"] and "missing or null" in errors["null"]
+    assert "number" in errors["number"] and "empty" in errors["empty"]
+    assert errors["control"] is None  # control characters are cleaned, the text is scored
+    assert "100,000" in errors["huge"]
+    assert "JSON list" in errors[8]
+    control = next(r for r in out if r["id"] == "control")
+    assert control["n_sentences"] > 3 and control["coherence"] is not None
+    assert (report["records"], report["errors"], report["scored"]) == (10, 7, 3)
+    assert json.loads(summary_path(tmp_path / "out.jsonl").read_text())["errors"] == 7
+
+
+def test_formats_carry_ids_and_fields_alike(tmp_path, small_detector, article_texts):
+    records = corpus(article_texts, 20)
+    jsonl = write_jsonl(tmp_path / "in.jsonl", records)
+    parquet = tmp_path / "in.parquet"
+    pq.write_table(pa.Table.from_pylist(records), parquet)
+    csv = tmp_path / "in.csv"
+    import pyarrow.csv as pcsv
+
+    pcsv.write_csv(pa.Table.from_pylist(records), csv)  # texts hold newlines and commas
+    outputs = {}
+    for name, source in {"jsonl": jsonl, "parquet": parquet, "csv": csv}.items():
+        for suffix in ("jsonl", "jsonl.gz", "parquet"):
+            target = tmp_path / f"{name}-out.{suffix}"
+            score_file(source, target, id_field="doc", keep_fields=["source"], detector=small_detector)
+            outputs[name, suffix] = read_output(target)
+    reference = outputs["jsonl", "jsonl"]
+    assert [r["id"] for r in reference] == [r["doc"] for r in records]
+    assert [r["source"] for r in reference] == [r["source"] for r in records]
+    assert sum(r["n_flagged"] for r in reference) > 0
+    for key, out in outputs.items():
+        assert out == reference, key
+
+
+def test_folder_ids_are_relative_paths(tmp_path, detector, article_texts):
+    folder = tmp_path / "articles"
+    (folder / "nested").mkdir(parents=True)
+    for k, (name, text) in enumerate(sorted(article_texts.items())):
+        (folder / ("nested" if k % 2 else ".") / name).write_text(text, encoding="utf-8")
+    (folder / "nested" / "blank.txt").write_text("\n\n", encoding="utf-8")
+    (folder / "notes.md").write_text("not an article", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    score_file(folder, out, detector=detector)
+    records = read_output(out)
+    assert [r["id"] for r in records] == sorted(str(p.relative_to(folder).as_posix()) for p in folder.rglob("*.txt"))
+    assert [r["id"] for r in records if r["error"]] == ["nested/blank.txt"]
+
+
+def test_existing_output_is_never_overwritten(tmp_path, detector, article_texts, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 2))
+    out = tmp_path / "out.jsonl"
+    out.write_text("precious\n", encoding="utf-8")
+    with pytest.raises(InputError, match="already exists"):
+        score_file(source, out, detector=detector)
+    assert out.read_text() == "precious\n"
+    assert main(["batch", str(source), "-o", str(out)]) == 2
+    assert "already exists" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["missing.jsonl"], "no such file"),
+        (["in.txt"], "cannot tell the format"),
+        (["in.parquet", "--text-field", "body"], "no column 'body'"),
+        (["in.parquet", "--keep-fields", "error"], "would overwrite"),
+        (["in.parquet", "-o", "out.csv"], "output format"),
+        (["in.parquet", "-o", "nowhere/out.jsonl"], "no folder"),
+    ],
+)
+def test_fatal_problems_give_one_line_and_exit_2(tmp_path, args, message, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    pq.write_table(pa.Table.from_pylist([{"text": "One. Two."}]), tmp_path / "in.parquet")
+    (tmp_path / "in.txt").write_text("text", encoding="utf-8")
+    if "-o" not in args:
+        args = [*args, "-o", "out.jsonl"]
+    assert main(["batch", *args]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and len(err.splitlines()) == 1
+
+
+def test_resume_refuses_other_settings(tmp_path, small_detector, make_detector, article_texts):
+    source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 10))
+    out = tmp_path / "out.jsonl"
+    score_file(source, out, detector=small_detector)
+    with pytest.raises(InputError, match="threshold"):
+        score_file(source, out, resume=True, detector=make_detector(articles_per_batch=CHUNK, threshold=0.5))
+    again = score_file(source, out, resume=True, detector=small_detector)  # same job: finishes the last chunk only
+    assert again["records"] == 10 and again["resumed_after"] == 8
+    assert read_output(out) == read_output(out)[:10] and len(read_output(out)) == 10
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "parquet"])
+def test_torn_output_is_cut_back_to_whole_blocks(tmp_path, suffix):
+    path = tmp_path / f"out.{suffix}"
+    rows = [{"id": i, "coherence": 0.5, "passed": True, "n_sentences": 1, "n_flagged": 0, "flags": [], "error": None} for i in range(10)]
+    writer = open_writer(path, block=4, resume=False)
+    writer.add(rows[:8])  # two whole blocks committed
+    if suffix == "jsonl":
+        with path.open("ab") as handle:
+            handle.write(b'{"id": 8, "coherence": 0.5}\n{"id": 9, "coh')  # a torn third block
+    elif suffix == "jsonl.gz":
+        with path.open("ab") as handle:
+            handle.write(gzip.compress(b'{"id": 8}\n{"id": 9}\n')[:-7])  # a torn gzip member
+    else:
+        (tmp_path / "out.parquet.parts" / "part-000002.tmp").write_bytes(b"PAR1 torn")
+    resumed = open_writer(path, block=4, resume=True)
+    assert resumed.committed == 8
+    assert [r["id"] for r in resumed.existing()] == list(range(8))
+    resumed.add(rows[8:])
+    resumed.finish()
+    assert [r["id"] for r in read_output(path)] == list(range(10))
+
+
+KILL_SCRIPT = """
+import sys
+import coherence.batch
+from coherence.batch import score_file
+coherence.batch.PARQUET_CHUNKS_PER_PART = 2  # small Parquet parts, so a short corpus spans several
+source, out, resume, chunk = sys.argv[1:]
+score_file(source, out, id_field="doc", keep_fields=["source"], resume=resume == "1", articles_per_batch=int(chunk))
+"""
+
+
+def _run_batch(source: Path, out: Path, resume: bool) -> subprocess.Popen:
+    args = [sys.executable, "-c", KILL_SCRIPT, str(source), str(out), "1" if resume else "0", str(CHUNK)]
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TOKENIZERS_PARALLELISM": "false"}
+    return subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+def _lines_written(out: Path) -> int:
+    if out.suffix == ".parquet":
+        return sum(pq.ParquetFile(p).metadata.num_rows for p in (out.parent / (out.name + ".parts")).glob("*.parquet"))
+    try:
+        return len(read_output(out))
+    except (OSError, EOFError, ValueError):
+        return 0
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "parquet"])
+def test_sigkill_midway_then_resume_gives_every_record_once(tmp_path, suffix, small_detector, article_texts, monkeypatch):
+    records = corpus(article_texts, 8 * CHUNK)
+    source = write_jsonl(tmp_path / "in.jsonl", records)
+    out = tmp_path / f"out.{suffix}"
+    process = _run_batch(source, out, resume=False)
+    deadline = time.monotonic() + 120
+    target = 2 * CHUNK  # two blocks (one Parquet part) are durable: kill mid-run
+    while _lines_written(out) < target and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert process.poll() is None, "the run ended before it could be killed: " + process.stderr.read().decode()[-500:]
+    os.kill(process.pid, signal.SIGKILL)
+    process.wait()
+    written = _lines_written(out)
+    assert 0 < written < len(records)
+
+    resumed = _run_batch(source, out, resume=True)
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()[-2000:]
+    got = read_output(out)
+    expected = read_output(_reference(tmp_path, source, suffix, small_detector, monkeypatch))
+    assert [r["id"] for r in got] == [r["doc"] for r in records]  # all, once, in order
+    assert got == expected  # same scores and flags as a run never interrupted
+    summary = json.loads(summary_path(out).read_text())
+    assert summary["complete"] and summary["records"] == len(records) and summary["resumed_after"] > 0
+
+
+def _reference(tmp_path: Path, source: Path, suffix: str, detector, monkeypatch) -> Path:
+    path = tmp_path / f"reference.{suffix}"
+    monkeypatch.setattr("coherence.batch.PARQUET_CHUNKS_PER_PART", 2)
+    score_file(source, path, id_field="doc", keep_fields=["source"], detector=detector)
+    return path
+
+
+def test_two_workers_match_one(tmp_path, article_texts):
+    source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 40))
+    outs = []
+    for workers in (1, 2):
+        out = tmp_path / f"out{workers}.jsonl"
+        assert main(["batch", str(source), "-o", str(out), "--workers", str(workers), "--id-field", "doc"]) == 0
+        outs.append(read_output(out))
+    assert outs[0] == outs[1] and len(outs[0]) == 40
