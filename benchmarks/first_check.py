@@ -58,7 +58,7 @@ def main(argv: list[str] | None = None) -> None:
 
     flagged_clean = sum(any(s.reason == "off_topic" for s in r.sentences) for r in clean_results)
     found = total = extra = 0
-    labels, planted_sentences = [], []
+    labels = []
     for case, result in zip(cross, cross_results):
         y = np.array([is_planted(s.start, s.end, case.planted) for s in result.sentences])
         labels.append(y)

@@ -19,12 +19,12 @@ from typing import Any
 
 from coherence import __version__
 from coherence.detector import Detector
-from coherence.readers import InputError, RecordReader
-from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, score_records
+from coherence.readers import InputError, RecordFields, RecordReader
+from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
 from coherence.summary import BatchSummary
 from coherence.writers import open_writer, output_format
 
-__all__ = ["score_file", "summary_path", "InputError"]
+__all__ = ["InputError", "finish_report", "run_settings", "score_file", "start_summary", "summary_path"]
 
 PARQUET_CHUNKS_PER_PART = 16  # a Parquet part holds this many scoring chunks
 
@@ -86,28 +86,19 @@ def score_file(
     reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars)
     chunk = detector.articles_per_batch
     block = chunk * PARQUET_CHUNKS_PER_PART if output_format(output) == "parquet" else chunk
-    settings = {
-        "inputs": [str(p.resolve()) for p in paths],
-        "text_field": text_field,
-        "id_field": id_field,
-        "keep_fields": list(keep_fields),
-        "max_chars": max_chars,
-        "detector": {k: v if isinstance(v, (str, int, float, type(None))) else f"<{type(v).__name__}>" for k, v in params.items()},
-        "block": block,
-        "version": __version__,
-    }
+    settings = run_settings(paths, reader.fields, params, block)
     _check_resumable(output, settings, resume)
     writer = open_writer(output, block, resume)
     summary = BatchSummary()
     for record in writer.existing():
         summary.add(record)
     kept = writer.committed
-    _write_json(summary_path(output), {"complete": False, "settings": settings})
+    start_summary(output, settings)
 
     show = sys.stderr.isatty() if progress is None else progress
     bar = _progress_bar(reader.count() if show else None, kept, show)
     records = _skip(iter(reader), kept, output)
-    chunks = _chunks(records, chunk)
+    chunks = chunked(records, chunk)
     scored_here = 0
     try:
         results = _score_in_process(detector, chunks) if workers == 1 else _score_in_workers(params, chunks, workers)
@@ -120,13 +111,43 @@ def score_file(
         writer.finish()
     finally:
         bar.close()
+    return finish_report(output, summary, kept, scored_here, started, settings)
+
+
+def run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str, Any], block: int) -> dict[str, Any]:
+    """What a resumed run must share with the run that wrote the output (kept in its summary)."""
+    return {
+        "inputs": [str(p.resolve()) for p in paths],
+        "text_field": fields.text_field,
+        "id_field": fields.id_field,
+        "keep_fields": list(fields.keep_fields),
+        "max_chars": fields.max_chars,
+        "detector": {k: v if isinstance(v, (str, int, float, type(None))) else f"<{type(v).__name__}>" for k, v in params.items()},
+        "block": block,
+        "version": __version__,
+    }
+
+
+def start_summary(output: Path, settings: dict[str, Any]) -> None:
+    """Record the run's settings beside the output before the first record is written."""
+    _write_json(summary_path(output), {"complete": False, "settings": settings})
+
+
+def finish_report(
+    output: Path, summary: BatchSummary, resumed_after: int, records: int, started: float, settings: dict[str, Any]
+) -> dict[str, Any]:
+    """Write the final summary beside the output; return it with its printable `text`."""
     elapsed = time.perf_counter() - started
     report = {
         "complete": True,
         "output": str(output),
         **summary.to_dict(),
-        "resumed_after": kept,
-        "this_run": {"records": scored_here, "seconds": round(elapsed, 2), "articles_per_second": round(scored_here / elapsed, 2) if elapsed else None},
+        "resumed_after": resumed_after,
+        "this_run": {
+            "records": records,
+            "seconds": round(elapsed, 2),
+            "articles_per_second": round(records / elapsed, 2) if elapsed else None,
+        },
         "settings": settings,
     }
     _write_json(summary_path(output), report)
@@ -167,12 +188,6 @@ def _skip(records: Iterator[Record], count: int, output: Path) -> Iterator[Recor
     if skipped < count:
         raise InputError(f"{output} already holds {count} records but the input has only {skipped}")
     return records
-
-
-def _chunks(records: Iterable[Record], size: int) -> Iterator[list[Record]]:
-    iterator = iter(records)
-    while chunk := list(islice(iterator, size)):
-        yield chunk
 
 
 def _score_in_process(detector: Detector, chunks: Iterable[list[Record]]) -> Iterator[list[dict[str, Any]]]:

@@ -2,7 +2,8 @@
 
 Every input record becomes exactly one `Record`, in input order; a record that cannot be
 scored carries an `error` instead of raising. Only problems with a whole input (missing file,
-unknown format, no text column) raise `InputError`.
+unknown format, no text column) raise `InputError`. The per-file readers take an open stream
+as well as a path, so the Ray engine reads files on its workers exactly as this module does.
 """
 
 from __future__ import annotations
@@ -10,15 +11,16 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
 from coherence.records import MAX_CHARS, Record, RecordError, check_text
 
-__all__ = ["InputError", "InputFormat", "RecordReader", "input_format"]
+__all__ = ["InputError", "InputFile", "InputFormat", "RecordFields", "RecordReader", "input_format", "read_file"]
 
 InputFormat = Literal["jsonl", "parquet", "csv", "folder"]
+FileFormat = Literal["jsonl", "parquet", "csv", "text"]
 
 _SUFFIXES: dict[str, InputFormat] = {
     ".jsonl": "jsonl",
@@ -32,7 +34,8 @@ _SUFFIXES: dict[str, InputFormat] = {
     ".csv": "csv",
     ".csv.gz": "csv",
 }
-_ROWS_PER_READ = 1024
+ROWS_PER_READ = 1024
+_BINARY_PROBE = 65536  # a NUL byte among a .txt file's first bytes means it is not text
 
 
 class InputError(Exception):
@@ -52,6 +55,64 @@ def input_format(path: Path) -> InputFormat:
     raise InputError(f"cannot tell the format of {path}: use .jsonl(.gz), .parquet, .csv or a folder of .txt files")
 
 
+@dataclass(frozen=True)
+class RecordFields:
+    """Which fields of an input record hold its text, its id and what to carry through.
+
+    A record whose id cannot be named gets id None here; `RecordReader` numbers those by
+    position (so does the Ray engine, on its driver).
+    """
+
+    text_field: str = "text"
+    id_field: str | None = None
+    keep_fields: tuple[str, ...] = ()
+    max_chars: int = MAX_CHARS
+
+    def record(self, fields: dict[str, Any], default_id: Any = None) -> Record:
+        kept = {name: fields.get(name) for name in self.keep_fields}
+        record_id = fields.get(self.id_field) if self.id_field is not None else default_id
+        try:
+            return Record(record_id, check_text(fields.get(self.text_field), self.text_field, self.max_chars), kept=kept)
+        except RecordError as exc:
+            return Record(record_id, None, str(exc), kept)
+
+    def failed(self, message: str, record_id: Any = None) -> Record:
+        return Record(record_id, None, message, {name: None for name in self.keep_fields})
+
+    def columns(self, names: Sequence[str], source: Any) -> list[str]:
+        """The columns to read of a table with columns `names`.
+
+        Raises:
+            InputError: the text column is not among them.
+        """
+        if self.text_field not in names:
+            raise InputError(f"{source} has no column '{self.text_field}' (columns: {', '.join(names)}); use --text-field")
+        wanted = [self.text_field, *([self.id_field] if self.id_field else []), *self.keep_fields]
+        return [name for name in dict.fromkeys(wanted) if name in names]
+
+
+@dataclass(frozen=True)
+class InputFile:
+    """One file to read: its path, format and name (a folder's file: its relative path)."""
+
+    path: Path
+    format: FileFormat
+    name: str
+
+
+def read_file(file: InputFile, fields: RecordFields, stream: Any = None) -> Iterator[Record]:
+    """The records of one file, from `stream` (an open binary file) or else from its path."""
+    if file.format == "text":
+        yield _text_record(file, fields, stream)
+    elif file.format == "jsonl":
+        with stream if stream is not None else _open_binary(file.path) as handle:
+            yield from _jsonl_records(handle, file, fields)
+    elif file.format == "csv":
+        yield from _csv_records(stream if stream is not None else file.path, file, fields)
+    else:
+        yield from _parquet_records(stream if stream is not None else file.path, file, fields)
+
+
 @dataclass
 class RecordReader:
     """Reads records from inputs in order.
@@ -59,8 +120,9 @@ class RecordReader:
     Args:
         inputs: files or folders, read one after another.
         text_field: field (column) holding the article text.
-        id_field: field holding the record id; default: the record's position across all
-            inputs, counted from 0 (a folder's records are named by their relative path).
+        id_field: field holding the record id; default (or where it is missing): the record's
+            position across all inputs, counted from 0 (a folder's records are named by their
+            relative path).
         keep_fields: fields carried through to the output unchanged.
         max_chars: longer texts get an error instead of a score.
     """
@@ -70,17 +132,35 @@ class RecordReader:
     id_field: str | None = None
     keep_fields: Sequence[str] = ()
     max_chars: int = MAX_CHARS
+    fields: RecordFields = field(init=False)
 
     def __post_init__(self) -> None:
         self.inputs = [Path(p) for p in self.inputs]
         if not self.inputs:
             raise InputError("no input given")
         self.formats = [input_format(p) for p in self.inputs]
+        self.fields = RecordFields(self.text_field, self.id_field, tuple(self.keep_fields), self.max_chars)
+        for path, fmt in zip(self.inputs, self.formats):  # a missing text column stops the run before it starts
+            if fmt in ("parquet", "csv"):
+                self.fields.columns(_column_names(InputFile(path, fmt, path.name)), path)
+
+    def files(self) -> Iterator[InputFile]:
+        """Every file to read, in order (folders expanded to their .txt files)."""
+        for path, fmt in zip(self.inputs, self.formats):
+            if fmt == "folder":
+                texts = _text_files(path)
+                if not texts:
+                    raise InputError(f"{path} has no .txt files")
+                yield from (InputFile(p, "text", p.relative_to(path).as_posix()) for p in texts)
+            else:
+                yield InputFile(path, fmt, path.name)
 
     def __iter__(self) -> Iterator[Record]:
         position = 0
-        for path, fmt in zip(self.inputs, self.formats):
-            for record in getattr(self, f"_read_{fmt}")(path, position):
+        for file in self.files():
+            for record in read_file(file, self.fields):
+                if record.id is None:
+                    record.id = position
                 yield record
                 position += 1
 
@@ -93,121 +173,99 @@ class RecordReader:
 
                 total += pq.ParquetFile(path).metadata.num_rows
             elif fmt == "folder":
-                total += sum(1 for _ in _text_files(path))
+                total += len(_text_files(path))
             elif fmt == "jsonl":
                 with _open_binary(path) as handle:
-                    total += sum(1 for line in handle if line.strip())
+                    total += sum(1 for _, line in _numbered_lines(handle, path) if line.strip())
             else:
                 return None
         return total
 
-    # -- one record from a mapping of fields ------------------------------------------------
-    def _record(self, fields: dict[str, Any], position: int, default_id: Any = None) -> Record:
-        kept = {name: fields.get(name) for name in self.keep_fields}
-        record_id = default_id if default_id is not None else position
-        if self.id_field is not None:
-            value = fields.get(self.id_field)
-            record_id = value if value is not None else position
+
+# -- one format each ------------------------------------------------------------------------
+def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
+    try:
+        data = stream.read() if stream is not None else file.path.read_bytes()
+    except OSError as exc:
+        return fields.failed(f"cannot read {file.name}: {exc.strerror or exc}", file.name)
+    if b"\x00" in data[:_BINARY_PROBE]:
+        return fields.failed(f"{file.name} looks like a binary file, not text", file.name)
+    return fields.record({fields.text_field: data.decode("utf-8", errors="replace")}, default_id=file.name)
+
+
+def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
+    for number, raw in _numbered_lines(handle, file.path):
+        if not raw.strip():
+            continue  # a blank line is not a record
         try:
-            return Record(record_id, check_text(fields.get(self.text_field), self.text_field, self.max_chars), kept=kept)
-        except RecordError as exc:
-            return Record(record_id, None, str(exc), kept)
+            value = json.loads(raw.decode("utf-8", errors="replace"))
+        except json.JSONDecodeError as exc:
+            yield fields.failed(f"line {number} of {file.name} is not valid JSON ({exc.msg})")
+            continue
+        if isinstance(value, dict):
+            yield fields.record(value)
+        else:
+            yield fields.failed(f"line {number} of {file.name} is a JSON {type(value).__name__}, not an object")
 
-    def _failed(self, position: int, message: str) -> Record:
-        return Record(position, None, message, {name: None for name in self.keep_fields})
 
-    # -- formats --------------------------------------------------------------------------
-    def _read_jsonl(self, path: Path, position: int) -> Iterator[Record]:
-        with _open_binary(path) as handle:
-            for number, raw in _lines(handle, path):
-                if not raw.strip():
-                    continue  # a blank line is not a record
-                try:
-                    fields = json.loads(raw.decode("utf-8", errors="replace"))
-                except json.JSONDecodeError as exc:
-                    yield self._failed(position, f"line {number} of {path.name} is not valid JSON ({exc.msg})")
-                else:
-                    if isinstance(fields, dict):
-                        yield self._record(fields, position)
-                    else:
-                        kind = type(fields).__name__
-                        yield self._failed(position, f"line {number} of {path.name} is a JSON {kind}, not an object")
-                position += 1
+def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
+    import pyarrow as pa
 
-    def _read_parquet(self, path: Path, position: int) -> Iterator[Record]:
-        import pyarrow.parquet as pq
+    bad_rows: list[str] = []
 
+    def on_invalid_row(row: Any) -> str:
+        bad_rows.append(f"row {row.number or '?'} of {file.name} has {row.actual_columns} columns, expected {row.expected_columns}")
+        return "skip"  # not dropped: each becomes an error record below
+
+    reader = _open_csv(source, file, fields, on_invalid_row)
+    columns = fields.columns(reader.schema.names, file.path)
+    while True:
         try:
-            source = pq.ParquetFile(path)
-        except Exception as exc:  # noqa: BLE001 - any pyarrow failure means an unreadable file
-            raise InputError(f"cannot read {path} as Parquet: {exc}") from None
-        columns = self._columns(path, source.schema_arrow.names)
-        for batch in source.iter_batches(batch_size=_ROWS_PER_READ, columns=columns):
-            for fields in batch.to_pylist():
-                yield self._record(fields, position)
-                position += 1
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except pa.ArrowInvalid as exc:
+            raise InputError(f"cannot read {file.path} as CSV: {exc}") from None
+        yield from (fields.record(row) for row in batch.select(columns).to_pylist())
+        yield from (fields.failed(message) for message in bad_rows)
+        bad_rows.clear()
 
-    def _read_csv(self, path: Path, position: int) -> Iterator[Record]:
-        import pyarrow as pa
-        import pyarrow.csv as pcsv
 
-        bad_rows: list[str] = []
+def _parquet_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
+    parquet = _open_parquet(source, file)
+    columns = fields.columns(parquet.schema_arrow.names, file.path)
+    for batch in parquet.iter_batches(batch_size=ROWS_PER_READ, columns=columns):
+        yield from (fields.record(row) for row in batch.to_pylist())
 
-        def on_invalid_row(row: Any) -> str:
-            bad_rows.append(f"row {row.number or '?'} of {path.name} has {row.actual_columns} columns, expected {row.expected_columns}")
-            return "skip"  # not dropped: each becomes an error record below
 
-        try:
-            reader = pcsv.open_csv(
-                path,
-                read_options=pcsv.ReadOptions(block_size=8 << 20),
-                parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
-                convert_options=pcsv.ConvertOptions(column_types={self.text_field: pa.string()}),
-            )
-        except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(f"cannot read {path} as CSV: {exc}") from None
-        columns = self._columns(path, reader.schema.names)
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except pa.ArrowInvalid as exc:
-                raise InputError(f"cannot read {path} as CSV: {exc}") from None
-            for fields in batch.select(columns).to_pylist():
-                yield self._record(fields, position)
-                position += 1
-            for message in bad_rows:
-                yield self._failed(position, message)
-                position += 1
-            bad_rows.clear()
+def _column_names(file: InputFile) -> list[str]:
+    if file.format == "parquet":
+        return _open_parquet(file.path, file).schema_arrow.names
+    return _open_csv(file.path, file, RecordFields(), lambda row: "skip").schema.names
 
-    def _read_folder(self, path: Path, position: int) -> Iterator[Record]:
-        files = list(_text_files(path))
-        if not files:
-            raise InputError(f"{path} has no .txt files")
-        for file in files:
-            name = file.relative_to(path).as_posix()
-            try:
-                data = file.read_bytes()
-            except OSError as exc:
-                yield Record(name, None, f"cannot read {name}: {exc.strerror or exc}", self._no_fields())
-            else:
-                if b"\x00" in data[:65536]:
-                    yield Record(name, None, f"{name} looks like a binary file, not text", self._no_fields())
-                else:
-                    fields = {self.text_field: data.decode("utf-8", errors="replace")}
-                    yield self._record(fields, position, default_id=name)
-            position += 1
 
-    def _no_fields(self) -> dict[str, Any]:
-        return {name: None for name in self.keep_fields}
+def _open_parquet(source: Any, file: InputFile) -> Any:
+    import pyarrow.parquet as pq
 
-    def _columns(self, path: Path, names: Sequence[str]) -> list[str]:
-        if self.text_field not in names:
-            raise InputError(f"{path} has no column '{self.text_field}' (columns: {', '.join(names)}); use --text-field")
-        wanted = [self.text_field, *([self.id_field] if self.id_field else []), *self.keep_fields]
-        return [name for name in dict.fromkeys(wanted) if name in names]
+    try:
+        return pq.ParquetFile(source)
+    except Exception as exc:  # noqa: BLE001 - any pyarrow failure means an unreadable file
+        raise InputError(f"cannot read {file.path} as Parquet: {exc}") from None
+
+
+def _open_csv(source: Any, file: InputFile, fields: RecordFields, on_invalid_row: Any) -> Any:
+    import pyarrow as pa
+    import pyarrow.csv as pcsv
+
+    try:
+        return pcsv.open_csv(
+            source,
+            read_options=pcsv.ReadOptions(block_size=8 << 20),
+            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
+            convert_options=pcsv.ConvertOptions(column_types={fields.text_field: pa.string()}),
+        )
+    except (pa.ArrowInvalid, OSError) as exc:
+        raise InputError(f"cannot read {file.path} as CSV: {exc}") from None
 
 
 def _open_binary(path: Path) -> Any:
@@ -217,13 +275,22 @@ def _open_binary(path: Path) -> Any:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _text_files(folder: Path) -> Iterator[Path]:
-    return iter(sorted(p for p in folder.rglob("*.txt") if p.is_file()))
-
-
-def _lines(handle: Any, path: Path) -> Iterator[tuple[int, bytes]]:
-    """Numbered lines of an open file; a broken file (truncated gzip) is an InputError."""
+def _numbered_lines(stream: Any, path: Path, chunk_size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
+    """(number, line) of a binary stream, split at b"\\n" only; a broken file (a truncated
+    gzip) is an InputError."""
+    number, pending = 0, b""
     try:
-        yield from enumerate(handle, 1)
+        while chunk := stream.read(chunk_size):
+            lines = (pending + chunk).split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                number += 1
+                yield number, line
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read {path} to the end: {exc}") from None
+    if pending:
+        yield number + 1, pending
+
+
+def _text_files(folder: Path) -> list[Path]:
+    return sorted(p for p in folder.rglob("*.txt") if p.is_file())

@@ -7,7 +7,8 @@ cannot be scored gets the same clear `error` message whichever engine reads it.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -16,7 +17,7 @@ from coherence.results import ArticleResult
 if TYPE_CHECKING:
     from coherence.detector import Detector
 
-__all__ = ["MAX_CHARS", "OUTPUT_FIELDS", "Record", "RecordError", "check_text", "output_record", "score_records"]
+__all__ = ["MAX_CHARS", "OUTPUT_FIELDS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records"]
 
 MAX_CHARS = 200_000
 """Longest text scored by default (about 40 long news articles); longer is not one article,
@@ -99,3 +100,10 @@ def _score_alone(detector: Detector, record: Record) -> ArticleResult:
         return ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}", id=record.id)
     result.id = record.id
     return result
+
+
+def chunked(items: Iterable[Any], size: int) -> Iterator[list[Any]]:
+    """Lists of `size` items (the last may be shorter), lazily."""
+    iterator = iter(items)
+    while chunk := list(islice(iterator, size)):
+        yield chunk
