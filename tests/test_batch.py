@@ -256,3 +256,12 @@ def test_two_workers_match_one(tmp_path, article_texts):
         assert main(["batch", str(source), "-o", str(out), "--workers", str(workers), "--id-field", "doc"]) == 0
         outs.append(read_output(out))
     assert outs[0] == outs[1] and len(outs[0]) == 40
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, detector, article_texts, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 3))
+    score_file(source, tmp_path / "quiet.jsonl", detector=detector)  # stderr is not a terminal here
+    assert capsys.readouterr().err == ""
+    score_file(source, tmp_path / "shown.jsonl", detector=detector, progress=True)
+    err = capsys.readouterr().err
+    assert "3/3" in err and "articles/s" in err
