@@ -227,7 +227,7 @@ def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator
         except pa.ArrowInvalid as exc:
             raise InputError(f"cannot read {file.path} as CSV: {exc}") from None
         yield from (fields.record(row) for row in batch.select(columns).to_pylist())
-        yield from (fields.failed(message) for message in bad_rows)
+        yield from (fields.failed(message) for message in bad_rows)  # after the rows read with them
         bad_rows.clear()
 
 
@@ -260,7 +260,7 @@ def _open_csv(source: Any, file: InputFile, fields: RecordFields, on_invalid_row
     try:
         return pcsv.open_csv(
             source,
-            read_options=pcsv.ReadOptions(block_size=8 << 20),
+            read_options=pcsv.ReadOptions(block_size=8 << 20, use_threads=False),  # row numbers in errors
             parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
             convert_options=pcsv.ConvertOptions(column_types={fields.text_field: pa.string()}),
         )

@@ -265,3 +265,15 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, detector, artic
     score_file(source, tmp_path / "shown.jsonl", detector=detector, progress=True)
     err = capsys.readouterr().err
     assert "3/3" in err and "articles/s" in err
+
+
+def test_malformed_csv_row_becomes_an_error_record(tmp_path, detector, article_texts):
+    text = next(iter(article_texts.values())).replace('"', "'")
+    source = tmp_path / "in.csv"
+    source.write_text(f'id,text\na,"{text}"\nb,too,many,cells\nc,"{text}"\n', encoding="utf-8")
+    score_file(source, tmp_path / "out.jsonl", id_field="id", detector=detector)
+    records = read_output(tmp_path / "out.jsonl")
+    assert len(records) == 3  # never dropped
+    bad = [r for r in records if r["error"]]
+    assert len(bad) == 1 and "row 3 of in.csv has 4 columns, expected 2" in bad[0]["error"]
+    assert sorted(r["id"] for r in records if not r["error"]) == ["a", "c"]
