@@ -12,7 +12,7 @@ import numpy as np
 
 from coherence.boilerplate import boilerplate_verdict
 from coherence.embed import DEFAULT_MODEL, Encoder, SentenceEncoder
-from coherence.evidence import topic_evidence
+from coherence.evidence import TopicEvidence, topic_evidence
 from coherence.fragments import fragment_verdict
 from coherence.repeats import duplicate_verdicts
 from coherence.results import ArticleResult, SentenceResult
@@ -20,9 +20,22 @@ from coherence.scoring import IntrusionModel, explain_off_topic
 from coherence.segment import Sentence, split_sentences
 from coherence.verdict import Verdict, off_topic_eligible
 
-__all__ = ["Detector", "Article"]
+__all__ = ["Detector", "Article", "ScoredArticle"]
 
 Article = str | Sequence[str]
+
+
+@dataclass(frozen=True)
+class ScoredArticle:
+    """An article's result with the vectors it was scored on (for maps and reports).
+
+    Only content sentences are embedded: boilerplate, repeats and fragments have no row.
+    """
+
+    result: ArticleResult
+    vectors: np.ndarray  # (k, dim) unit vectors of the content sentences
+    content: list[int]  # the index in `result.sentences` of each row
+    in_topic: np.ndarray  # (k,) bool: the row belongs to the article's dominant topic
 
 
 @dataclass
@@ -102,6 +115,15 @@ class Detector:
         prepared = self._prepare(article)
         vectors = self._encode(prepared.content_texts)
         return self._finish(prepared, vectors)
+
+    def score_with_vectors(self, article: Article) -> ScoredArticle:
+        """Score one article as `score` does, and keep its sentence vectors and which of
+        them form the dominant topic."""
+        prepared = self._prepare(article)
+        vectors = self._encode(prepared.content_texts)
+        result, evidence = self._finish_with_evidence(prepared, vectors)
+        in_topic = evidence.topic.in_topic if evidence is not None else np.zeros(0, dtype=bool)
+        return ScoredArticle(result, vectors, prepared.content, np.asarray(in_topic, dtype=bool))
 
     def score_many(self, articles: Iterable[Any], ids: Iterable[Any] | None = None) -> Iterator[ArticleResult]:
         """Score articles lazily, embedding the sentences of many articles in shared batches.
@@ -191,7 +213,13 @@ class Detector:
             yield result
 
     def _finish(self, prepared: _Prepared, vectors: np.ndarray) -> ArticleResult:
+        return self._finish_with_evidence(prepared, vectors)[0]
+
+    def _finish_with_evidence(
+        self, prepared: _Prepared, vectors: np.ndarray
+    ) -> tuple[ArticleResult, TopicEvidence | None]:
         """Topic evidence for the content sentences, then scores, flags and coherence."""
+        evidence: TopicEvidence | None = None
         model = self.intrusion_model
         cutoff = self.off_topic_cut
         content = prepared.content
@@ -215,12 +243,13 @@ class Detector:
             for i, s in enumerate(prepared.sentences)
         ]
         coherence = _coherence(results)
-        return ArticleResult(
+        result = ArticleResult(
             coherence=coherence,
             passed=coherence >= self.threshold,
             sentences=results,
             threshold=self.threshold,
         )
+        return result, evidence
 
 
 def _sentence_result(sentence: Sentence | str, score: float, confidence: float, verdict: Verdict | None) -> SentenceResult:
