@@ -1,0 +1,296 @@
+"""The report page of a scored corpus: coherence distribution and gate, thresholds against
+the share of articles they fail, flags per reason, the worst articles, and (given the input
+texts) a map of a sample of flagged sentences among their articles."""
+
+from __future__ import annotations
+
+import json
+import textwrap
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from coherence.readers import InputError
+from coherence.report.corpus_plots import corpus_figure, plot_distribution, plot_fail_share, plot_flag_map, plot_reasons
+from coherence.report.corpus_stats import CorpusStats, summarise_results
+from coherence.report.projection import Projection, project
+from coherence.report.render import inline_svg, render_page, save_figure
+from coherence.report.style import REASON_LABELS
+from coherence.thresholds import coherence_threshold, rate_table
+
+if TYPE_CHECKING:
+    from coherence.embed import Encoder
+
+__all__ = [
+    "FlagMap",
+    "RunSettings",
+    "TARGET_RATES",
+    "corpus_page",
+    "corpus_report",
+    "flag_map",
+    "input_texts",
+    "marked_text",
+    "run_settings",
+    "target_thresholds",
+]
+
+TARGET_RATES = (0.01, 0.02, 0.05, 0.10, 0.20, 0.30)
+THRESHOLD_GRID = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
+DEFAULT_THRESHOLD = 0.8
+OPENING_CHARS = 1000  # an article is placed on the flag map by its opening (about the model's input length)
+ARTICLE_CHARS = 20_000  # the worst articles are shown up to this many characters
+MAP_LABELS = 10
+
+
+@dataclass(frozen=True)
+class RunSettings:
+    """What the corpus page takes from the batch run's summary file (defaults without one)."""
+
+    threshold: float | None = None
+    text_field: str = "text"
+    id_field: str | None = None
+    model: str | None = None
+
+
+def run_settings(results: str | Path) -> RunSettings:
+    """The settings `coherence batch` recorded beside `results` (OUT.summary.json), if any."""
+    path = Path(results)
+    path = path.with_name(path.name + ".summary.json")
+    try:
+        settings = json.loads(path.read_text(encoding="utf-8")).get("settings") or {}
+    except (OSError, ValueError, AttributeError):
+        return RunSettings()
+    detector = settings.get("detector") or {}
+    model = detector.get("model")
+    threshold = detector.get("threshold")
+    return RunSettings(
+        threshold=float(threshold) if isinstance(threshold, (int, float)) else None,
+        text_field=settings.get("text_field") or "text",
+        id_field=settings.get("id_field"),
+        model=model if isinstance(model, str) and not model.startswith("<") else None,
+    )
+
+
+def target_thresholds(values: np.ndarray, rates: Sequence[float] = TARGET_RATES) -> list[tuple[float, float]]:
+    """(rate, the highest threshold that fails at most that share of articles) per rate."""
+    if len(values) == 0:
+        return []
+    return [(rate, coherence_threshold(({"coherence": v, "error": None} for v in values), rate)) for rate in rates]
+
+
+@dataclass(frozen=True)
+class FlagMap:
+    """2-D positions of sampled flagged sentences and of their articles."""
+
+    coords: np.ndarray
+    reasons: list[str | None]  # None: an article's opening
+    texts: list[str]
+    method: str
+
+    def labels(self, most: int = MAP_LABELS, width: int = 40) -> dict[int, str]:
+        """Short texts for up to `most` flagged points spread over the map (farthest-first)."""
+        flagged = [k for k, r in enumerate(self.reasons) if r is not None]
+        if not flagged:
+            return {}
+        points = self.coords[flagged]
+        chosen = [int(np.argmin(points[:, 0]))]
+        distance = np.linalg.norm(points - points[chosen[0]], axis=1)
+        while len(chosen) < min(most, len(flagged)):
+            nxt = int(np.argmax(distance))
+            if distance[nxt] == 0:
+                break
+            chosen.append(nxt)
+            distance = np.minimum(distance, np.linalg.norm(points - points[nxt], axis=1))
+        return {flagged[k]: textwrap.shorten(self.texts[flagged[k]], width, placeholder="…") for k in chosen}
+
+
+def input_texts(
+    wanted: dict[int, Any], inputs: Sequence[str | Path], *, text_field: str = "text", id_field: str | None = None
+) -> dict[int, str]:
+    """The texts of the input records at the `wanted` positions ({position: id in the
+    results}), read in one streaming pass that stops after the last of them.
+
+    Raises:
+        InputError: the inputs cannot be read or do not line up with the results (the batch
+            run's inputs, in the same order, are needed).
+    """
+    from coherence.readers import RecordReader
+
+    texts: dict[int, str] = {}
+    if not wanted:
+        return texts
+    last = max(wanted)
+    for position, record in enumerate(RecordReader([Path(p) for p in inputs], text_field, id_field)):
+        if position in wanted:
+            if str(record.id) != str(wanted[position]) or record.text is None:
+                found = "no usable text" if record.text is None else f"id {record.id!r}"
+                raise InputError(
+                    f"the input does not line up with the results: record {position} has {found} in the input and "
+                    f"id {wanted[position]!r} in the results (give the inputs, --text-field and --id-field of the batch run)"
+                )
+            texts[position] = record.text
+        if position >= last:
+            break
+    if len(texts) < len(wanted):
+        raise InputError(f"the input has fewer records than the results (none at position {last})")
+    return texts
+
+
+def flag_map(
+    stats: CorpusStats,
+    texts: dict[int, str],
+    *,
+    model: str | Encoder | None = None,
+    projection: Projection = "auto",
+    seed: int = 0,
+) -> FlagMap | None:
+    """Embed the sampled flagged sentences and the openings of their articles (`texts` by
+    position, see `input_texts`) with `model` (a name or path, or a loaded encoder; default:
+    the bundled model); None when nothing is flagged."""
+    from coherence.embed import DEFAULT_MODEL, SentenceEncoder
+
+    if not stats.flag_sample:
+        return None
+    order = sorted({item["position"] for item in stats.flag_sample})
+    openings = [" ".join(texts[p][:OPENING_CHARS].split()) for p in order]
+    sentences = [item["text"] for item in stats.flag_sample]
+    reasons: list[str | None] = [None] * len(order) + [item["reason"] for item in stats.flag_sample]
+    encoder = model if model is not None and not isinstance(model, str) else SentenceEncoder(model or DEFAULT_MODEL)
+    vectors = encoder.encode(openings + sentences)
+    coords, method = project(np.asarray(vectors), projection, seed)
+    return FlagMap(coords, reasons, openings + sentences, method)
+
+
+def marked_text(text: str, flags: list[dict[str, Any]], limit: int = ARTICLE_CHARS) -> list[dict[str, Any]]:
+    """`text` (its first `limit` characters) cut into pieces, each flagged span a piece of its
+    own with its reason: [{"text", "reason", "label", "explanation"}]."""
+    pieces: list[dict[str, Any]] = []
+    at = 0
+    spans = sorted((f for f in flags if isinstance(f.get("start"), int) and isinstance(f.get("end"), int)), key=lambda f: f["start"])
+    for span in spans:
+        start, end = max(span["start"], at), min(span["end"], limit)
+        if start >= end:
+            continue
+        if start > at:
+            pieces.append({"text": text[at:start], "reason": None})
+        pieces.append({"text": text[start:end], "reason": span["reason"], "label": REASON_LABELS.get(span["reason"], span["reason"]),
+                       "explanation": span.get("explanation")})
+        at = end
+    if at < min(len(text), limit):
+        pieces.append({"text": text[at:limit], "reason": None})
+    return pieces
+
+
+def corpus_page(
+    stats: CorpusStats,
+    *,
+    title: str,
+    threshold: float,
+    threshold_source: str,
+    flags: FlagMap | None = None,
+    map_note: str | None = None,
+    texts: dict[int, str] | None = None,
+) -> str:
+    """The HTML page of a summarised corpus (self-contained); `texts` (by position) shows
+    the worst articles whole, flagged sentences marked."""
+    from coherence import __version__
+
+    values = stats.coherence
+    targets = target_thresholds(values)
+    grid = sorted(set(THRESHOLD_GRID) | {round(threshold, 4)})
+    summary = stats.summary
+    scored = max(summary.scored, 1)
+    texts = texts or {}
+    worst = [
+        {
+            **item,
+            "flags": [{**span, "label": REASON_LABELS.get(span.get("reason"), span.get("reason"))} for span in item["flags"]],
+            "pieces": marked_text(texts[item["position"]], item["flags"]) if item["position"] in texts else None,
+            "cut": item["position"] in texts and len(texts[item["position"]]) > ARTICLE_CHARS,
+        }
+        for item in stats.worst
+    ]
+    return render_page(
+        "corpus.html.j2",
+        title=title,
+        summary=summary,
+        threshold=threshold,
+        threshold_source=threshold_source,
+        fail_share=stats.fail_share(threshold),
+        sentences=stats.sentences,
+        flagged_articles=stats.flagged_articles,
+        threshold_rows=[{"threshold": t, "share": s, "count": int(round(s * len(values))), "gate": abs(t - threshold) < 1e-9}
+                        for t, s in rate_table(values, grid)],
+        target_rows=[{"rate": r, "threshold": t} for r, t in targets],
+        reason_rows=[{"reason": r, "label": label, "sentences": summary.flags.get(r, 0), "articles": summary.articles_flagged.get(r, 0),
+                      "share": summary.articles_flagged.get(r, 0) / scored} for r, label in REASON_LABELS.items()],
+        worst=worst,
+        distribution_svg=inline_svg(plot_distribution(values, threshold), "distribution", "Histogram of article coherence"),
+        fail_svg=inline_svg(plot_fail_share(values, threshold, targets=targets), "fail", "Share of articles failing by threshold"),
+        reasons_svg=inline_svg(plot_reasons(summary), "reasons", "Flags per reason"),
+        map_svg=None if flags is None else inline_svg(
+            plot_flag_map(flags.coords, flags.reasons, flags.labels(), flags.method), "flagmap", "Map of sampled flagged sentences"),
+        map_counts=None if flags is None else {"articles": flags.reasons.count(None), "sentences": len(flags.reasons) - flags.reasons.count(None)},
+        map_method=None if flags is None else flags.method,
+        map_note=map_note,
+        version=__version__,
+    )
+
+
+def corpus_report(
+    results: str | Path,
+    output: str | Path | None = None,
+    *,
+    figures: Sequence[str | Path] = (),
+    inputs: Sequence[str | Path] = (),
+    text_field: str | None = None,
+    id_field: str | None = None,
+    threshold: float | None = None,
+    model: str | Encoder | None = None,
+    worst: int = 20,
+    sample: int = 100,
+    projection: Projection = "auto",
+    seed: int = 0,
+) -> CorpusStats:
+    """Read `coherence batch` output in one streaming pass, write its report page to
+    `output` and its overview figure to each of `figures` (.png or .svg); return what was read.
+
+    Args:
+        results: the batch output (.jsonl, .jsonl.gz or .parquet).
+        inputs: the batch run's inputs, for the map of flagged sentences (optional).
+        text_field, id_field, model: as in the batch run (default: read from the run's
+            summary file beside `results`, else "text", positions, the default model);
+            `model` may also be a loaded encoder (`Detector.encoder`).
+        threshold: the gate to show (default: the run's, else 0.8).
+        worst: how many of the lowest-coherence articles to list.
+        sample: flagged sentences per reason drawn for the map (fixed seed).
+    """
+    settings = run_settings(results)
+    stats = summarise_results(results, worst=worst, sample=sample, seed=seed)
+    if threshold is not None:
+        gate, source = threshold, "given"
+    elif settings.threshold is not None:
+        gate, source = settings.threshold, "the batch run's"
+    else:
+        gate, source = DEFAULT_THRESHOLD, "the default"
+    if figures:
+        figure = corpus_figure(stats.coherence, stats.summary, gate, target_thresholds(stats.coherence))
+        for path in figures:
+            save_figure(figure, path)
+    if output is None:
+        return stats
+    flags, texts = None, {}
+    note = "Give the batch run's input (--input) to draw a map of flagged sentences among their articles."
+    if inputs:
+        wanted = {item["position"]: item["id"] for item in [*stats.flag_sample, *stats.worst]}
+        texts = input_texts(wanted, inputs, text_field=text_field or settings.text_field, id_field=id_field or settings.id_field)
+        flags = flag_map(stats, texts, model=model or settings.model, projection=projection, seed=seed)
+        note = "Nothing is flagged, so there is no map."
+    page = corpus_page(
+        stats, title=Path(results).name, threshold=gate, threshold_source=source, flags=flags, map_note=note, texts=texts
+    )
+    Path(output).write_text(page, encoding="utf-8")
+    return stats
