@@ -1,4 +1,5 @@
-"""Command line: `coherence score PATH|-` (a table, or --json) and `coherence batch INPUT... -o OUT`."""
+"""Command line: `coherence score PATH|-` (a table, or --json), `coherence batch INPUT... -o OUT` and
+`coherence report INPUT -o OUT.html`."""
 
 from __future__ import annotations
 
@@ -134,6 +135,61 @@ def _cmd_batch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from coherence.readers import InputError as BatchInputError
+    from coherence.report.corpus_stats import results_format
+
+    figures = [path for path in (args.png, args.svg) if path]
+    if not args.output and not figures:
+        raise InputError("give -o OUT.html, --png FIGURE.png or --svg FIGURE.svg")
+    if args.worst < 0 or args.sample < 1:
+        raise InputError("--worst must be 0 or more and --sample 1 or more")
+    for path, suffix in ((args.output, None), (args.png, ".png"), (args.svg, ".svg")):
+        if path and suffix and not path.lower().endswith(suffix):
+            raise InputError(f"--{suffix[1:]} needs a {suffix} file name, got {path}")
+        if path and not Path(path).resolve().parent.is_dir():
+            raise InputError(f"cannot write {path}: no folder {Path(path).parent}")
+    corpus = args.input != "-" and results_format(Path(args.input)) is not None
+    if args.corpus and not corpus:
+        raise InputError("--input goes with `coherence batch` output (.jsonl, .jsonl.gz or .parquet), not with one article")
+    try:
+        if corpus:
+            from coherence.report.corpus import corpus_report
+
+            stats = corpus_report(
+                args.input, args.output, figures=figures, inputs=args.corpus or (), text_field=args.text_field,
+                id_field=args.id_field, threshold=args.threshold, model=args.model, worst=args.worst,
+                sample=args.sample, projection=args.projection, seed=args.seed,
+            )
+            done = f"{stats.summary.records:,} records"
+        else:
+            text = read_article(args.input)
+            from coherence.detector import Detector
+            from coherence.embed import DEFAULT_MODEL
+            from coherence.report.article import article_report
+
+            detector = Detector(
+                model=args.model or DEFAULT_MODEL,
+                threshold=0.8 if args.threshold is None else args.threshold,
+                flag_rate=args.flag_rate,
+            )
+            title = args.title or ("stdin" if args.input == "-" else Path(args.input).name)
+            scored = article_report(
+                text, args.output, figures=figures, detector=detector, title=title,
+                projection=args.projection, seed=args.seed,
+            )
+            result = scored.result
+            done = f"coherence {result.coherence:.3f} {'PASS' if result.passed else 'FAIL'}, {len(result.flagged)} flagged"
+    except BatchInputError as exc:
+        raise InputError(str(exc)) from None
+    except ImportError as exc:
+        raise RuntimeError(f"reports need matplotlib, umap-learn and jinja2: pip install 'coherence[report]' ({exc})") from None
+    except OSError as exc:
+        raise InputError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
+    print(f"{done}; wrote {', '.join(str(p) for p in [args.output, *figures] if p)}")
+    return 0
+
+
 def _common_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
     command.add_argument(
@@ -173,6 +229,29 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--address", help="with --engine ray: the Ray cluster to join (default: start a local one)")
     _common_options(batch)
     batch.set_defaults(run=_cmd_batch)
+
+    report = sub.add_parser(
+        "report",
+        help="HTML report of one article (a text file, or -) or of `coherence batch` output (.jsonl, .jsonl.gz, .parquet)",
+    )
+    report.add_argument("input", metavar="INPUT", help="an article text file (- for stdin), or batch output")
+    report.add_argument("-o", "--output", help="the self-contained .html page to write")
+    report.add_argument("--png", help="also write the figure alone as PNG")
+    report.add_argument("--svg", help="also write the figure alone as SVG")
+    report.add_argument("--input", dest="corpus", action="append", metavar="CORPUS",
+                        help="with batch output: the batch run's input (repeat for several), to map flagged sentences")
+    report.add_argument("--text-field", help="with --input: the text field (default: the batch run's, else text)")
+    report.add_argument("--id-field", help="with --input: the id field (default: the batch run's, else positions)")
+    report.add_argument("--title", help="the page heading for one article (default: the file name)")
+    report.add_argument("--worst", type=int, default=20, help="least coherent articles listed (default 20)")
+    report.add_argument("--sample", type=int, default=100, help="flagged sentences per reason on the map (default 100)")
+    report.add_argument("--projection", choices=("auto", "umap", "pca"), default="auto",
+                        help="sentence maps: UMAP, PCA, or auto (PCA when too few points for UMAP)")
+    report.add_argument("--seed", type=int, default=0, help="fixes map layouts and samples (default 0)")
+    report.add_argument("--threshold", type=float, help="coherence needed to pass (default: the batch run's, else 0.8)")
+    report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
+    report.add_argument("--model", help="sentence-transformers model name or path (default: the batch run's, else the bundled one)")
+    report.set_defaults(run=_cmd_report)
     return parser
 
 

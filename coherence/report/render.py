@@ -6,14 +6,13 @@ bytes. Nothing rendered here refers to a file or address outside the page.
 
 from __future__ import annotations
 
-import base64
 import io
 import re
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-__all__ = ["FigureFormat", "axes_for", "figure_bytes", "inline_svg", "png_data_uri", "render_page", "save_figure"]
+__all__ = ["FigureFormat", "axes_for", "figure_bytes", "inline_svg", "render_page", "save_figure"]
 
 FigureFormat = Literal["svg", "png"]
 _SVG_START = re.compile(r"<svg\b")
@@ -53,10 +52,6 @@ def inline_svg(figure: Any, salt: str, label: str) -> str:
     text = text[_SVG_START.search(text).start() :]  # type: ignore[union-attr]
     text = text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
     return Markup(text)
-
-
-def png_data_uri(figure: Any) -> str:
-    return "data:image/png;base64," + base64.b64encode(figure_bytes(figure, "png")).decode("ascii")
 
 
 def save_figure(figure: Any, path: str | Path) -> Path:
