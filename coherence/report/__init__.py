@@ -11,9 +11,10 @@ nothing loaded from the network.
 
 from coherence.report.article import article_page, article_report
 from coherence.report.article_plots import article_figure, plot_map, plot_scores
-from coherence.report.corpus import corpus_page, corpus_report, flag_map, run_settings
+from coherence.report.corpus import corpus_page, corpus_report, run_settings
 from coherence.report.corpus_plots import corpus_figure
 from coherence.report.corpus_stats import CorpusStats, read_results, summarise_results
+from coherence.report.flagmap import flag_map
 from coherence.report.projection import Projection, project
 from coherence.report.render import save_figure
 

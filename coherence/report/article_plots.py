@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 __all__ = ["article_figure", "plot_map", "plot_scores"]
 
 _MIN_CONFIDENCE = 0.2  # the Detector's default
+TOPIC_SHADE = "#dde6f0"
 RULED = ("boilerplate", "duplicate", "fragment")  # flagged by rule; count as 0 in an article's coherence
 
 
@@ -97,7 +98,6 @@ def plot_map(
     """2-D map of the article's content sentences (numbered as in the text), the dominant
     topic shaded, flagged sentences marked and labelled; returns the figure."""
     from matplotlib.lines import Line2D
-    from matplotlib.patches import Patch
 
     ax = axes_for(ax, (6.0, 5.6))
     sentences = scored.result.sentences
@@ -136,7 +136,7 @@ def plot_map(
         fontsize=11,
     )
     handles: list[Any] = [
-        Patch(facecolor="#dde6f0", edgecolor="#7f93a8", linestyle="--", label="dominant topic"),
+        Line2D([], [], linestyle="", marker="o", markersize=16, color=TOPIC_SHADE, label="dominant topic (shaded)"),
         Line2D([], [], linestyle="", marker="o", markersize=7, markerfacecolor="white", markeredgecolor="#555555", label="sentence in the topic"),
         Line2D([], [], linestyle="", marker="o", markersize=7, markerfacecolor="white", markeredgecolor="black", markeredgewidth=1.8, label="outside the topic"),
     ]
@@ -171,24 +171,10 @@ def article_figure(
 
 
 def _shade_topic(ax: Any, points: np.ndarray) -> None:
-    """A shaded, dashed outline around the dominant topic's sentences."""
-    from matplotlib.patches import Polygon
-
-    if len(points) < 3:
-        return
-    from scipy.spatial import ConvexHull, QhullError
-
-    try:
-        hull = points[ConvexHull(points).vertices]
-    except QhullError:  # all on a line
-        return
-    centre = hull.mean(axis=0)
-    scale = np.ptp(points, axis=0).max() or 1.0
-    direction = hull - centre
-    norms = np.linalg.norm(direction, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    padded = hull + 0.06 * scale * direction / norms
-    ax.add_patch(Polygon(padded, closed=True, facecolor="#dde6f0", edgecolor="#7f93a8", linestyle="--", zorder=1))
+    """A light halo behind each sentence of the dominant topic: together they shade its area
+    without claiming the empty space between (a hull would, on a non-linear map)."""
+    if len(points):
+        ax.scatter(points[:, 0], points[:, 1], s=900, color=TOPIC_SHADE, edgecolor="none", zorder=1)
 
 
 def _pad_limits(ax: Any, coords: np.ndarray) -> None:

@@ -5,7 +5,6 @@ texts) a map of a sample of flagged sentences among their articles."""
 from __future__ import annotations
 
 import json
-import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -13,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coherence.readers import InputError
 from coherence.report.corpus_plots import corpus_figure, plot_distribution, plot_fail_share, plot_flag_map, plot_reasons
 from coherence.report.corpus_stats import CorpusStats, summarise_results
-from coherence.report.projection import Projection, project
+from coherence.report.flagmap import FlagMap, flag_map, input_texts, mapped_flags
+from coherence.report.projection import Projection
 from coherence.report.render import inline_svg, render_page, save_figure
 from coherence.report.style import REASON_LABELS
 from coherence.thresholds import coherence_threshold, rate_table
@@ -24,25 +23,12 @@ from coherence.thresholds import coherence_threshold, rate_table
 if TYPE_CHECKING:
     from coherence.embed import Encoder
 
-__all__ = [
-    "FlagMap",
-    "RunSettings",
-    "TARGET_RATES",
-    "corpus_page",
-    "corpus_report",
-    "flag_map",
-    "input_texts",
-    "marked_text",
-    "run_settings",
-    "target_thresholds",
-]
+__all__ = ["RunSettings", "TARGET_RATES", "corpus_page", "corpus_report", "marked_text", "run_settings", "target_thresholds"]
 
 TARGET_RATES = (0.01, 0.02, 0.05, 0.10, 0.20, 0.30)
 THRESHOLD_GRID = tuple(round(0.5 + 0.05 * k, 2) for k in range(10))
 DEFAULT_THRESHOLD = 0.8
-OPENING_CHARS = 1000  # an article is placed on the flag map by its opening (about the model's input length)
 ARTICLE_CHARS = 20_000  # the worst articles are shown up to this many characters
-MAP_LABELS = 10
 
 
 @dataclass(frozen=True)
@@ -79,89 +65,6 @@ def target_thresholds(values: np.ndarray, rates: Sequence[float] = TARGET_RATES)
     if len(values) == 0:
         return []
     return [(rate, coherence_threshold(({"coherence": v, "error": None} for v in values), rate)) for rate in rates]
-
-
-@dataclass(frozen=True)
-class FlagMap:
-    """2-D positions of sampled flagged sentences and of their articles."""
-
-    coords: np.ndarray
-    reasons: list[str | None]  # None: an article's opening
-    texts: list[str]
-    method: str
-
-    def labels(self, most: int = MAP_LABELS, width: int = 40) -> dict[int, str]:
-        """Short texts for up to `most` flagged points spread over the map (farthest-first)."""
-        flagged = [k for k, r in enumerate(self.reasons) if r is not None]
-        if not flagged:
-            return {}
-        points = self.coords[flagged]
-        chosen = [int(np.argmin(points[:, 0]))]
-        distance = np.linalg.norm(points - points[chosen[0]], axis=1)
-        while len(chosen) < min(most, len(flagged)):
-            nxt = int(np.argmax(distance))
-            if distance[nxt] == 0:
-                break
-            chosen.append(nxt)
-            distance = np.minimum(distance, np.linalg.norm(points - points[nxt], axis=1))
-        return {flagged[k]: textwrap.shorten(self.texts[flagged[k]], width, placeholder="…") for k in chosen}
-
-
-def input_texts(
-    wanted: dict[int, Any], inputs: Sequence[str | Path], *, text_field: str = "text", id_field: str | None = None
-) -> dict[int, str]:
-    """The texts of the input records at the `wanted` positions ({position: id in the
-    results}), read in one streaming pass that stops after the last of them.
-
-    Raises:
-        InputError: the inputs cannot be read or do not line up with the results (the batch
-            run's inputs, in the same order, are needed).
-    """
-    from coherence.readers import RecordReader
-
-    texts: dict[int, str] = {}
-    if not wanted:
-        return texts
-    last = max(wanted)
-    for position, record in enumerate(RecordReader([Path(p) for p in inputs], text_field, id_field)):
-        if position in wanted:
-            if str(record.id) != str(wanted[position]) or record.text is None:
-                found = "no usable text" if record.text is None else f"id {record.id!r}"
-                raise InputError(
-                    f"the input does not line up with the results: record {position} has {found} in the input and "
-                    f"id {wanted[position]!r} in the results (give the inputs, --text-field and --id-field of the batch run)"
-                )
-            texts[position] = record.text
-        if position >= last:
-            break
-    if len(texts) < len(wanted):
-        raise InputError(f"the input has fewer records than the results (none at position {last})")
-    return texts
-
-
-def flag_map(
-    stats: CorpusStats,
-    texts: dict[int, str],
-    *,
-    model: str | Encoder | None = None,
-    projection: Projection = "auto",
-    seed: int = 0,
-) -> FlagMap | None:
-    """Embed the sampled flagged sentences and the openings of their articles (`texts` by
-    position, see `input_texts`) with `model` (a name or path, or a loaded encoder; default:
-    the bundled model); None when nothing is flagged."""
-    from coherence.embed import DEFAULT_MODEL, SentenceEncoder
-
-    if not stats.flag_sample:
-        return None
-    order = sorted({item["position"] for item in stats.flag_sample})
-    openings = [" ".join(texts[p][:OPENING_CHARS].split()) for p in order]
-    sentences = [item["text"] for item in stats.flag_sample]
-    reasons: list[str | None] = [None] * len(order) + [item["reason"] for item in stats.flag_sample]
-    encoder = model if model is not None and not isinstance(model, str) else SentenceEncoder(model or DEFAULT_MODEL)
-    vectors = encoder.encode(openings + sentences)
-    coords, method = project(np.asarray(vectors), projection, seed)
-    return FlagMap(coords, reasons, openings + sentences, method)
 
 
 def marked_text(text: str, flags: list[dict[str, Any]], limit: int = ARTICLE_CHARS) -> list[dict[str, Any]]:
@@ -285,10 +188,10 @@ def corpus_report(
     flags, texts = None, {}
     note = "Give the batch run's input (--input) to draw a map of flagged sentences among their articles."
     if inputs:
-        wanted = {item["position"]: item["id"] for item in [*stats.flag_sample, *stats.worst]}
+        wanted = {item["position"]: item["id"] for item in [*mapped_flags(stats), *stats.worst]}
         texts = input_texts(wanted, inputs, text_field=text_field or settings.text_field, id_field=id_field or settings.id_field)
         flags = flag_map(stats, texts, model=model or settings.model, projection=projection, seed=seed)
-        note = "Nothing is flagged, so there is no map."
+        note = "No sentence is flagged off-topic or as a repeat, so there is no map."
     page = corpus_page(
         stats, title=Path(results).name, threshold=gate, threshold_source=source, flags=flags, map_note=note, texts=texts
     )

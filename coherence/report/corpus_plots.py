@@ -55,10 +55,13 @@ def plot_fail_share(values: np.ndarray, threshold: float, ax: Any = None, target
     shares = np.array([share for _, share in rate_table(values, grid)]) * 100
     ax.plot(grid, shares, color="#542788", linewidth=2)
     top = min(100.0, max(40.0, 1.3 * 100 * max((rate for rate, _ in targets), default=0.3)))
-    for rate, cut in targets:
+    label_y = 0.0
+    for rate, cut in sorted(targets):
         ax.plot([cut], [rate * 100], marker="o", color="#b35806", markeredgecolor="black", zorder=3)
-        ax.annotate(f"fail {rate:.0%}: {cut:.3f}", (cut, rate * 100), xytext=(-10, 0), textcoords="offset points",
-                    ha="right", va="center", fontsize=8, bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"})
+        label_y = max(rate * 100 + 0.06 * top, label_y + 0.075 * top)  # stacked, never below the axis or each other
+        ax.annotate(f"fail {rate:.0%}: {cut:.3f}", (cut, rate * 100), xytext=(cut - 0.02 * (high - low), label_y),
+                    ha="right", va="center", fontsize=8, zorder=4, arrowprops={"arrowstyle": "-", "color": "#777777", "lw": 0.6},
+                    bbox={"boxstyle": "round,pad=0.1", "facecolor": "white", "edgecolor": "none"})
     ax.axvline(threshold, color="black", linestyle="--", linewidth=1.2)
     ax.set_xlim(low, high)
     ax.set_ylim(0, top)
@@ -121,7 +124,7 @@ def plot_flag_map(
     span = np.maximum(high - low, 1e-6)
     ax.set_xlim(low[0] - 0.05 * span[0], high[0] + 0.3 * span[0])  # room for the labels on the right
     ax.set_ylim(low[1] - 0.05 * span[1], high[1] + 0.05 * span[1])
-    ax.set_title(f"Flagged sentences among their articles ({'UMAP' if method == 'umap' else 'PCA'})", fontsize=11)
+    ax.set_title(f"Off-topic flags and repeats among their articles ({'UMAP' if method == 'umap' else 'PCA'})", fontsize=11)
     ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.01), ncol=len(handles), fontsize=9, frameon=False)
     return ax.figure
 

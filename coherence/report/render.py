@@ -16,6 +16,8 @@ __all__ = ["FigureFormat", "axes_for", "figure_bytes", "inline_svg", "render_pag
 
 FigureFormat = Literal["svg", "png"]
 _SVG_START = re.compile(r"<svg\b")
+_SVG_NAMESPACES = re.compile(r'\s+xmlns(?::\w+)?="[^"]*"')
+_SVG_METADATA = re.compile(r"\s*<metadata>.*?</metadata>", re.S)
 _DPI = 150
 
 
@@ -44,12 +46,15 @@ def figure_bytes(figure: Any, fmt: FigureFormat, salt: str = "coherence") -> byt
 
 
 def inline_svg(figure: Any, salt: str, label: str) -> str:
-    """The figure as an <svg> element to place in a page (no XML prolog, no DOCTYPE), with
-    `label` as its accessible name. `salt` keeps element ids apart between figures of a page."""
+    """The figure as an <svg> element to place in a page (no XML prolog, DOCTYPE, namespace
+    declarations or metadata), with `label` as its accessible name. `salt` keeps element ids apart between figures of a page."""
     from markupsafe import Markup, escape
 
     text = figure_bytes(figure, "svg", salt).decode("utf-8")
     text = text[_SVG_START.search(text).start() :]  # type: ignore[union-attr]
+    # Inside HTML the namespaces are implied and the RDF metadata says nothing to a reader:
+    # dropping them leaves no address of any kind in the page.
+    text = _SVG_METADATA.sub("", _SVG_NAMESPACES.sub("", text))
     text = text.replace("<svg ", f'<svg role="img" aria-label="{escape(label)}" ', 1)
     return Markup(text)
 

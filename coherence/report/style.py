@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from coherence.verdict import REASONS, Reason
+from coherence.verdict import Reason
 
 __all__ = ["FAIL_COLOUR", "PASS_COLOUR", "REASON_COLOURS", "REASON_LABELS", "REASON_MARKERS", "SCORE_COLOURS", "score_colour", "score_colourmap"]
 
