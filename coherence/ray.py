@@ -86,6 +86,11 @@ def score_dataset(
         raise ValueError(f"keep_fields {', '.join(sorted(clash))} would overwrite output fields")
     params = Detector(**detector_options).get_params()  # bad options fail here, not in every actor
     layout = _Layout(RecordFields(text_field, id_field, (), max_chars), keep)
+    return _scored(ds, params, layout, batch_size, concurrency)
+
+
+def _scored(ds: Dataset, params: dict[str, Any], layout: _Layout | None, batch_size: int, concurrency: Any) -> Dataset:
+    """`ds` mapped through scoring actors (one Detector each, 1 CPU each)."""
     return ds.map_batches(
         _Scorer,
         fn_constructor_args=(params, layout),
@@ -156,14 +161,7 @@ def score_file_with_ray(
     try:
         writer = open_writer(output, block, resume=False)
         start_summary(output, settings)
-        scored = _read(files, reader.fields).map_batches(
-            _Scorer,
-            fn_constructor_args=(params, None),
-            batch_size=chunk,
-            batch_format="pyarrow",
-            compute=_actor_pool(concurrency),
-            num_cpus=1,
-        )
+        scored = _scored(_read(files, reader.fields), params, None, chunk, concurrency)
         for batch in scored.iter_batches(batch_size=None, batch_format="pyarrow"):
             records = _unpack(batch)
             for record in records:
