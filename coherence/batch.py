@@ -13,6 +13,7 @@ import sys
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -24,7 +25,7 @@ from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_r
 from coherence.summary import BatchSummary
 from coherence.writers import open_writer, output_format
 
-__all__ = ["InputError", "finish_report", "run_settings", "score_file", "start_summary", "summary_path"]
+__all__ = ["BatchPlan", "InputError", "finish_report", "plan_run", "score_file", "start_summary", "summary_path"]
 
 PARQUET_CHUNKS_PER_PART = 16  # a Parquet part holds this many scoring chunks
 
@@ -71,22 +72,14 @@ def score_file(
             resumed run whose settings differ from the first run's.
     """
     started = time.perf_counter()
-    paths = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
-    output = Path(output)
-    output_format(output)
-    clash = set(keep_fields) & set(OUTPUT_FIELDS)
-    if clash:
-        raise InputError(f"--keep-fields {', '.join(sorted(clash))} would overwrite output fields")
     if workers < 1:
         raise InputError("--workers must be at least 1")
     detector = detector or Detector(**detector_options)
     params = detector.get_params()
     if workers > 1 and not isinstance(params["model"], str):
         raise InputError("workers > 1 need the model as a name or path, not a loaded object")
-    reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars)
-    chunk = detector.articles_per_batch
-    block = chunk * PARQUET_CHUNKS_PER_PART if output_format(output) == "parquet" else chunk
-    settings = run_settings(paths, reader.fields, params, block)
+    plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
+    output, reader, block, settings = plan.output, plan.reader, plan.block, plan.settings
     _check_resumable(output, settings, resume)
     writer = open_writer(output, block, resume)
     summary = BatchSummary()
@@ -98,7 +91,7 @@ def score_file(
     show = sys.stderr.isatty() if progress is None else progress
     bar = _progress_bar(reader.count() if show else None, kept, show)
     records = _skip(iter(reader), kept, output)
-    chunks = chunked(records, chunk)
+    chunks = chunked(records, detector.articles_per_batch)
     scored_here = 0
     try:
         results = _score_in_process(detector, chunks) if workers == 1 else _score_in_workers(params, chunks, workers)
@@ -114,7 +107,46 @@ def score_file(
     return finish_report(output, summary, kept, scored_here, started, settings)
 
 
-def run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str, Any], block: int) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BatchPlan:
+    """One batch run, checked: its output, its reader, its commit block and the settings a
+    resumed run must share with it."""
+
+    output: Path
+    reader: RecordReader
+    block: int
+    settings: dict[str, Any]
+
+
+def plan_run(
+    inputs: str | Path | Sequence[str | Path],
+    output: str | Path,
+    params: dict[str, Any],
+    *,
+    text_field: str = "text",
+    id_field: str | None = None,
+    keep_fields: Sequence[str] = (),
+    max_chars: int = MAX_CHARS,
+) -> BatchPlan:
+    """Check a run's inputs, output and carried fields (shared by the local and Ray engines).
+
+    Raises:
+        InputError: an unknown output format, a carried field that would overwrite an output
+            field, or an input that cannot be read.
+    """
+    paths = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
+    output = Path(output)
+    fmt = output_format(output)
+    clash = set(keep_fields) & set(OUTPUT_FIELDS)
+    if clash:
+        raise InputError(f"--keep-fields {', '.join(sorted(clash))} would overwrite output fields")
+    reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars)
+    chunk = params["articles_per_batch"]
+    block = chunk * PARQUET_CHUNKS_PER_PART if fmt == "parquet" else chunk
+    return BatchPlan(output, reader, block, _run_settings(paths, reader.fields, params, block))
+
+
+def _run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str, Any], block: int) -> dict[str, Any]:
     """What a resumed run must share with the run that wrote the output (kept in its summary)."""
     return {
         "inputs": [str(p.resolve()) for p in paths],

@@ -25,12 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coherence.batch import PARQUET_CHUNKS_PER_PART, finish_report, run_settings, start_summary
+from coherence.batch import finish_report, plan_run, start_summary
 from coherence.detector import Detector
-from coherence.readers import ROWS_PER_READ, InputError, InputFile, RecordFields, RecordReader, read_file
+from coherence.readers import ROWS_PER_READ, InputFile, RecordFields, read_file
 from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
 from coherence.summary import BatchSummary
-from coherence.writers import leftovers, open_writer, output_format, records_table
+from coherence.writers import leftovers, open_writer, records_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -136,17 +136,11 @@ def score_file_with_ray(
     import ray
 
     started = time.perf_counter()
-    paths = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
-    output = Path(output)
-    clash = set(keep_fields) & set(OUTPUT_FIELDS)
-    if clash:
-        raise InputError(f"--keep-fields {', '.join(sorted(clash))} would overwrite output fields")
     params = Detector(**detector_options).get_params()
-    reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars)
+    plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
+    output, reader, block, settings = plan.output, plan.reader, plan.block, plan.settings
     files = list(reader.files())
     chunk = params["articles_per_batch"]
-    block = chunk * PARQUET_CHUNKS_PER_PART if output_format(output) == "parquet" else chunk
-    settings = run_settings(paths, reader.fields, params, block)
     if leftovers(output):  # fail before starting Ray; open_writer says why
         open_writer(output, block, resume=False)
 
