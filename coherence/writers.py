@@ -81,13 +81,40 @@ def open_writer(path: Path, block: int, resume: bool) -> OutputWriter:
     return JsonlWriter(path, block, compress=fmt == "jsonl.gz")
 
 
-class JsonlWriter:
+class _BlockWriter:
+    """Queues records and commits them `block` at a time, the rest at `finish`; a subclass
+    says how one block is committed durably and how the output is closed."""
+
+    def __init__(self, path: Path, block: int) -> None:
+        self.path, self.block = path, block
+        self.committed = 0
+        self._queue: list[dict[str, Any]] = []
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        self._queue.extend(records)
+        while len(self._queue) >= self.block:
+            self._commit(self._queue[: self.block])
+            del self._queue[: self.block]
+
+    def finish(self) -> None:
+        if self._queue:
+            self._commit(self._queue)
+            self._queue = []
+        self._close()
+
+    def _commit(self, records: list[dict[str, Any]]) -> None:
+        raise NotImplementedError
+
+    def _close(self) -> None:
+        raise NotImplementedError
+
+
+class JsonlWriter(_BlockWriter):
     """JSON lines, one write + fsync per block; gzip output gets one member per block."""
 
     def __init__(self, path: Path, block: int, compress: bool) -> None:
-        self.path, self.block, self.compress = path, block, compress
-        self.committed = 0
-        self._queue: list[dict[str, Any]] = []
+        super().__init__(path, block)
+        self.compress = compress
         if path.exists():
             self.committed, keep_bytes = (_gzip_prefix if compress else _jsonl_prefix)(path, block)
             with path.open("r+b") as handle:
@@ -102,16 +129,7 @@ class JsonlWriter:
             for _, line in zip(range(self.committed), handle):
                 yield json.loads(line)
 
-    def add(self, records: list[dict[str, Any]]) -> None:
-        self._queue.extend(records)
-        while len(self._queue) >= self.block:
-            self._commit(self._queue[: self.block])
-            del self._queue[: self.block]
-
-    def finish(self) -> None:
-        if self._queue:
-            self._commit(self._queue)
-            self._queue = []
+    def _close(self) -> None:
         self._handle.close()
 
     def _commit(self, records: list[dict[str, Any]]) -> None:
@@ -168,16 +186,15 @@ def _is_record(line: bytes) -> bool:
         return False
 
 
-class ParquetPartsWriter:
+class ParquetPartsWriter(_BlockWriter):
     """Each block becomes a Parquet part (written to a temporary name, then renamed);
     `finish` merges the parts into the output under one schema and removes them."""
 
     def __init__(self, path: Path, block: int) -> None:
         import pyarrow.parquet as pq
 
-        self.path, self.block = path, block
+        super().__init__(path, block)
         self.parts = _parts_dir(path)
-        self._queue: list[dict[str, Any]] = []
         self.finished = path.exists() and not self.parts.exists()
         if self.finished:  # a completed earlier run: nothing may be appended
             self.committed = pq.ParquetFile(path).metadata.num_rows
@@ -197,17 +214,13 @@ class ParquetPartsWriter:
     def add(self, records: list[dict[str, Any]]) -> None:
         if self.finished and records:
             raise InputError(f"{self.path} is a finished output; it cannot take more records")
-        self._queue.extend(records)
-        while len(self._queue) >= self.block:
-            self._commit(self._queue[: self.block])
-            del self._queue[: self.block]
+        super().add(records)
 
     def finish(self) -> None:
-        if self.finished:
-            return
-        if self._queue:
-            self._commit(self._queue)
-            self._queue = []
+        if not self.finished:
+            super().finish()
+
+    def _close(self) -> None:
         _merge_parts(self._part_files(), self.path)
         shutil.rmtree(self.parts)
 
