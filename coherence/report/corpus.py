@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coherence.batch import summary_path
 from coherence.report.corpus_plots import corpus_figure, plot_distribution, plot_fail_share, plot_flag_map, plot_reasons
 from coherence.report.corpus_stats import CorpusStats, summarise_results
 from coherence.report.flagmap import FlagMap, flag_map, input_texts, mapped_flags
@@ -43,8 +44,7 @@ class RunSettings:
 
 def run_settings(results: str | Path) -> RunSettings:
     """The settings `coherence batch` recorded beside `results` (OUT.summary.json), if any."""
-    path = Path(results)
-    path = path.with_name(path.name + ".summary.json")
+    path = summary_path(results)
     try:
         settings = json.loads(path.read_text(encoding="utf-8")).get("settings") or {}
     except (OSError, ValueError, AttributeError):

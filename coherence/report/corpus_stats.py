@@ -22,6 +22,7 @@ import numpy as np
 from coherence.readers import InputError
 from coherence.summary import BatchSummary
 from coherence.verdict import REASONS
+from coherence.writers import output_format
 
 __all__ = ["CorpusStats", "read_results", "results_format", "summarise_results"]
 
@@ -31,12 +32,11 @@ _ROWS_PER_READ = 2048
 
 def results_format(path: Path) -> str | None:
     """"jsonl" or "parquet" for a name `coherence batch` writes, else None."""
-    name = path.name.lower()
-    if name.endswith((".jsonl", ".jsonl.gz", ".ndjson", ".ndjson.gz")):
-        return "jsonl"
-    if name.endswith((".parquet", ".pq")):
-        return "parquet"
-    return None
+    try:
+        fmt = output_format(path)
+    except InputError:
+        return None
+    return "parquet" if fmt == "parquet" else "jsonl"
 
 
 def read_results(path: str | Path) -> Iterator[dict[str, Any]]:
