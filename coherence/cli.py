@@ -11,14 +11,11 @@ import sys
 import textwrap
 from pathlib import Path
 
+from coherence.readers import InputError  # input the user must fix: one line, exit code 2
 from coherence.records import MAX_CHARS
 from coherence.results import ArticleResult
 
 __all__ = ["main"]
-
-
-class InputError(Exception):
-    """Input the user must fix; printed as one line, exit code 2."""
 
 
 def read_article(path: str) -> str:
@@ -102,8 +99,6 @@ def _cmd_score(args: argparse.Namespace) -> int:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    from coherence.readers import InputError as BatchInputError
-
     options = dict(
         text_field=args.text_field,
         id_field=args.id_field,
@@ -124,8 +119,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             from coherence.batch import score_file
 
             report = score_file(args.inputs, args.output, resume=args.resume, workers=args.workers, **options)
-    except BatchInputError as exc:
-        raise InputError(str(exc)) from None
     except OSError as exc:
         raise InputError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
     from coherence.batch import summary_path
@@ -136,7 +129,6 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from coherence.readers import InputError as BatchInputError
     from coherence.report.corpus_stats import results_format
 
     figures = [path for path in (args.png, args.svg) if path]
@@ -180,8 +172,6 @@ def _cmd_report(args: argparse.Namespace) -> int:
             )
             result = scored.result
             done = f"coherence {result.coherence:.3f} {'PASS' if result.passed else 'FAIL'}, {len(result.flagged)} flagged"
-    except BatchInputError as exc:
-        raise InputError(str(exc)) from None
     except ImportError as exc:
         raise RuntimeError(f"reports need matplotlib, umap-learn and jinja2: pip install 'coherence[report]' ({exc})") from None
     except OSError as exc:
