@@ -1,9 +1,13 @@
 """Refit the intrusion model's weights on synthetic intrusions from the dev half of a corpus.
 
-    python benchmarks/fit_weights.py --corpus ../shared/data/bbc --n 600
+    python benchmarks/fit_weights.py --corpus ../shared/data/bbc
 
-Writes coherence/weights.json (the weights and where they came from) and
-reports/weights.md. Only the dev half is used; benchmarks report on the test half.
+Fits the logistic model on `--n` dev articles, then trains the article-context model
+(`coherence.context`, needs torch) on every dev article planted under `--context-seeds`, as
+an ensemble of fold models; the operating points come from out-of-fold probabilities of the
+clean dev articles, so they are not flattered by articles the model has seen.
+Writes coherence/weights.json, coherence/context_weights.npz and reports/weights.md.
+Only the dev half is used; benchmarks report on the test half.
 """
 
 from __future__ import annotations
@@ -11,16 +15,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import platform
 import sys
 from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+from context_training import ArticleRows, ContextSettings, train_context  # noqa: E402
 from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half  # noqa: E402
 
 from coherence import Detector  # noqa: E402
+from coherence.context import CONTEXT_WEIGHTS  # noqa: E402
 from coherence.embed import CachingEncoder, SentenceEncoder  # noqa: E402
 from coherence.evidence import FEATURES, topic_evidence  # noqa: E402
 from coherence.scoring import IntrusionModel  # noqa: E402
@@ -31,32 +36,100 @@ ROOT = Path(__file__).resolve().parents[1]
 OPERATING_RATES = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
-def evidence_rows(detector: Detector, cases, groups: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Feature rows of the content sentences of every case, with planted labels (or, with
-    `groups`, the index of the case each row belongs to)."""
-    rows, labels = [], []
-    for n, case in enumerate(cases):
+def article_rows(detector: Detector, cases) -> list[ArticleRows]:
+    """Vectors, evidence rows and planted labels of the content sentences of every case that
+    is long enough to be judged."""
+    out = []
+    for case in cases:
         prepared = detector._prepare(case.text)
         content = prepared.content
         if len(content) < detector.min_sentences:
             continue
         texts = prepared.content_texts
-        evidence = topic_evidence(texts, detector._encode(texts))
-        rows.append(evidence.features)
-        for i in content:
-            s = prepared.sentences[i]
-            labels.append(n if groups else is_planted(s.start, s.end, case.planted))
-    return np.vstack(rows), np.array(labels, dtype=int)
+        vectors = detector._encode(texts)
+        evidence = topic_evidence(texts, vectors)
+        planted = [is_planted(prepared.sentences[i].start, prepared.sentences[i].end, case.planted) for i in content]
+        eligible = evidence.confidence >= detector.min_confidence
+        out.append(ArticleRows(case.id, vectors, evidence.features, np.array(planted), eligible, case.condition))
+    return out
+
+
+def evidence_rows(detector: Detector, cases, groups: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Feature rows of the content sentences of every case, with planted labels (or, with
+    `groups`, the index of the case each row belongs to)."""
+    articles = article_rows(detector, cases)
+    labels = [np.full(len(a.planted), n) if groups else a.planted for n, a in enumerate(articles)]
+    return np.vstack([a.features for a in articles]), np.concatenate(labels).astype(int)
+
+
+def clean_lowest_scores(model: IntrusionModel, articles: list[ArticleRows], weighed: list[np.ndarray]) -> np.ndarray:
+    """Each clean article's lowest sentence score among the sentences that may be flagged."""
+    lowest = []
+    for a, p in zip(articles, weighed):
+        intrusion = np.maximum(p, model.anchoring_probability(a.features))
+        lowest.append(1.0 - np.where(a.eligible, intrusion, 0.0).max())
+    return np.array(lowest)
+
+
+def parse_seeds(text: str) -> list[int]:
+    """"101-112" or "1,2,3"."""
+    if "-" in text:
+        first, last = (int(x) for x in text.split("-"))
+        return list(range(first, last + 1))
+    return [int(x) for x in text.split(",")]
+
+
+def fit_context(
+    detector: Detector, model: IntrusionModel, corpus: Path, seeds: list[int], settings: ContextSettings = ContextSettings()
+) -> tuple[bytes, np.ndarray, dict]:
+    """Train the article-context model on every dev article, planted once per seed (1-3
+    sentences, cross and same) and clean. Returns the model file, the clean dev articles'
+    lowest out-of-fold scores and a description of the fit."""
+    sources = split_half(load_corpus(corpus), "dev")
+    articles: list[ArticleRows] = []
+    for seed in seeds:
+        for condition, planted in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))):
+            articles += article_rows(detector, build_cases(sources, condition, seed=seed, n_planted=planted))
+        print(f"context model: seed {seed}, {len(articles)} training articles", file=sys.stderr, flush=True)
+    blob, logits = train_context(articles, FEATURES, detector.encoder.vector_space, settings)
+    # every seed plants the same clean articles: count each once
+    first_clean = [i for i, a in enumerate(articles) if a.condition == "clean"][: len(sources)]
+    seen: set[str] = set()
+    clean = []
+    for i in first_clean:
+        if articles[i].id not in seen:
+            seen.add(articles[i].id)
+            clean.append(i)
+    weighed = [1.0 / (1.0 + np.exp(-logits[i])) for i in clean]
+    lowest = clean_lowest_scores(model, [articles[i] for i in clean], weighed)
+    info = {
+        "articles": len(sources),
+        "seeds": seeds,
+        "training_articles": len(articles),
+        "sentences": int(sum(len(a.planted) for a in articles)),
+        "planted": int(sum(a.planted.sum() for a in articles)),
+        "clean_articles_for_operating_points": len(clean),
+        "settings": settings.__dict__,
+    }
+    return blob, lowest, info
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of .txt articles or JSONL")
-    parser.add_argument("--n", type=int, default=600, help="dev articles to use")
+    parser.add_argument("--n", type=int, default=800, help="dev articles for the logistic model")
     parser.add_argument("--seed", type=int, default=13)
     parser.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic fit")
+    parser.add_argument(
+        "--context-seeds", default="101-112", help="planting seeds of the context model's training sets (a-b or a,b,c)"
+    )
+    parser.add_argument("--no-context", action="store_true", help="logistic model only (no torch needed)")
     parser.add_argument("--out", type=Path, default=ROOT / "coherence" / "weights.json")
+    parser.add_argument("--report-only", action="store_true", help="rewrite reports/weights.md from --out, no fit")
     args = parser.parse_args(argv)
+    if args.report_only:
+        print(write_report(json.loads(args.out.read_text())))
+        return
 
     from sklearn.linear_model import LogisticRegression
 
@@ -65,13 +138,15 @@ def main(argv: list[str] | None = None) -> None:
     sources = split_half(load_corpus(args.corpus), "dev")
     random.Random(args.seed).shuffle(sources)
     sources = sources[: args.n]
-    detector = Detector(model=CachingEncoder(SentenceEncoder()))
+    # a fixed cut: the fit must not load the shipped weights it is about to replace
+    detector = Detector(model=CachingEncoder(SentenceEncoder()), off_topic_threshold=0.5)
     parts = [
         evidence_rows(detector, build_cases(sources, c, seed=args.seed, n_planted=k))
         for c in ("cross", "same")
         for k in ((1, 1), (1, 3))
     ]
-    clean_rows, clean_groups = evidence_rows(detector, build_cases(sources, "clean", seed=args.seed), groups=True)
+    clean = article_rows(detector, build_cases(sources, "clean", seed=args.seed))
+    clean_rows = np.vstack([a.features for a in clean])
     X = np.vstack([p[0] for p in parts] + [clean_rows])
     y = np.concatenate([p[1] for p in parts] + [np.zeros(len(clean_rows), dtype=int)])
     fit = LogisticRegression(C=args.C, max_iter=10000).fit(X, y)
@@ -86,18 +161,24 @@ def main(argv: list[str] | None = None) -> None:
     )
     # Operating points: for each share of clean dev articles allowed an off_topic flag, the
     # highest sentence-score cut at which no more than that share carries one (ties included).
-    clean_p = model.probability(clean_rows)
-    # sentences below the detector's minimum confidence are never flagged
-    clean_p[clean_rows[:, FEATURES.index("confidence")] < detector.min_confidence] = 0.0
-    lowest = np.array([1.0 - clean_p[clean_groups == g].max() for g in np.unique(clean_groups)])
-    operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
+    row_lowest = clean_lowest_scores(model, clean, [model.row_probability(a.features) for a in clean])
+    row_points = [(rate, rate_cut(row_lowest, rate)) for rate in OPERATING_RATES]
+    context_info: dict = {}
+    operating_points = row_points
+    if args.no_context:
+        (ROOT / "coherence" / CONTEXT_WEIGHTS).unlink(missing_ok=True)
+    else:
+        blob, lowest, context_info = fit_context(detector, model, args.corpus, parse_seeds(args.context_seeds))
+        (ROOT / "coherence" / CONTEXT_WEIGHTS).write_bytes(blob)
+        operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
     weights = {
         "features": list(FEATURES),
         # full precision: the operating points are exact cuts of this very model's scores
         "coef": [float(c) for c in fit.coef_[0]],
         "intercept": float(fit.intercept_[0]),
         "unanchored_probability": unanchored_probability,
-        "operating_points": operating_points,
+        "operating_points": operating_points,  # of the detector's scores (the context model's, if any)
+        "row_operating_points": row_points,  # of the logistic model alone (other embedding models)
         "fitted_on": {
             "corpus": args.corpus.name,
             "half": "dev",
@@ -110,27 +191,54 @@ def main(argv: list[str] | None = None) -> None:
             "seed": args.seed,
             "C": args.C,
             "date": dt.date.today().isoformat(),
+            "context_model": context_info or None,
         },
     }
     args.out.write_text(json.dumps(weights, indent=2) + "\n")
-    table = "\n".join(f"| {f} | {c:+.3f} |" for f, c in zip(FEATURES, weights["coef"]))
+    print(write_report(weights))
+
+
+def write_report(weights: dict) -> str:
+    """reports/weights.md from a weights.json document (what was fitted, on what, and the weights)."""
+    fit = weights["fitted_on"]
+    points = dict(weights["operating_points"])
+    table = "\n".join(f"| {f} | {c:+.3f} |" for f, c in zip(weights["features"], weights["coef"]))
+    unanchored = fit["unanchored_sentences"]
+    probability = weights["unanchored_probability"]
     report = (
         "# Intrusion model weights\n\n"
-        f"Fitted {weights['fitted_on']['date']} on {platform.node() or 'this machine'}: logistic regression "
-        f"over {len(y)} content sentences ({int(y.sum())} planted) of {len(sources)} dev-half articles of "
-        f"`{args.corpus.name}`, conditions cross/same (1 and 1-3 planted sentences) and clean, seed {args.seed}.\n"
-        "Operating points (share of clean dev articles with an off_topic flag: sentence score below which "
+        f"Fitted {fit['date']}. Logistic regression over {fit['sentences']} content sentences ({fit['planted']} "
+        f"planted) of {fit['articles']} dev-half articles of `{fit['corpus']}`, conditions cross/same (1 and 1-3 "
+        f"planted sentences) and clean, seed {fit['seed']}.\n"
+    )
+    context = fit.get("context_model")
+    if context:
+        s = context["settings"]
+        report += (
+            f"\nArticle-context model (`coherence/context_weights.npz`): {s['folds']} fold models, each a "
+            f"{s['layers']}-layer, {s['heads']}-head pre-norm transformer of width {s['width']} over the article's "
+            f"sentences (vector and evidence row per sentence), trained for {s['epochs']} epochs (dropout {s['dropout']}, "
+            f"{s['vector_dropout']} on the vectors, weight decay {s['weight_decay']}) on {context['training_articles']} "
+            f"versions of the {context['articles']} dev-half articles (planted with seeds {context['seeds'][0]}-"
+            f"{context['seeds'][-1]}, cross and same with 1-3 sentences, and clean): {context['sentences']} sentences, "
+            f"{context['planted']} planted. Its logits are averaged over the folds. The operating points below come "
+            f"from the out-of-fold probabilities of the {context['clean_articles_for_operating_points']} clean dev "
+            "articles (each scored by the fold model that never saw it).\n"
+        )
+    report += (
+        "\nOperating points (share of clean dev articles with an off_topic flag: sentence score below which "
         "a sentence is flagged): "
-        + ", ".join(f"{rate:.0%}: {cut:.3f}" for rate, cut in operating_points if rate in (0.01, 0.02, 0.05, 0.1, 0.2))
+        + ", ".join(f"{rate:.0%}: {points[rate]:.3f}" for rate in (0.01, 0.02, 0.05, 0.1, 0.2) if rate in points)
         + ".\n"
-        f"Unanchored sentences in the training mix: {int(groups['2'].sum())} with two new names, of which "
-        f"{unanchored_probability['2']:.1%} were planted, and {int(groups['3'].sum())} with three or more, of which "
-        f"{unanchored_probability['3']:.1%} were: their intrusion probability is at least that.\n\n"
+        f"Unanchored sentences in the logistic's training mix: {unanchored['2']} with two new names, of which "
+        f"{probability['2']:.1%} were planted, and {unanchored['3']} with three or more, of which "
+        f"{probability['3']:.1%} were: their intrusion probability is at least that.\n\n"
+        "Logistic weights (they also order the evidence in explanations):\n\n"
         "| feature | weight |\n|---|---|\n" + table + f"\n| intercept | {weights['intercept']:+.3f} |\n"
     )
     (ROOT / "reports").mkdir(exist_ok=True)
     (ROOT / "reports" / "weights.md").write_text(report)
-    print(report)
+    return report
 
 
 if __name__ == "__main__":

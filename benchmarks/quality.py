@@ -283,12 +283,12 @@ def operating_points(group: Group, detector: Detector) -> list[dict[str, float]]
     """Clean-article flag share, recall and precision at each shipped operating point
     (`Detector(flag_rate=...)`): scores do not depend on it, so no re-scoring is needed."""
     model = detector.intrusion_model
-    own_cut = model.score_cut(detector.flag_rate)
+    own_cut = model.score_cut(detector.flag_rate, detector.uses_context)
     if any((flags_at(i, own_cut, detector) != i.flags).any() for items in group.values() for i in items):
         raise RuntimeError("operating-point flags disagree with the detector's own flags")
     rows = []
     for rate in OPERATING_RATES:
-        cut = model.score_cut(rate)
+        cut = model.score_cut(rate, detector.uses_context)
         row = {"flag_rate": rate, "cut": cut, "clean": float(np.mean([flags_at(i, cut, detector).any() for i in group["clean"]]))}
         for condition in CONDITIONS:
             y = np.concatenate([i.labels for i in group[condition]])

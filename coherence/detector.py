@@ -147,6 +147,12 @@ class Detector:
         names = list(inspect.signature(type(self).__init__).parameters)[1:]
         return {name: getattr(self, name) for name in names}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickles without the shipped weights (the shipped default, reloaded on first use)."""
+        state = self.__dict__.copy()
+        state["intrusion_model_"] = None
+        return state
+
     # -- steps ----------------------------------------------------------------------------
     @property
     def intrusion_model(self) -> IntrusionModel:
@@ -159,7 +165,14 @@ class Detector:
         """Sentence score below which an eligible sentence is flagged off_topic."""
         if self.off_topic_threshold is not None:
             return self.off_topic_threshold
-        return self.intrusion_model.score_cut(self.flag_rate)
+        return self.intrusion_model.score_cut(self.flag_rate, self.uses_context)
+
+    @property
+    def uses_context(self) -> bool:
+        """Whether sentences are weighed by the article-context model: only on vectors of the
+        embedding model it was trained on (the default model); other models' vectors are
+        weighed by the logistic model, each sentence's evidence alone."""
+        return self.intrusion_model.uses_context(getattr(self.encoder, "vector_space", None))
 
     @property
     def encoder(self) -> Encoder:
@@ -228,13 +241,14 @@ class Detector:
         verdicts = list(prepared.verdicts)
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
-            intrusion = model.probability(evidence.features)
+            weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
+            intrusion = np.maximum(weighed, model.anchoring_probability(evidence.features))
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]
                 confidence[i] = evidence.confidence[k]
                 if eligible[k] and scores[i] < cutoff:
-                    verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model))
+                    verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model, float(weighed[k])))
         for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
             if verdict is not None and verdict.original is not None:
                 scores[i], confidence[i] = scores[verdict.original], confidence[verdict.original]

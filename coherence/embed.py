@@ -20,7 +20,12 @@ DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
 
 class Encoder(Protocol):
-    """Anything that turns sentences into an (n, dim) array of unit vectors."""
+    """Anything that turns sentences into an (n, dim) array of unit vectors.
+
+    An encoder may also name the vector space it embeds into (``vector_space``, e.g. the
+    model's name): models trained on one model's vectors, such as the article-context model,
+    are only used on vectors of that space.
+    """
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray: ...
 
@@ -60,6 +65,11 @@ class SentenceEncoder:
         self.batch_size = batch_size
         self.device = device
         self.model_: Any = None
+
+    @property
+    def vector_space(self) -> str:
+        """The model whose vectors this encoder returns."""
+        return DEFAULT_MODEL if self.model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL) else self.model
 
     def _load(self) -> Any:
         location, local = _resolve(self.model)
@@ -105,6 +115,10 @@ class CachingEncoder:
         self.cache_: dict[str, np.ndarray] = {}
         self.hits_ = 0
         self.misses_ = 0
+
+    @property
+    def vector_space(self) -> str | None:
+        return getattr(self.encoder, "vector_space", None)
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
         missing = list(dict.fromkeys(s for s in sentences if s not in self.cache_))

@@ -2,7 +2,9 @@
 
 Two calibrated detectors, combined by taking the stronger. The evidence is weighed by a
 logistic model whose few weights are learnt from synthetic intrusions (sentences of one news
-story planted in another; `benchmarks/fit_weights.py` refits them). An unanchored sentence
+story planted in another; `benchmarks/fit_weights.py` refits them) and, when the sentence
+vectors are at hand, by the article-context model (`coherence.context`), which reads the
+same evidence rows together with every sentence of the article. An unanchored sentence
 (several names and words all new, in an article whose naming sentences share theirs) is
 evidence on its own, even when its meaning sits close to the topic, as a line about
 Islamist groups in the Philippines does in a story about Islamic State in Syria: it gets the
@@ -18,6 +20,7 @@ from importlib import resources
 
 import numpy as np
 
+from coherence.context import CONTEXT_WEIGHTS, ContextModel
 from coherence.evidence import FEATURES, TopicEvidence
 from coherence.form import FORM_FEATURES
 
@@ -33,27 +36,46 @@ class IntrusionModel:
     # P(intruded | unanchored, n new whole names) for n = 2, 3 (3 or more), measured on dev data
     unanchored_probability: tuple[float, float] = (0.0, 0.0)
     # (share of clean dev articles with an off_topic flag, sentence score below which it is given)
+    # for the scores the detector gives: the context model's, when there is one
     operating_points: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
     features: tuple[str, ...] = FEATURES
+    # weighs the evidence of a whole article at once; None: the logistic weighs each row alone
+    context: ContextModel | None = None
+    # operating points of the logistic model alone (vectors of another embedding model)
+    row_operating_points: tuple[tuple[float, float], ...] | None = None
 
     @classmethod
     def default(cls) -> "IntrusionModel":
         """The weights shipped with the package."""
         text = resources.files("coherence").joinpath("weights.json").read_text()
         data = json.loads(text)
-        if tuple(data["features"]) != FEATURES:
-            raise RuntimeError("coherence/weights.json does not match the evidence features")
+        context = ContextModel.default()
+        if context is None and data.get("fitted_on", {}).get("context_model"):
+            # the operating points were set on the context model's scores: do not flag without it
+            raise RuntimeError(f"coherence/{CONTEXT_WEIGHTS} is missing from this installation")
+        if tuple(data["features"]) != FEATURES or (context is not None and context.features != FEATURES):
+            raise RuntimeError("coherence's shipped weights do not match the evidence features")
         return cls(
             np.asarray(data["coef"], dtype=float),
             float(data["intercept"]),
             tuple(float(data["unanchored_probability"][key]) for key in ("2", "3")),
-            tuple((float(rate), float(cut)) for rate, cut in data["operating_points"]),
+            _points(data["operating_points"]),
+            context=context,
+            row_operating_points=_points(data.get("row_operating_points", data["operating_points"])),
         )
 
-    def score_cut(self, clean_flag_rate: float) -> float:
+    def uses_context(self, vector_space: str | None) -> bool:
+        """Whether the article-context model applies to vectors of `vector_space`."""
+        return self.context is not None and vector_space == self.context.vector_space
+
+    def score_cut(self, clean_flag_rate: float, context: bool = True) -> float:
         """The sentence score below which `clean_flag_rate` of the clean development articles
-        carry an off_topic flag (stored points, interpolated between them)."""
-        rates, cuts = zip(*self.operating_points)
+        carry an off_topic flag (stored points, interpolated between them), for the scores of
+        the context model (`context`, when there is one) or of the logistic model alone."""
+        points = self.operating_points
+        if not (context and self.context is not None) and self.row_operating_points is not None:
+            points = self.row_operating_points
+        rates, cuts = zip(*points)
         if not rates[0] <= clean_flag_rate <= rates[-1]:
             raise ValueError(f"flag_rate must be within [{rates[0]}, {rates[-1]}], got {clean_flag_rate}")
         return float(np.interp(clean_flag_rate, rates, cuts))
@@ -62,10 +84,17 @@ class IntrusionModel:
         """Per-feature contribution to the log-odds, (n, n_features)."""
         return features * self.coef[None, :]
 
-    def weighed_probability(self, features: np.ndarray) -> np.ndarray:
-        """P(intruded | evidence) from the logistic model alone."""
+    def row_probability(self, features: np.ndarray) -> np.ndarray:
+        """P(intruded | evidence) from the logistic model, each row alone."""
         logit = self.contributions(features).sum(axis=1) + self.intercept
         return 1.0 / (1.0 + np.exp(-logit))
+
+    def weighed_probability(self, features: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
+        """P(intruded | evidence): from the article-context model when there is one and the
+        article's sentence vectors are given, else from the logistic model."""
+        if self.context is None or vectors is None:
+            return self.row_probability(features)
+        return self.context.probability(vectors, features)
 
     def anchoring_probability(self, features: np.ndarray) -> np.ndarray:
         """P(intruded | unanchored, new names) for unanchored rows, 0 for the others: a
@@ -76,9 +105,13 @@ class IntrusionModel:
         probability = np.where(names >= 3, self.unanchored_probability[1], self.unanchored_probability[0])
         return np.where(unanchored, probability, 0.0)
 
-    def probability(self, features: np.ndarray) -> np.ndarray:
+    def probability(self, features: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
         """P(intruded | evidence) for every row: the stronger of the two detectors."""
-        return np.maximum(self.weighed_probability(features), self.anchoring_probability(features))
+        return np.maximum(self.weighed_probability(features, vectors), self.anchoring_probability(features))
+
+
+def _points(pairs: list[list[float]]) -> tuple[tuple[float, float], ...]:
+    return tuple((float(rate), float(cut)) for rate, cut in pairs)
 
 
 _SEMANTIC = frozenset(
@@ -108,16 +141,27 @@ def _named(evidence: TopicEvidence, index: int) -> str:
     return ", ".join(dict.fromkeys(" ".join(words.names[k] for k in m) for m in mentions))
 
 
-def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel) -> str:
-    """Why sentence `index` looks off-topic, strongest evidence first, in plain words."""
+# How much the article-context model must raise a sentence's probability over its own row's
+# before the explanation says so.
+CONTEXT_GAIN = 0.2
+
+
+def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel, weighed: float | None = None) -> str:
+    """Why sentence `index` looks off-topic, strongest evidence first, in plain words.
+
+    `weighed`: the sentence's probability as the detector weighed it (the article-context
+    model's, when it ran); default: the logistic model's, from the row alone.
+    """
     row = evidence.features[index : index + 1]
+    alone = float(model.row_probability(row)[0])
+    weighed = alone if weighed is None else weighed
     contrib = dict(zip(model.features, model.contributions(row)[0]))
     topic_sim = evidence.topic.topic_similarity
     typical = float(np.median(topic_sim))
     link = evidence.links[index]
     anchors = evidence.anchors
     by_anchoring = bool(
-        anchors.unanchored[index] and model.anchoring_probability(row)[0] >= model.weighed_probability(row)[0]
+        anchors.unanchored[index] and model.anchoring_probability(row)[0] >= weighed
     )
     far = round(typical, 2) - round(float(topic_sim[index]), 2) >= FAR_GAP - 1e-9  # as printed
     semantic = (
@@ -148,5 +192,13 @@ def explain_off_topic(evidence: TopicEvidence, index: int, model: IntrusionModel
             )
         parts.append((weight, text))
     parts.sort(key=lambda p: -p[0])
+    if not by_anchoring and weighed - alone >= CONTEXT_GAIN:
+        parts.append(
+            (
+                -np.inf,
+                f"read together with the rest of the article it stands out more than this evidence alone "
+                f"shows (intrusion probability {weighed:.2f}, {alone:.2f} from its own evidence)",
+            )
+        )
     text = "; ".join(p[1] for p in parts)
     return text[0].upper() + text[1:] + "."

@@ -1,0 +1,115 @@
+"""The article-context model: reads every sentence of an article at once and weighs each one's
+evidence against the others.
+
+The logistic model in `coherence.scoring` judges a sentence from its own evidence row. This
+small attention model (two layers, a few thousand weights per fold) sees all of the article's
+sentence vectors and evidence rows together, so it can learn what the rows alone cannot say:
+that a sentence is far from a topic every other sentence shares, or that three lines with new
+names sit next to each other. It is trained on synthetic intrusions of the development half
+of a corpus (`benchmarks/fit_weights.py`), as an ensemble of fold models whose logits are
+averaged, and runs here in plain numpy: no torch at scoring time.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+from coherence.embed import DEFAULT_MODEL
+
+__all__ = ["ContextModel", "CONTEXT_WEIGHTS"]
+
+CONTEXT_WEIGHTS = "context_weights.npz"
+_LAYER_NORM_EPS = 1e-5
+
+
+def _layer_norm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray) -> np.ndarray:
+    mean = x.mean(axis=-1, keepdims=True)
+    var = x.var(axis=-1, keepdims=True)
+    return (x - mean) / np.sqrt(var + _LAYER_NORM_EPS) * gain + bias
+
+
+def _softmax(x: np.ndarray) -> np.ndarray:
+    x = x - x.max(axis=-1, keepdims=True)
+    e = np.exp(x)
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+@dataclass(frozen=True)
+class ContextModel:
+    """An ensemble of pre-norm transformer encoders over an article's sentences.
+
+    `weights` maps torch-style parameter names (``"0/pv.weight"`` for fold 0) to arrays;
+    `mean` and `scale` standardise the evidence rows the way training did. It reads vectors of
+    one embedding model (`vector_space`) and means nothing on another's.
+    """
+
+    weights: dict[str, np.ndarray]
+    mean: np.ndarray
+    scale: np.ndarray
+    features: tuple[str, ...]
+    folds: int
+    layers: int
+    heads: int
+    vector_space: str = DEFAULT_MODEL  # the embedding model whose vectors it was trained on
+
+    @classmethod
+    def default(cls) -> "ContextModel | None":
+        """The model shipped with the package, or None when the package has none."""
+        path = resources.files("coherence").joinpath(CONTEXT_WEIGHTS)
+        if not path.is_file():
+            return None
+        return cls.from_bytes(path.read_bytes())
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "ContextModel":
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            meta = json.loads(str(archive["meta"]))
+            weights = {k: archive[k].astype(np.float64) for k in archive.files if k not in ("meta", "mean", "scale")}
+            return cls(
+                weights,
+                archive["mean"].astype(np.float64),
+                archive["scale"].astype(np.float64),
+                tuple(meta["features"]),
+                int(meta["folds"]),
+                int(meta["layers"]),
+                int(meta["heads"]),
+                str(meta["vector_space"]),
+            )
+
+    def logit(self, vectors: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """Log-odds that each sentence was intruded, (n,), averaged over the folds."""
+        vectors = np.asarray(vectors, dtype=np.float64)
+        standard = (np.asarray(features, dtype=np.float64) - self.mean) / self.scale
+        pair = np.hstack([vectors, vectors - vectors.mean(axis=0, keepdims=True)])
+        return np.mean([self._fold_logit(f"{fold}/", pair, standard) for fold in range(self.folds)], axis=0)
+
+    def probability(self, vectors: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """P(intruded | the article), (n,)."""
+        return 1.0 / (1.0 + np.exp(-self.logit(vectors, features)))
+
+    def _dense(self, name: str, x: np.ndarray) -> np.ndarray:
+        return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
+
+    def _fold_logit(self, prefix: str, pair: np.ndarray, standard: np.ndarray) -> np.ndarray:
+        w = self.weights
+        x = self._dense(prefix + "pv", pair) + self._dense(prefix + "pf", standard)
+        for layer in range(self.layers):
+            p = f"{prefix}enc.layers.{layer}."
+            h = _layer_norm(x, w[p + "norm1.weight"], w[p + "norm1.bias"])
+            x = x + self._attention(p + "self_attn.", h)
+            h = _layer_norm(x, w[p + "norm2.weight"], w[p + "norm2.bias"])
+            x = x + self._dense(p + "linear2", np.maximum(self._dense(p + "linear1", h), 0.0))
+        return (self._dense(prefix + "out", x) + self._dense(prefix + "lin", standard))[:, 0]
+
+    def _attention(self, prefix: str, h: np.ndarray) -> np.ndarray:
+        n, d = h.shape
+        qkv = h @ self.weights[prefix + "in_proj_weight"].T + self.weights[prefix + "in_proj_bias"]
+        q, k, v = (part.reshape(n, self.heads, d // self.heads).transpose(1, 0, 2) for part in np.split(qkv, 3, axis=1))
+        attended = _softmax(q @ k.transpose(0, 2, 1) / np.sqrt(d // self.heads)) @ v
+        merged = attended.transpose(1, 0, 2).reshape(n, d)
+        return self._dense(prefix + "out_proj", merged)
