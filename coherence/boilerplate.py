@@ -54,7 +54,7 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
     (
         r"(?-i:[A-Z])[\w'\-]+(\s+(?-i:[A-Z])[\w'\-]+){1,2}\s+is\s+(?!((a|an|the)\s+)?(former\b|ex-))(a|an|the)?\s*"
         r"([\w\-]+\s+){0,3}"
-        r"(correspondent|editor|reporter|columnist|writer|presenter)\s+(for|at|of|with|on)\b.{0,100}",
+        r"(correspondent|editor|reporter|columnist|writer|presenter|commentator|contributor|blogger)\s+(for|at|of|with|on|to)\b.{0,100}",
         "an author credit (who wrote the piece)",
     ),
     (
