@@ -145,3 +145,26 @@ def test_installed_console_script(planted_path):
     record = json.loads(proc.stdout)
     assert RECORD_KEYS <= set(record)
     assert {"boilerplate", "duplicate", "fragment"} <= {span["reason"] for span in record["flags"]}
+
+
+def test_a_reader_that_stops_early_is_not_an_error(planted_path, monkeypatch, capsys):
+    class ClosedPipe:
+        def write(self, text: str) -> int:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def flush(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def fileno(self) -> int:
+            return fake_stdout.fileno()
+
+    fake_stdout = open(os.devnull, "w")
+    monkeypatch.setattr(sys, "stdout", ClosedPipe())
+    saved = os.dup(1)  # main() points file descriptor 1 at /dev/null: restore it afterwards
+    try:
+        assert main(["score", str(planted_path)]) == 0
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        fake_stdout.close()
+    assert "Traceback" not in capsys.readouterr().err
