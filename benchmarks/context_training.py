@@ -28,7 +28,7 @@ class ArticleRows:
 
 @dataclass(frozen=True)
 class ContextSettings:
-    width: int = 32
+    width: int = 64
     heads: int = 4
     layers: int = 2
     dropout: float = 0.3

@@ -22,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from context_training import ArticleRows, ContextSettings, train_context  # noqa: E402
-from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half  # noqa: E402
+from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half, subsample  # noqa: E402
 
 from coherence import Detector  # noqa: E402
 from coherence.context import CONTEXT_WEIGHTS  # noqa: E402
@@ -79,17 +79,29 @@ def parse_seeds(text: str) -> list[int]:
     return [int(x) for x in text.split(",")]
 
 
+# Share of sentences kept in the shortened copies of the dev articles (--context-shortened-seeds).
+SHORTENED_KEEP = 0.7
+
+
 def fit_context(
-    detector: Detector, model: IntrusionModel, corpus: Path, seeds: list[int], settings: ContextSettings = ContextSettings()
+    detector: Detector,
+    model: IntrusionModel,
+    corpus: Path,
+    seeds: list[int],
+    shortened_seeds: list[int],
+    settings: ContextSettings = ContextSettings(),
 ) -> tuple[bytes, np.ndarray, dict]:
     """Train the article-context model on every dev article, planted once per seed (1-3
-    sentences, cross and same) and clean. Returns the model file, the clean dev articles'
-    lowest out-of-fold scores and a description of the fit."""
+    sentences, cross and same) and clean, and on shortened copies of them (a random 70% of
+    their sentences, new copies for each of `shortened_seeds`). Returns the model file, the
+    clean dev articles' lowest out-of-fold scores and a description of the fit."""
     sources = split_half(load_corpus(corpus), "dev")
     articles: list[ArticleRows] = []
-    for seed in seeds:
+    versions = [(seed, sources) for seed in seeds]
+    versions += [(seed, [subsample(s, SHORTENED_KEEP, seed) for s in sources]) for seed in shortened_seeds]
+    for seed, hosts in versions:
         for condition, planted in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))):
-            articles += article_rows(detector, build_cases(sources, condition, seed=seed, n_planted=planted))
+            articles += article_rows(detector, build_cases(hosts, condition, seed=seed, n_planted=planted))
         print(f"context model: seed {seed}, {len(articles)} training articles", file=sys.stderr, flush=True)
     blob, logits = train_context(articles, FEATURES, detector.encoder.vector_space, settings)
     # every seed plants the same clean articles: count each once
@@ -105,6 +117,8 @@ def fit_context(
     info = {
         "articles": len(sources),
         "seeds": seeds,
+        "shortened_seeds": shortened_seeds,
+        "shortened_keep": SHORTENED_KEEP,
         "training_articles": len(articles),
         "sentences": int(sum(len(a.planted) for a in articles)),
         "planted": int(sum(a.planted.sum() for a in articles)),
@@ -122,6 +136,9 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--C", type=float, default=1.0, help="inverse L2 strength of the logistic fit")
     parser.add_argument(
         "--context-seeds", default="101-112", help="planting seeds of the context model's training sets (a-b or a,b,c)"
+    )
+    parser.add_argument(
+        "--context-shortened-seeds", default="201-206", help="seeds of the shortened article copies it also trains on"
     )
     parser.add_argument("--no-context", action="store_true", help="logistic model only (no torch needed)")
     parser.add_argument("--out", type=Path, default=ROOT / "coherence" / "weights.json")
@@ -168,7 +185,9 @@ def main(argv: list[str] | None = None) -> None:
     if args.no_context:
         (ROOT / "coherence" / CONTEXT_WEIGHTS).unlink(missing_ok=True)
     else:
-        blob, lowest, context_info = fit_context(detector, model, args.corpus, parse_seeds(args.context_seeds))
+        blob, lowest, context_info = fit_context(
+            detector, model, args.corpus, parse_seeds(args.context_seeds), parse_seeds(args.context_shortened_seeds)
+        )
         (ROOT / "coherence" / CONTEXT_WEIGHTS).write_bytes(blob)
         operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
     weights = {

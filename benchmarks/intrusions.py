@@ -63,6 +63,18 @@ def split_half(sources: list[Source], half: Literal["dev", "test"]) -> list[Sour
     return [s for s in sources if is_dev(s) == (half == "dev")]
 
 
+def subsample(source: Source, keep: float, seed: int) -> Source:
+    """`source` with each sentence after the headline kept with probability `keep` (seeded by
+    `seed` and the article id), paragraphs kept apart: a shorter, new version of the article,
+    so a model trained on many plantings of one corpus does not learn its articles by heart."""
+    rng = random.Random(f"{seed}-{source.id}")
+    paragraphs: dict[int, list[str]] = {}
+    for s in split_sentences(source.text):
+        if s.paragraph == 0 or rng.random() < keep:
+            paragraphs.setdefault(s.paragraph, []).append(s.text)
+    return Source(source.id, source.category, "\n\n".join(" ".join(p) for _, p in sorted(paragraphs.items())))
+
+
 _ENDINGS = (".", "!", "?", '"', "'", "”", "’")
 
 

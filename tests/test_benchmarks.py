@@ -51,3 +51,20 @@ def test_quality_benchmark_writes_its_reports(small_corpus: Path, tmp_path: Path
         assert auroc is None or 0.0 <= auroc <= 1.0
     assert (tmp_path / "quality_pr.png").stat().st_size > 0
     assert (tmp_path / "quality_calibration.png").stat().st_size > 0
+
+
+def test_shortened_copies_keep_the_headline_and_paragraphs_and_are_seeded() -> None:
+    from intrusions import subsample
+
+    from coherence.segment import split_sentences
+
+    body = "\n\n".join(" ".join(f"Paragraph {p} sentence {k} is here." for k in range(6)) for p in range(5))
+    source = Source("a1", "x", "The headline\n\n" + body)
+    short = subsample(source, 0.5, seed=1)
+    assert short == subsample(source, 0.5, seed=1)
+    assert short.text != subsample(source, 0.5, seed=2).text
+    assert short.text.startswith("The headline\n\n") and (short.id, short.category) == ("a1", "x")
+    kept = [s.text for s in split_sentences(short.text)][1:]
+    assert 5 <= len(kept) <= 25  # about half of 30
+    assert all(sentence in body for sentence in kept)
+    assert subsample(source, 1.0, seed=1).text == source.text
