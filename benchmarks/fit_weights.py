@@ -64,11 +64,7 @@ def evidence_rows(detector: Detector, cases, groups: bool = False) -> tuple[np.n
 
 def clean_lowest_scores(model: IntrusionModel, articles: list[ArticleRows], weighed: list[np.ndarray]) -> np.ndarray:
     """Each clean article's lowest sentence score among the sentences that may be flagged."""
-    lowest = []
-    for a, p in zip(articles, weighed):
-        intrusion = np.maximum(p, model.anchoring_probability(a.features))
-        lowest.append(1.0 - np.where(a.eligible, intrusion, 0.0).max())
-    return np.array(lowest)
+    return np.array([1.0 - np.where(a.eligible, model.stronger(p, a.features), 0.0).max() for a, p in zip(articles, weighed)])
 
 
 def parse_seeds(text: str) -> list[int]:

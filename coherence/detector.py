@@ -242,7 +242,7 @@ class Detector:
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
-            intrusion = np.maximum(weighed, model.anchoring_probability(evidence.features))
+            intrusion = model.stronger(weighed, evidence.features)
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]

@@ -105,9 +105,13 @@ class IntrusionModel:
         probability = np.where(names >= 3, self.unanchored_probability[1], self.unanchored_probability[0])
         return np.where(unanchored, probability, 0.0)
 
+    def stronger(self, weighed: np.ndarray, features: np.ndarray) -> np.ndarray:
+        """The stronger of the weighed probability and the anchoring detector's, per row."""
+        return np.maximum(weighed, self.anchoring_probability(features))
+
     def probability(self, features: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
         """P(intruded | evidence) for every row: the stronger of the two detectors."""
-        return np.maximum(self.weighed_probability(features, vectors), self.anchoring_probability(features))
+        return self.stronger(self.weighed_probability(features, vectors), features)
 
 
 def _points(pairs: list[list[float]]) -> tuple[tuple[float, float], ...]:
