@@ -30,6 +30,7 @@ from coherence.embed import CachingEncoder, SentenceEncoder  # noqa: E402
 from coherence.evidence import FEATURES, topic_evidence  # noqa: E402
 from coherence.scoring import IntrusionModel  # noqa: E402
 from coherence.thresholds import rate_cut  # noqa: E402
+from coherence.verdict import off_topic_eligible  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 # Shares of clean dev articles allowed a flag, for which an operating point is stored.
@@ -49,7 +50,7 @@ def article_rows(detector: Detector, cases) -> list[ArticleRows]:
         vectors = detector._encode(texts)
         evidence = topic_evidence(texts, vectors)
         planted = [is_planted(prepared.sentences[i].start, prepared.sentences[i].end, case.planted) for i in content]
-        eligible = evidence.confidence >= detector.min_confidence
+        eligible = off_topic_eligible(evidence.confidence, detector.min_confidence, detector.min_sentences)
         out.append(ArticleRows(case.id, vectors, evidence.features, np.array(planted), eligible, case.condition))
     return out
 
@@ -100,14 +101,12 @@ def fit_context(
             articles += article_rows(detector, build_cases(hosts, condition, seed=seed, n_planted=planted))
         print(f"context model: seed {seed}, {len(articles)} training articles", file=sys.stderr, flush=True)
     blob, logits = train_context(articles, FEATURES, detector.encoder.vector_space, settings)
-    # every seed plants the same clean articles: count each once
-    first_clean = [i for i, a in enumerate(articles) if a.condition == "clean"][: len(sources)]
-    seen: set[str] = set()
-    clean = []
-    for i in first_clean:
-        if articles[i].id not in seen:
-            seen.add(articles[i].id)
-            clean.append(i)
+    # every seed plants the same clean articles: count each once, as it first comes (unshortened)
+    first: dict[str, int] = {}
+    for i, a in enumerate(articles):
+        if a.condition == "clean":
+            first.setdefault(a.id, i)
+    clean = list(first.values())
     weighed = [1.0 / (1.0 + np.exp(-logits[i])) for i in clean]
     lowest = clean_lowest_scores(model, [articles[i] for i in clean], weighed)
     info = {
