@@ -49,6 +49,9 @@ def fold_of(article_id: str, folds: int) -> int:
 def _module(dim: int, n_features: int, s: ContextSettings):
     import torch
 
+    # torch's fused inference path returns NaN with a per-head float attention mask
+    torch.backends.mha.set_fastpath_enabled(False)
+
     class Context(torch.nn.Module):
         def __init__(self) -> None:
             super().__init__()
@@ -60,13 +63,18 @@ def _module(dim: int, n_features: int, s: ContextSettings):
             self.enc = torch.nn.TransformerEncoder(layer, s.layers, enable_nested_tensor=False)
             self.out = torch.nn.Linear(s.width, 1)
             self.lin = torch.nn.Linear(n_features, 1)
+            # per head, how much the cosine between two sentences adds to their attention score
+            self.similarity_bias = torch.nn.Parameter(torch.linspace(-4.0, 4.0, s.heads))
 
         def forward(self, vectors, features, padding):
             keep = (~padding).float()[..., None]
             mean = (vectors * keep).sum(1, keepdim=True) / keep.sum(1, keepdim=True)
             pair = torch.nn.functional.dropout(torch.cat([vectors, vectors - mean], -1), s.vector_dropout, self.training)
             x = self.pv(pair) + self.pf(features)
-            x = self.enc(x, src_key_padding_mask=padding)
+            unit = vectors / (vectors.norm(dim=-1, keepdim=True) + 1e-9)
+            bias = (unit @ unit.transpose(1, 2))[:, None] * self.similarity_bias[None, :, None, None]
+            bias = bias.masked_fill(padding[:, None, None, :], -1e4)  # padded sentences are never attended to
+            x = self.enc(x, mask=bias.reshape(-1, *bias.shape[2:]))
             return (self.out(x) + self.lin(features)).squeeze(-1)
 
     return Context()

@@ -2,8 +2,10 @@
 evidence against the others.
 
 The logistic model in `coherence.scoring` judges a sentence from its own evidence row. This
-small attention model (two layers, a few thousand weights per fold) sees all of the article's
-sentence vectors and evidence rows together, so it can learn what the rows alone cannot say:
+small attention model (two layers, about 117k weights per fold) sees all of the article's
+sentence vectors and evidence rows together, and each attention head is biased by a learned
+multiple of the cosine between two sentences, so a head can gather from the sentences most
+(or least) like this one. It can learn what the rows alone cannot say:
 that a sentence is far from a topic every other sentence shares, or that three lines with new
 names sit next to each other. It is trained on synthetic intrusions of the development half
 of a corpus (`benchmarks/fit_weights.py`), as an ensemble of fold models whose logits are
@@ -86,7 +88,9 @@ class ContextModel:
         vectors = np.asarray(vectors, dtype=np.float64)
         standard = (np.asarray(features, dtype=np.float64) - self.mean) / self.scale
         pair = np.hstack([vectors, vectors - vectors.mean(axis=0, keepdims=True)])
-        return np.mean([self._fold_logit(f"{fold}/", pair, standard) for fold in range(self.folds)], axis=0)
+        unit = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
+        cosine = unit @ unit.T
+        return np.mean([self._fold_logit(f"{fold}/", pair, standard, cosine) for fold in range(self.folds)], axis=0)
 
     def probability(self, vectors: np.ndarray, features: np.ndarray) -> np.ndarray:
         """P(intruded | the article), (n,)."""
@@ -95,21 +99,23 @@ class ContextModel:
     def _dense(self, name: str, x: np.ndarray) -> np.ndarray:
         return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
 
-    def _fold_logit(self, prefix: str, pair: np.ndarray, standard: np.ndarray) -> np.ndarray:
+    def _fold_logit(self, prefix: str, pair: np.ndarray, standard: np.ndarray, cosine: np.ndarray) -> np.ndarray:
         w = self.weights
         x = self._dense(prefix + "pv", pair) + self._dense(prefix + "pf", standard)
+        # each head's attention leans towards (or away from) sentences that are alike
+        bias = cosine[None] * w[prefix + "similarity_bias"][:, None, None]
         for layer in range(self.layers):
             p = f"{prefix}enc.layers.{layer}."
             h = _layer_norm(x, w[p + "norm1.weight"], w[p + "norm1.bias"])
-            x = x + self._attention(p + "self_attn.", h)
+            x = x + self._attention(p + "self_attn.", h, bias)
             h = _layer_norm(x, w[p + "norm2.weight"], w[p + "norm2.bias"])
             x = x + self._dense(p + "linear2", np.maximum(self._dense(p + "linear1", h), 0.0))
         return (self._dense(prefix + "out", x) + self._dense(prefix + "lin", standard))[:, 0]
 
-    def _attention(self, prefix: str, h: np.ndarray) -> np.ndarray:
+    def _attention(self, prefix: str, h: np.ndarray, bias: np.ndarray) -> np.ndarray:
         n, d = h.shape
         qkv = h @ self.weights[prefix + "in_proj_weight"].T + self.weights[prefix + "in_proj_bias"]
         q, k, v = (part.reshape(n, self.heads, d // self.heads).transpose(1, 0, 2) for part in np.split(qkv, 3, axis=1))
-        attended = _softmax(q @ k.transpose(0, 2, 1) / np.sqrt(d // self.heads)) @ v
+        attended = _softmax(q @ k.transpose(0, 2, 1) / np.sqrt(d // self.heads) + bias) @ v
         merged = attended.transpose(1, 0, 2).reshape(n, d)
         return self._dense(prefix + "out_proj", merged)

@@ -67,6 +67,29 @@ def test_numpy_inference_matches_the_torch_module(trained) -> None:
     assert one_fold.logit(article.vectors, article.features) == pytest.approx(expected, abs=1e-4)
 
 
+def test_padding_in_a_training_batch_does_not_change_an_article_logits(trained) -> None:
+    import torch
+
+    blob, _, articles = trained
+    archive = np.load(io.BytesIO(blob))
+    module = _module(DIM, len(FEATURES), ContextSettings())
+    module.load_state_dict({k[2:]: torch.tensor(archive[k].astype(np.float32)) for k in archive.files if k.startswith("0/")})
+    module.eval()
+    short = min(articles[:10], key=lambda a: len(a.planted))
+    long = max(articles[:10], key=lambda a: len(a.planted))
+    assert len(short.planted) < len(long.planted)
+    mean, scale = archive["mean"], archive["scale"]
+    with torch.no_grad():
+        together = module(*_pick(_batch([short, long], mean, scale)))
+        alone = module(*_pick(_batch([short], mean, scale)))
+    assert together[0, : len(short.planted)].numpy() == pytest.approx(alone[0].numpy(), abs=1e-5)
+
+
+def _pick(batch):
+    vectors, standard, _, padding = batch
+    return vectors, standard, padding
+
+
 def test_sentence_order_does_not_change_a_sentence_logit(trained) -> None:
     model = ContextModel.from_bytes(trained[0])
     article = trained[2][5]
