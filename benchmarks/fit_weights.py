@@ -231,7 +231,8 @@ def write_report(weights: dict) -> str:
         report += (
             f"\nArticle-context model (`coherence/context_weights.npz`): {s['folds']} fold models, each a "
             f"{s['layers']}-layer, {s['heads']}-head pre-norm transformer of width {s['width']} over the article's "
-            f"sentences (vector and evidence row per sentence), trained for {s['epochs']} epochs (dropout {s['dropout']}, "
+            f"sentences (vector and evidence row per sentence; each head's attention biased by a learned multiple of "
+            f"the cosine between two sentences), trained for {s['epochs']} epochs (dropout {s['dropout']}, "
             f"{s['vector_dropout']} on the vectors, weight decay {s['weight_decay']}) on {context['training_articles']} "
             f"versions of the {context['articles']} dev-half articles (planted with seeds {context['seeds'][0]}-"
             f"{context['seeds'][-1]}, cross and same with 1-3 sentences, and clean): {context['sentences']} sentences, "
