@@ -68,3 +68,30 @@ def test_shortened_copies_keep_the_headline_and_paragraphs_and_are_seeded() -> N
     assert 5 <= len(kept) <= 25  # about half of 30
     assert all(sentence in body for sentence in kept)
     assert subsample(source, 1.0, seed=1).text == source.text
+
+
+def test_reader_study_scores_answers_against_the_rebuilt_packet(small_corpus: Path, tmp_path: Path) -> None:
+    import reader_study
+
+    items = reader_study.build_items(small_corpus, seed=3, per_condition=2, min_sentences=5, max_sentences=80)
+    assert {i.case.condition for i in items} == {"same", "clean"}
+    packet = reader_study.write_packet(items, tmp_path / "packet")
+    text = "".join(p.read_text() for p in packet)
+    assert text.count("=== ARTICLE ") == len(items)
+    assert reader_study.build_items(small_corpus, 3, 2, 5, 80)[0].texts == items[0].texts  # seeded
+
+    perfect = {str(n): [{"sentence": k + 1, "confidence": "high"} for k, hit in enumerate(i.planted) if hit] for n, i in enumerate(items, 1)}
+    everything = {str(n): [{"sentence": k + 1, "confidence": "medium"} for k in range(len(i.texts))] for n, i in enumerate(items, 1)}
+    (tmp_path / "perfect.json").write_text(json.dumps(perfect))
+    (tmp_path / "everything.json").write_text(json.dumps(everything))
+    n_planted = sum(sum(i.planted) for i in items)
+    n_clean = sum(i.case.condition == "clean" for i in items)
+
+    high, _ = reader_study.score(items, [tmp_path / "perfect.json"], ())
+    assert f"{n_planted}/{n_planted} = 100.0% | 100.0% | 0/{n_clean} = 0.0%" in high
+    _, medium = reader_study.score(items, [tmp_path / "everything.json"], ())
+    assert f"{n_planted}/{n_planted} = 100.0%" in medium and f"{n_clean}/{n_clean} = 100.0%" in medium
+
+    (tmp_path / "short.json").write_text(json.dumps({"1": []}))
+    with pytest.raises(SystemExit, match="no entry for article 2"):
+        reader_study.score(items, [tmp_path / "short.json"], ())
