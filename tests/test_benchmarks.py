@@ -6,6 +6,7 @@ import json
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -95,3 +96,15 @@ def test_reader_study_scores_answers_against_the_rebuilt_packet(small_corpus: Pa
     (tmp_path / "short.json").write_text(json.dumps({"1": []}))
     with pytest.raises(SystemExit, match="no entry for article 2"):
         reader_study.score(items, [tmp_path / "short.json"], ())
+
+
+def test_logistic_fit_lands_on_the_same_point_when_inputs_move_by_float_noise() -> None:
+    from fit_weights import fit_logistic
+
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((20000, 4))
+    # unscaled, partly collinear features, like the evidence rows
+    X = np.column_stack([z[:, 0], 0.9 * z[:, 0] + 0.1 * z[:, 1], 30 * z[:, 2] + 50, 0.01 * z[:, 3], z[:, 0] * z[:, 2]])
+    y = (rng.random(len(z)) < 1 / (1 + np.exp(-(2 * z[:, 0] - z[:, 1] + 0.5 * z[:, 2] - 4)))).astype(int)
+    moved = X * (1 + 1e-7 * rng.standard_normal(X.shape))
+    assert np.abs(fit_logistic(X, y, 1.0).coef_ - fit_logistic(moved, y, 1.0).coef_).max() < 1e-4
