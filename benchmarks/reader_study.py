@@ -37,6 +37,7 @@ class Item:
 
     case: Case
     texts: list[str]
+    spans: list[tuple[int | None, int | None]]  # per numbered sentence, in case.text
     planted: list[bool]  # per numbered sentence
 
 
@@ -54,9 +55,9 @@ def build_items(corpus: Path, seed: int, per_condition: int, min_sentences: int,
             prepared = detector._prepare(case.text)
             if not min_sentences <= len(prepared.content) <= max_sentences:
                 continue
-            spans = [prepared.sentences[i] for i in prepared.content]
-            planted = [bool(is_planted(s.start, s.end, case.planted)) for s in spans]
-            items.append(Item(case, prepared.content_texts, planted))
+            spans = [(prepared.sentences[i].start, prepared.sentences[i].end) for i in prepared.content]
+            planted = [bool(is_planted(start, end, case.planted)) for start, end in spans]
+            items.append(Item(case, prepared.content_texts, spans, planted))
             taken += 1
             if taken == per_condition:
                 break
@@ -118,11 +119,9 @@ def reader_flags(answers: dict[str, list[dict]], article: int, confidences: tupl
 
 def detector_flags(detector: Detector, item: Item) -> set[int]:
     """Indices of the numbered sentences the detector flags off_topic (matched by span)."""
-    prepared = detector._prepare(item.case.text)
-    spans = [(prepared.sentences[i].start, prepared.sentences[i].end) for i in prepared.content]
     result = detector.score(item.case.text)
     hits = {(s.start, s.end) for s in result.sentences if s.flagged and s.reason == "off_topic"}
-    return {k for k, span in enumerate(spans) if span in hits}
+    return {k for k, span in enumerate(item.spans) if span in hits}
 
 
 def score(items: list[Item], answer_files: list[Path], rates: tuple[float, ...]) -> list[str]:
