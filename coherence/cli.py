@@ -84,11 +84,26 @@ def _share(value: str) -> float:
     return share
 
 
+def _companion(value: str) -> float | None:
+    """argparse type: a score in [0, 1], or "none" for no companion flags."""
+    if value.strip().lower() == "none":
+        return None
+    try:
+        cut = float(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number or 'none': {value!r}") from None
+    if not 0.0 <= cut <= 1.0:
+        raise argparse.ArgumentTypeError(f"must be within [0, 1] or 'none', got {value}")
+    return cut
+
+
 def _cmd_score(args: argparse.Namespace) -> int:
     text = read_article(args.path)
     from coherence.detector import Detector
 
-    detector = Detector(model=args.model, threshold=args.threshold, flag_rate=args.flag_rate)
+    detector = Detector(
+        model=args.model, threshold=args.threshold, flag_rate=args.flag_rate, companion_threshold=args.companion_threshold
+    )
     result = detector.score(text)
     result.id = args.path
     if args.json:
@@ -107,6 +122,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         model=args.model,
         threshold=args.threshold,
         flag_rate=args.flag_rate,
+        companion_threshold=args.companion_threshold,
     )
     try:
         if args.engine == "ray":
@@ -164,6 +180,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 model=args.model or DEFAULT_MODEL,
                 threshold=0.8 if args.threshold is None else args.threshold,
                 flag_rate=args.flag_rate,
+                companion_threshold=args.companion_threshold,
             )
             title = args.title or ("stdin" if args.input == "-" else Path(args.input).name)
             scored = article_report(
@@ -188,7 +205,17 @@ def _common_options(command: argparse.ArgumentParser) -> None:
         default=0.10,
         help="operating point for off_topic flags: the share of clean news articles that get one (default 0.10)",
     )
+    _companion_option(command)
     command.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
+
+
+def _companion_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--companion-threshold",
+        type=_companion,
+        default=0.5,
+        help="in an article with an off_topic flag, also flag sentences scored below this; 'none': off (default 0.5)",
+    )
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -240,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--seed", type=int, default=0, help="fixes map layouts and samples (default 0)")
     report.add_argument("--threshold", type=float, help="coherence needed to pass (default: the batch run's, else 0.8)")
     report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
+    _companion_option(report)
     report.add_argument("--model", help="sentence-transformers model name or path (default: the batch run's, else the bundled one)")
     report.set_defaults(run=_cmd_report)
     return parser

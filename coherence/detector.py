@@ -18,7 +18,7 @@ from coherence.repeats import duplicate_verdicts
 from coherence.results import ArticleResult, SentenceResult
 from coherence.scoring import IntrusionModel, explain_off_topic
 from coherence.segment import Sentence, split_sentences
-from coherence.verdict import Verdict, off_topic_eligible
+from coherence.verdict import Verdict, off_topic_eligible, off_topic_flags
 
 __all__ = ["Detector", "Article", "ScoredArticle"]
 
@@ -71,6 +71,11 @@ class Detector:
         off_topic_threshold: sentence score below which a sentence is flagged `off_topic`
             (the score is one minus the estimated intrusion probability); overrides
             `flag_rate`. `coherence.off_topic_threshold` picks one from your own corpus.
+        companion_threshold: in an article that already has an off_topic flag, other
+            sentences scored below this are flagged too (default 0.5: more likely stray than
+            not). Stray content comes in runs from one source, so once an article is known
+            to hold some, its companions need less evidence. Which articles carry a flag is
+            still decided by the operating point alone. None: no companion flags.
         min_sentences: fewest content sentences an article needs before any sentence is
             called off-topic (a dominant topic needs a majority to stand on).
         min_confidence: sentences carrying less topic information than this (a vague quote,
@@ -86,6 +91,7 @@ class Detector:
         threshold: float = 0.8,
         flag_rate: float = 0.10,
         off_topic_threshold: float | None = None,
+        companion_threshold: float | None = 0.5,
         min_sentences: int = 4,
         min_confidence: float = 0.2,
         batch_size: int = 64,
@@ -95,12 +101,15 @@ class Detector:
         self.threshold = threshold
         self.flag_rate = flag_rate
         self.off_topic_threshold = off_topic_threshold
+        self.companion_threshold = companion_threshold
         self.min_sentences = min_sentences
         self.min_confidence = min_confidence
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
+        if companion_threshold is not None and not 0.0 <= companion_threshold <= 1.0:
+            raise ValueError(f"companion_threshold must be within [0, 1] or None, got {companion_threshold}")
         if off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
             self.intrusion_model.score_cut(flag_rate)
 
@@ -244,11 +253,16 @@ class Detector:
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
             intrusion = model.stronger(weighed, evidence.features)
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
+            gate, companion = off_topic_flags(1.0 - intrusion, eligible, cutoff, self.companion_threshold)
+            lead = content[int(np.argmax(np.where(gate, intrusion, -1.0)))]  # the strongest gate flag
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]
                 confidence[i] = evidence.confidence[k]
-                if eligible[k] and scores[i] < cutoff:
-                    verdicts[i] = Verdict("off_topic", explain_off_topic(evidence, k, model, float(weighed[k])))
+                if gate[k] or companion[k]:
+                    because = explain_off_topic(evidence, k, model, float(weighed[k]))
+                    if companion[k]:
+                        because += _companion_note(lead, scores[i], self.companion_threshold)
+                    verdicts[i] = Verdict("off_topic", because)
         for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
             if verdict is not None and verdict.original is not None:
                 scores[i], confidence[i] = scores[verdict.original], confidence[verdict.original]
@@ -281,6 +295,14 @@ def _sentence_result(sentence: Sentence | str, score: float, confidence: float, 
         explanation=verdict.explanation if verdict else None,
         paragraph=paragraph,
         confidence=confidence,
+    )
+
+
+def _companion_note(lead: int, score: float, companion_threshold: float | None) -> str:
+    return (
+        f" Flagged as a companion of sentence {lead + 1}, which is over the off-topic cut: in an article "
+        f"that holds stray content, a sentence scored below {companion_threshold:g} is flagged too "
+        f"(this one {score:.3f})."
     )
 
 

@@ -80,7 +80,9 @@ def off_topic_threshold(
 ) -> float:
     """The highest `off_topic_threshold` at which at most `flag_rate` of the articles get an
     off_topic flag. Pass the same `min_confidence` and `min_sentences` as the Detector:
-    they decide which sentences may be flagged at all."""
+    they decide which sentences may be flagged at all. Companion flags
+    (`Detector(companion_threshold=...)`) come only in articles this cut already flags, so
+    they leave the rate as it is."""
     lowest, records = [], []
     for record in results:
         if _field(record, "error") is not None:

@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Reason", "REASONS", "Verdict", "off_topic_eligible"]
+__all__ = ["Reason", "REASONS", "Verdict", "off_topic_eligible", "off_topic_flags"]
 
 Reason = Literal["off_topic", "boilerplate", "duplicate", "fragment"]
 REASONS: tuple[Reason, ...] = ("off_topic", "boilerplate", "duplicate", "fragment")
@@ -30,3 +30,24 @@ def off_topic_eligible(confidence: Sequence[float], min_confidence: float, min_s
     if len(confidence) < min_sentences:
         return np.zeros(len(confidence), dtype=bool)
     return confidence >= min_confidence
+
+
+def off_topic_flags(
+    scores: np.ndarray, eligible: np.ndarray, cut: float, companion_cut: float | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """Which of an article's content sentences are flagged off_topic, as (gate, companion).
+
+    `gate`: eligible sentences scored below `cut`, the operating point's threshold; these
+    alone decide whether an article carries a flag. `companion`: in an article with a gate
+    flag, the other eligible sentences scored below `companion_cut` (stray content comes in
+    runs from one source, and once an article is known to hold some, a line that is more
+    likely stray than not is flagged with it). Empty when `companion_cut` is None or no
+    looser than `cut`.
+    """
+    scores = np.asarray(scores, dtype=float)
+    eligible = np.asarray(eligible, dtype=bool)
+    gate = eligible & (scores < cut)
+    companion = np.zeros_like(gate)
+    if companion_cut is not None and companion_cut > cut and gate.any():
+        companion = eligible & ~gate & (scores < companion_cut)
+    return gate, companion
