@@ -275,10 +275,16 @@ OPERATING_RATES = (0.02, 0.05, 0.10, 0.20)
 def flags_at(item: Scored, cut: float, detector: Detector, companions: bool = True) -> np.ndarray:
     """The detector's off_topic flags had it run with `off_topic_threshold=cut` (and, unless
     `companions` is False, its own `companion_threshold`)."""
-    eligible = np.zeros(len(item.labels), dtype=bool)
-    eligible[item.content] = off_topic_eligible(item.confidence[item.content], detector.min_confidence, detector.min_sentences)
+    eligible = eligible_of(item, detector)
     gate, companion = off_topic_flags(1.0 - item.probability, eligible, cut, detector.companion_threshold if companions else None)
     return gate | companion
+
+
+def eligible_of(item: Scored, detector: Detector) -> np.ndarray:
+    """The sentences the detector may call off_topic at all."""
+    eligible = np.zeros(len(item.labels), dtype=bool)
+    eligible[item.content] = off_topic_eligible(item.confidence[item.content], detector.min_confidence, detector.min_sentences)
+    return eligible
 
 
 def operating_points(group: Group, detector: Detector) -> list[dict[str, float]]:
@@ -315,6 +321,38 @@ def operating_table(rows: list[dict[str, float]], default: float) -> str:
         f"{_pct(r['gate_cross_recall'])} / {_pct(r['gate_cross_precision'])} | {_pct(r['gate_same_recall'])} / {_pct(r['gate_same_precision'])} |"
         for r in rows
     )
+
+
+COMPANION_BINS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+def companion_reliability(group: Group, detector: Detector) -> list[dict[str, float]]:
+    """In the articles the default cut flags, the other eligible sentences by intrusion
+    probability (1 - score): how many there are and the share that was planted. Where that
+    share passes one half, a companion is more likely stray than not."""
+    cut = detector.off_topic_cut
+    probability, planted = [], []
+    for items in group.values():
+        for item in items:
+            eligible = eligible_of(item, detector)
+            gate = eligible & (1.0 - item.probability < cut)
+            if gate.any():
+                rest = eligible & ~gate
+                probability.append(item.probability[rest])
+                planted.append(item.labels[rest])
+    p = np.concatenate(probability) if probability else np.zeros(0)
+    y = np.concatenate(planted) if planted else np.zeros(0, dtype=bool)
+    edges = (0.0, *(b for b in COMPANION_BINS if b < 1.0 - cut), 1.0 - cut)
+    rows = []
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        inside = (p > lo) & (p <= hi)
+        rows.append({"lo": lo, "hi": hi, "n": int(inside.sum()), "planted": float(y[inside].mean()) if inside.any() else math.nan})
+    return rows
+
+
+def companion_table(rows: list[dict[str, float]]) -> str:
+    head = "| intrusion probability | sentences | planted |\n|---|---|---|\n"
+    return head + "\n".join(f"| {r['lo']:.2f}-{r['hi']:.2f} | {r['n']} | {_pct(r['planted'])} |" for r in rows)
 
 
 def subgroup(group: Group, keep: Callable[[Scored], bool]) -> Group:
@@ -594,6 +632,13 @@ columns are the operating points without companions (`companion_threshold=None`)
 
 {operating_table(run['operating_points'], run['flag_rate'])}
 
+Why companions start at 0.5: in the articles the default cut flags (clean, cross and same cases together), the other
+eligible sentences by the detector's intrusion probability, and the share of them that was planted. The threshold was
+set on the development half, where the share crosses one half at 0.5 (48% at 0.4-0.5, 53% at 0.5-0.6); the table is
+the {args.half} half.
+
+{companion_table(run['companions'])}
+
 ## Main table (articles as they are)
 
 {main_table(natural)}
@@ -708,6 +753,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "rule_flagged": rule_flag_note(sets["natural"]),
         "targets": targets(evaluated["natural"]),
         "operating_points": operating_points(sets["natural"], detector),
+        "companions": companion_reliability(sets["natural"], detector),
         "flag_rate": detector.flag_rate,
         "companion_threshold": detector.companion_threshold,
         "embedded": len(detector.encoder.cache_),

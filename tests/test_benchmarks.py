@@ -45,6 +45,9 @@ def test_quality_benchmark_writes_its_reports(small_corpus: Path, tmp_path: Path
     assert "## Targets" in report and "## Operating points" in report
     assert len(raw["targets"]) == 7
     assert [row["flag_rate"] for row in raw["operating_points"]] == list(quality.OPERATING_RATES)
+    for row in raw["operating_points"]:  # companions only add flags, in articles that already have one
+        assert row["cross_recall"] >= row["gate_cross_recall"] and row["same_recall"] >= row["gate_same_recall"]
+    assert all(0.0 <= r["planted"] <= 1.0 for r in raw["companions"] if r["n"])
     natural = raw["evaluated"]["natural"]
     assert natural["n"]["clean"] == len(ARTICLES)
     for method in quality.METHODS:
