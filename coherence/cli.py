@@ -146,6 +146,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
 def _cmd_report(args: argparse.Namespace) -> int:
     from coherence.report.corpus_stats import results_format
+    from coherence.report.projection import TooFewPoints
 
     figures = [path for path in (args.png, args.svg) if path]
     if not args.output and not figures:
@@ -189,6 +190,8 @@ def _cmd_report(args: argparse.Namespace) -> int:
             )
             result = scored.result
             done = f"coherence {result.coherence:.3f} {'PASS' if result.passed else 'FAIL'}, {len(result.flagged)} flagged"
+    except TooFewPoints as exc:
+        raise InputError(str(exc)) from None
     except ImportError as exc:
         raise RuntimeError(f"reports need matplotlib, umap-learn and jinja2: pip install 'coherence[report]' ({exc})") from None
     except OSError as exc:

@@ -7,13 +7,17 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Projection", "UMAP_MIN_POINTS", "project"]
+__all__ = ["Projection", "TooFewPoints", "UMAP_MIN_POINTS", "project"]
 
 Projection = Literal["auto", "umap", "pca"]
 
 UMAP_MIN_POINTS = 20
 """Fewest points mapped with UMAP under "auto": its neighbour graph needs more points than
 neighbours, and below this a linear projection shows a handful of sentences as faithfully."""
+
+
+class TooFewPoints(ValueError):
+    """The requested projection cannot map this few points (UMAP below 4)."""
 
 
 def project(vectors: np.ndarray, method: Projection = "auto", seed: int = 0) -> tuple[np.ndarray, str]:
@@ -27,7 +31,7 @@ def project(vectors: np.ndarray, method: Projection = "auto", seed: int = 0) -> 
         raise ValueError(f"projection must be 'auto', 'umap' or 'pca', got {method!r}")
     if method == "umap" or (method == "auto" and n >= UMAP_MIN_POINTS):
         if n < 4:
-            raise ValueError(f"UMAP needs at least 4 points, got {n}")
+            raise TooFewPoints(f"UMAP needs at least 4 sentences to map, got {n}: use --projection pca or auto")
         return _umap(vectors, seed), "umap"
     return _pca(vectors), "pca"
 
