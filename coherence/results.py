@@ -99,13 +99,20 @@ class ArticleResult:
             ]
         return record
 
-    def plot(self, ax: Any = None, *, off_topic_cut: float | None = None, min_confidence: float = 0.2) -> Any:
+    def plot(
+        self,
+        ax: Any = None,
+        *,
+        off_topic_cut: float | None = None,
+        min_confidence: float = 0.2,
+        companion_cut: float | None = None,
+    ) -> Any:
         """Bar chart of every sentence's score, flagged ones marked by reason; returns the
-        matplotlib figure (drawn on `ax` when given). Pass the Detector's `off_topic_cut` to
-        draw it. Needs matplotlib (the `report` extra)."""
+        matplotlib figure (drawn on `ax` when given). Pass the Detector's `off_topic_cut`
+        (and `companion_threshold`) to draw them. Needs matplotlib (the `report` extra)."""
         from coherence.report.article_plots import plot_scores
 
-        return plot_scores(self, ax, off_topic_cut=off_topic_cut, min_confidence=min_confidence)
+        return plot_scores(self, ax, off_topic_cut=off_topic_cut, min_confidence=min_confidence, companion_cut=companion_cut)
 
     @classmethod
     def failed(cls, message: str, id: str | int | None = None) -> "ArticleResult":

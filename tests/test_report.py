@@ -37,6 +37,7 @@ from coherence.report import (
     summarise_results,
 )
 from coherence.report.render import figure_bytes
+from conftest import CLEAN_NAMES
 
 PLANTED_ARTICLE = "hospital_opening.txt"
 CHROMIUM = "/usr/bin/chromium"
@@ -157,6 +158,20 @@ def test_projection_is_deterministic_and_picks_umap_for_larger_sets():
         project(vectors[:3], "umap")
     with pytest.raises(ValueError):
         project(vectors, "tsne")  # type: ignore[arg-type]
+
+
+def test_score_chart_draws_the_companion_cut_only_for_an_article_with_a_flag(planted_scored, scored, detector):
+    from coherence.report.article_plots import plot_scores
+
+    def labels(result):
+        figure = plot_scores(result, off_topic_cut=detector.off_topic_cut, companion_cut=0.5)
+        return [t.get_text() for t in figure.axes[0].get_legend().get_texts()]
+
+    assert any(s.reason == "off_topic" for s in planted_scored.result.sentences)
+    assert any(label.startswith("companion cut 0.50") for label in labels(planted_scored.result))
+    clean = scored[CLEAN_NAMES[0]]
+    assert not any(s.reason == "off_topic" for s in clean.sentences)
+    assert not any(label.startswith("companion cut") for label in labels(clean))
 
 
 def test_figures_are_written_the_same_every_time(planted_scored, detector, tmp_path):

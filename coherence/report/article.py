@@ -78,6 +78,7 @@ def article_page(
     title: str,
     off_topic_cut: float,
     min_confidence: float,
+    companion_cut: float | None = None,
     projection: Projection = "auto",
     seed: int = 0,
 ) -> str:
@@ -88,7 +89,7 @@ def article_page(
     paragraphs = sentence_views(result.sentences, min_confidence)
     flagged = [view for paragraph in paragraphs for view in paragraph if view.reason]
     map_figure = plot_map(scored, projection=projection, seed=seed)
-    score_figure = plot_scores(result, off_topic_cut=off_topic_cut, min_confidence=min_confidence)
+    score_figure = plot_scores(result, off_topic_cut=off_topic_cut, min_confidence=min_confidence, companion_cut=companion_cut)
     return render_page(
         "article.html.j2",
         title=title,
@@ -97,6 +98,7 @@ def article_page(
         paragraphs=paragraphs,
         flagged=flagged,
         off_topic_cut=off_topic_cut,
+        companion_cut=companion_cut if companion_cut is not None and companion_cut > off_topic_cut else None,
         min_confidence=min_confidence,
         mapped=len(scored.content),
         map_svg=inline_svg(map_figure, "map", "Map of the article's sentences"),
@@ -133,7 +135,13 @@ def article_report(
 
     detector = detector or Detector()
     scored = detector.score_with_vectors(text)
-    options = dict(off_topic_cut=detector.off_topic_cut, min_confidence=detector.min_confidence, projection=projection, seed=seed)
+    options = dict(
+        off_topic_cut=detector.off_topic_cut,
+        min_confidence=detector.min_confidence,
+        companion_cut=detector.companion_threshold,
+        projection=projection,
+        seed=seed,
+    )
     if output is not None:
         Path(output).write_text(article_page(scored, title=title, **options), encoding="utf-8")  # type: ignore[arg-type]
     if figures:

@@ -27,6 +27,7 @@ def plot_scores(
     *,
     off_topic_cut: float | None = None,
     min_confidence: float = _MIN_CONFIDENCE,
+    companion_cut: float | None = None,
 ) -> Any:
     """Bar chart of every sentence's score, flagged ones marked by reason; returns the figure.
 
@@ -36,6 +37,8 @@ def plot_scores(
         off_topic_cut: draw the sentence score below which off_topic flags are given.
         min_confidence: sentences below it (not flagged) are hatched: too little topic
             information to be called off-topic.
+        companion_cut: draw the score below which further sentences are flagged in an article
+            that has an off_topic flag (drawn only when this one has one).
     """
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
@@ -67,6 +70,10 @@ def plot_scores(
     if off_topic_cut is not None:
         ax.axhline(off_topic_cut, color="black", linestyle="--", linewidth=1)
         handles.append(Line2D([], [], color="black", linestyle="--", label=f"off-topic cut {off_topic_cut:.2f}"))
+    has_flag = any(s.reason == "off_topic" for s in result.sentences)
+    if companion_cut is not None and has_flag and (off_topic_cut is None or companion_cut > off_topic_cut):
+        ax.axhline(companion_cut, color="black", linestyle=":", linewidth=1)
+        handles.append(Line2D([], [], color="black", linestyle=":", label=f"companion cut {companion_cut:.2f} (article has a flag)"))
     if any(vague):
         handles.append(Patch(facecolor="white", edgecolor="#333333", hatch="///", label="little topic information: never off-topic"))
     if any(r and v > 0 for r, v in zip(ruled, scores)):
@@ -156,6 +163,7 @@ def article_figure(
     *,
     off_topic_cut: float | None = None,
     min_confidence: float = _MIN_CONFIDENCE,
+    companion_cut: float | None = None,
     projection: Projection = "auto",
     seed: int = 0,
 ) -> Any:
@@ -166,7 +174,7 @@ def article_figure(
     figure = Figure(figsize=(6.4 + max(6.0, min(12.0, 2.0 + 0.28 * n)), 5.6), layout="constrained")
     map_ax, score_ax = figure.subplots(1, 2, width_ratios=[1.0, max(1.0, min(1.9, 0.3 + 0.045 * n))])
     plot_map(scored, map_ax, projection=projection, seed=seed)
-    plot_scores(scored.result, score_ax, off_topic_cut=off_topic_cut, min_confidence=min_confidence)
+    plot_scores(scored.result, score_ax, off_topic_cut=off_topic_cut, min_confidence=min_confidence, companion_cut=companion_cut)
     return figure
 
 
