@@ -261,7 +261,7 @@ class Detector:
                 if gate[k] or companion[k]:
                     because = explain_off_topic(evidence, k, model, float(weighed[k]))
                     if companion[k]:
-                        because += _companion_note(lead, scores[i], self.companion_threshold)
+                        because += _companion_note(lead, scores[i], float(self.companion_threshold or 0.0))
                     verdicts[i] = Verdict("off_topic", because)
         for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
             if verdict is not None and verdict.original is not None:
@@ -298,7 +298,8 @@ def _sentence_result(sentence: Sentence | str, score: float, confidence: float, 
     )
 
 
-def _companion_note(lead: int, score: float, companion_threshold: float | None) -> str:
+def _companion_note(lead: int, score: float, companion_threshold: float) -> str:
+    """The sentence that makes a companion flag's explanation say which line it accompanies."""
     return (
         f" Flagged as a companion of sentence {lead + 1}, which is over the off-topic cut: in an article "
         f"that holds stray content, a sentence scored below {companion_threshold:g} is flagged too "
