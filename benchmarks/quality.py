@@ -335,7 +335,7 @@ def companion_reliability(group: Group, detector: Detector) -> list[dict[str, fl
     for items in group.values():
         for item in items:
             eligible = eligible_of(item, detector)
-            gate = eligible & (1.0 - item.probability < cut)
+            gate, _ = off_topic_flags(1.0 - item.probability, eligible, cut, None)
             if gate.any():
                 rest = eligible & ~gate
                 probability.append(item.probability[rest])

@@ -18,7 +18,7 @@ from coherence.repeats import duplicate_verdicts
 from coherence.results import ArticleResult, SentenceResult
 from coherence.scoring import IntrusionModel, explain_off_topic
 from coherence.segment import Sentence, split_sentences
-from coherence.verdict import Verdict, off_topic_eligible, off_topic_flags
+from coherence.verdict import Verdict, companion_cut_in_effect, off_topic_eligible, off_topic_flags
 
 __all__ = ["Detector", "Article", "ScoredArticle"]
 
@@ -253,15 +253,16 @@ class Detector:
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
             intrusion = model.stronger(weighed, evidence.features)
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
-            gate, companion = off_topic_flags(1.0 - intrusion, eligible, cutoff, self.companion_threshold)
+            companion_cut = companion_cut_in_effect(cutoff, self.companion_threshold)
+            gate, companion = off_topic_flags(1.0 - intrusion, eligible, cutoff, companion_cut)
             lead = content[int(np.argmax(np.where(gate, intrusion, -1.0)))]  # the strongest gate flag
             for k, i in enumerate(content):
                 scores[i] = 1.0 - intrusion[k]
                 confidence[i] = evidence.confidence[k]
                 if gate[k] or companion[k]:
                     because = explain_off_topic(evidence, k, model, float(weighed[k]))
-                    if companion[k]:
-                        because += _companion_note(lead, scores[i], float(self.companion_threshold or 0.0))
+                    if companion[k] and companion_cut is not None:
+                        because += _companion_note(lead, scores[i], companion_cut)
                     verdicts[i] = Verdict("off_topic", because)
         for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
             if verdict is not None and verdict.original is not None:

@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Reason", "REASONS", "Verdict", "off_topic_eligible", "off_topic_flags"]
+__all__ = ["Reason", "REASONS", "Verdict", "companion_cut_in_effect", "off_topic_eligible", "off_topic_flags"]
 
 Reason = Literal["off_topic", "boilerplate", "duplicate", "fragment"]
 REASONS: tuple[Reason, ...] = ("off_topic", "boilerplate", "duplicate", "fragment")
@@ -32,6 +32,14 @@ def off_topic_eligible(confidence: Sequence[float], min_confidence: float, min_s
     return confidence >= min_confidence
 
 
+def companion_cut_in_effect(cut: float | None, companion_cut: float | None) -> float | None:
+    """`companion_cut` when it flags more than the operating point's `cut` does, else None
+    (a companion cut at or below the cut adds nothing)."""
+    if companion_cut is None or (cut is not None and companion_cut <= cut):
+        return None
+    return companion_cut
+
+
 def off_topic_flags(
     scores: np.ndarray, eligible: np.ndarray, cut: float, companion_cut: float | None
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -48,6 +56,7 @@ def off_topic_flags(
     eligible = np.asarray(eligible, dtype=bool)
     gate = eligible & (scores < cut)
     companion = np.zeros_like(gate)
-    if companion_cut is not None and companion_cut > cut and gate.any():
+    companion_cut = companion_cut_in_effect(cut, companion_cut)
+    if companion_cut is not None and gate.any():
         companion = eligible & ~gate & (scores < companion_cut)
     return gate, companion

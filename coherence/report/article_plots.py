@@ -9,6 +9,7 @@ import numpy as np
 from coherence.report.projection import Projection, project
 from coherence.report.render import axes_for
 from coherence.report.style import REASON_COLOURS, REASON_LABELS, REASON_MARKERS, score_colour, score_colourmap
+from coherence.verdict import companion_cut_in_effect
 
 if TYPE_CHECKING:
     from coherence.detector import ScoredArticle
@@ -70,8 +71,8 @@ def plot_scores(
     if off_topic_cut is not None:
         ax.axhline(off_topic_cut, color="black", linestyle="--", linewidth=1)
         handles.append(Line2D([], [], color="black", linestyle="--", label=f"off-topic cut {off_topic_cut:.2f}"))
-    has_flag = any(s.reason == "off_topic" for s in result.sentences)
-    if companion_cut is not None and has_flag and (off_topic_cut is None or companion_cut > off_topic_cut):
+    companion_cut = companion_cut_in_effect(off_topic_cut, companion_cut)
+    if companion_cut is not None and any(s.reason == "off_topic" for s in result.sentences):
         ax.axhline(companion_cut, color="black", linestyle=":", linewidth=1)
         handles.append(Line2D([], [], color="black", linestyle=":", label=f"companion cut {companion_cut:.2f} (article has a flag)"))
     if any(vague):
