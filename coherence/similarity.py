@@ -7,11 +7,16 @@ own sentences (exact words, weighted by how rare they are within the article).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 import numpy as np
 
-__all__ = ["leave_one_out_cosine", "tfidf_similarity"]
+from coherence.stop_words import ENGLISH_STOP_WORDS
+
+__all__ = ["leave_one_out_cosine", "tfidf_matrix", "tfidf_similarity"]
+
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")  # words of two or more characters
 
 
 def leave_one_out_cosine(vectors: np.ndarray) -> np.ndarray:
@@ -23,16 +28,32 @@ def leave_one_out_cosine(vectors: np.ndarray) -> np.ndarray:
     return np.einsum("ij,ij->i", vectors, rest) / norms
 
 
+def tfidf_matrix(sentences: Sequence[str]) -> np.ndarray:
+    """L2-normalised TF-IDF rows of the sentences, fitted on these sentences alone: lower-cased
+    words of 2+ characters, English stop words removed, sublinear term frequency (1 + ln tf),
+    smoothed idf (ln((1 + n) / (1 + df)) + 1). The weighting of scikit-learn's
+    ``TfidfVectorizer(stop_words="english", sublinear_tf=True)``, in numpy. (n, 0) when no
+    sentence has a word."""
+    documents = [[w for w in _TOKEN.findall(s.lower()) if w not in ENGLISH_STOP_WORDS] for s in sentences]
+    vocabulary = {w: i for i, w in enumerate(sorted({w for d in documents for w in d}))}
+    counts = np.zeros((len(documents), len(vocabulary)))
+    for row, words in enumerate(documents):
+        for word in words:
+            counts[row, vocabulary[word]] += 1
+    present = counts > 0
+    weights = np.where(present, 1.0 + np.log(np.where(present, counts, 1.0)), 0.0)
+    weights *= np.log((1.0 + len(documents)) / (1.0 + present.sum(axis=0))) + 1.0
+    norms = np.linalg.norm(weights, axis=1, keepdims=True)
+    return weights / np.where(norms == 0, 1.0, norms)
+
+
 def tfidf_similarity(sentences: Sequence[str]) -> np.ndarray:
     """Leave-one-out cosine of TF-IDF vectors fitted on the article's own sentences
-    (English stop words removed, sublinear term frequency); 0 for a sentence with no
-    vocabulary, and for every sentence of an article with fewer than two."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-
+    (`tfidf_matrix`); 0 for a sentence with no vocabulary, and for every sentence of an
+    article with fewer than two or with no vocabulary at all."""
     if len(sentences) < 2:
         return np.zeros(len(sentences))
-    try:
-        matrix = TfidfVectorizer(stop_words="english", sublinear_tf=True).fit_transform(sentences)
-    except ValueError:  # no vocabulary at all
+    matrix = tfidf_matrix(sentences)
+    if matrix.shape[1] == 0:
         return np.zeros(len(sentences))
-    return leave_one_out_cosine(matrix.toarray())
+    return leave_one_out_cosine(matrix)

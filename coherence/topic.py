@@ -1,6 +1,6 @@
 """The article's dominant topic, found by clustering its sentence vectors.
 
-Sentences are grouped by average-linkage clustering on cosine distance. The dominant topic is
+Sentences are grouped by average-linkage clustering on cosine distance (in numpy). The dominant topic is
 the largest group, grown by the nearest groups until it holds most of the article's content,
 so a handful of stray sentences (which form groups of their own) cannot drag it. Every
 sentence is then measured against that topic, leaving itself out.
@@ -27,18 +27,32 @@ class TopicFit:
 
 
 def _clusters(vectors: np.ndarray, distance_threshold: float) -> np.ndarray:
+    """Average-linkage clustering on cosine distance: merge the closest pair of groups (mean
+    distance between their members) while it is closer than `distance_threshold`. Labels
+    0..k-1 in order of each group's first sentence."""
     n = len(vectors)
     if n < 3:
         return np.zeros(n, dtype=int)
-    from sklearn.cluster import AgglomerativeClustering
-
-    model = AgglomerativeClustering(
-        n_clusters=None,
-        metric="cosine",
-        linkage="average",
-        distance_threshold=distance_threshold,
-    )
-    return model.fit_predict(vectors)
+    unit = np.asarray(vectors, dtype=np.float64)
+    unit = unit / np.maximum(np.linalg.norm(unit, axis=1, keepdims=True), 1e-12)
+    distance = 1.0 - unit @ unit.T
+    np.fill_diagonal(distance, np.inf)
+    size = np.ones(n)
+    group = np.arange(n)
+    for _ in range(n - 1):
+        i, j = np.unravel_index(np.argmin(distance), distance.shape)
+        if distance[i, j] >= distance_threshold:
+            break
+        # the merged group's mean distance to every other group (Lance-Williams, average linkage)
+        merged = (size[i] * distance[i] + size[j] * distance[j]) / (size[i] + size[j])
+        distance[i], distance[:, i] = merged, merged
+        distance[i, i] = np.inf
+        distance[j], distance[:, j] = np.inf, np.inf
+        size[i] += size[j]
+        group[group == j] = i
+    _, first = np.unique(group, return_index=True)
+    order = {g: k for k, g in enumerate(group[np.sort(first)])}
+    return np.array([order[g] for g in group])
 
 
 def _dominant(vectors: np.ndarray, labels: np.ndarray, share: float) -> np.ndarray:
