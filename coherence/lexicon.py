@@ -84,6 +84,17 @@ def _is_entity(token: str, first: bool) -> bool:
     return _zipf(low) < 5.5
 
 
+@lru_cache(maxsize=200_000)
+def _token_facts(token: str, first: bool) -> tuple[bool, str, float]:
+    """Whether a token is a name, its normalised form and its information (names count at
+    least 1: a name always says something about the topic). Cached: news reuses its words."""
+    if token[0].isdigit():
+        return False, token, 0.0
+    entity = _is_entity(token, first)
+    info = word_information(token)
+    return entity, normalise(token), max(info, 1.0) if entity else info
+
+
 _MENTION_JOINERS = ("", " ", "-")  # what may stand between two words of one name
 # A sentence opening with one of these (after a linking word) continues an earlier referent.
 _BACK_REFERENCES = frozenset("he she it they his her its their him them this these those we i".split())
@@ -116,13 +127,10 @@ def analyse(text: str) -> WordEvidence:
         token = match.group().strip("'’.-")
         if not token:
             continue
-        entity = not token[0].isdigit() and _is_entity(token, first)
+        entity, key, info = _token_facts(token, first)
         if not token[0].isdigit():
-            key = normalise(token)
-            info = word_information(token)
             if entity:
                 names.setdefault(key, token)
-                info = max(info, 1.0)  # a name always says something about the topic
                 joined = last_entity_end is not None and text[last_entity_end : match.start()] in _MENTION_JOINERS
                 if joined:
                     mentions[-1].append(key)
