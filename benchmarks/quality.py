@@ -47,6 +47,7 @@ from metrics import machine, threshold_at_rate, top_k_hit_rate  # noqa: E402
 
 from coherence import Detector  # noqa: E402
 from coherence.embed import CachingEncoder, Encoder, SentenceEncoder  # noqa: E402
+from coherence.onnx_encoder import OnnxEncoder  # noqa: E402
 from coherence.results import ArticleResult  # noqa: E402
 from coherence.segment import split_sentences  # noqa: E402
 from coherence.verdict import off_topic_eligible, off_topic_flags  # noqa: E402
@@ -716,6 +717,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed for the sample, donors and positions (default: %(default)s)")
     parser.add_argument("--planted", type=int, default=3, help="most sentences planted per article, from one donor (default: %(default)s)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
+    parser.add_argument("--backend", choices=("onnx", "torch"), default="torch", help="how the detector runs its model (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.corpus.exists():
         parser.error(f"corpus not found: {args.corpus}")
@@ -738,7 +740,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     """Score every set and compute every metric."""
     started = time.perf_counter()
     sources = sample(args)
-    detector = Detector(model=CachingEncoder(SentenceEncoder()))
+    encoder = OnnxEncoder() if args.backend == "onnx" else SentenceEncoder()
+    detector = Detector(model=CachingEncoder(encoder))
     timer = {"detector": 0.0, "baselines": 0.0}
     builders = {"natural": list, "truncated": truncated, "concatenated": concatenated}
     sets = {name: score_set(detector, plantable(build(sources)), args.seed, args.planted, timer) for name, build in builders.items()}

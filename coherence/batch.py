@@ -78,6 +78,9 @@ def score_file(
     params = detector.get_params()
     if workers > 1 and not isinstance(params["model"], str):
         raise InputError("workers > 1 need the model as a name or path, not a loaded object")
+    prepare = getattr(detector.encoder, "prepare", None)
+    if prepare is not None:  # a model built on first use is built once, here, not by every worker
+        prepare()
     plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
     output, reader, block, settings = plan.output, plan.reader, plan.block, plan.settings
     _check_resumable(output, settings, resume)
@@ -251,10 +254,15 @@ _WORKER_DETECTOR: Detector | None = None
 
 def _start_worker(params: dict[str, Any], threads: int) -> None:
     global _WORKER_DETECTOR
-    import torch
-
-    torch.set_num_threads(threads)
     _WORKER_DETECTOR = Detector(**params)
+    if params.get("backend") == "onnx" and isinstance(params["model"], str):
+        from coherence.onnx_encoder import OnnxEncoder
+
+        _WORKER_DETECTOR.encoder_ = OnnxEncoder(params["model"], threads=threads)
+    else:
+        import torch
+
+        torch.set_num_threads(threads)
 
 
 def _score_in_worker(chunk: list[Record]) -> list[dict[str, Any]]:

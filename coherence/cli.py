@@ -1,5 +1,5 @@
-"""Command line: `coherence score PATH|-` (a table, or --json), `coherence batch INPUT... -o OUT` and
-`coherence report INPUT -o OUT.html`."""
+"""Command line: `coherence score PATH|-` (a table, or --json), `coherence batch INPUT... -o OUT`,
+`coherence report INPUT -o OUT.html` and `coherence prepare` (build cached models ahead of time)."""
 
 from __future__ import annotations
 
@@ -102,7 +102,11 @@ def _cmd_score(args: argparse.Namespace) -> int:
     from coherence.detector import Detector
 
     detector = Detector(
-        model=args.model, threshold=args.threshold, flag_rate=args.flag_rate, companion_threshold=args.companion_threshold
+        model=args.model,
+        threshold=args.threshold,
+        flag_rate=args.flag_rate,
+        companion_threshold=args.companion_threshold,
+        backend=args.backend,
     )
     result = detector.score(text)
     result.id = args.path
@@ -123,6 +127,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         threshold=args.threshold,
         flag_rate=args.flag_rate,
         companion_threshold=args.companion_threshold,
+        backend=args.backend,
     )
     try:
         if args.engine == "ray":
@@ -182,6 +187,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 threshold=0.8 if args.threshold is None else args.threshold,
                 flag_rate=args.flag_rate,
                 companion_threshold=args.companion_threshold,
+                backend=args.backend,
             )
             title = args.title or ("stdin" if args.input == "-" else Path(args.input).name)
             scored = article_report(
@@ -200,6 +206,25 @@ def _cmd_report(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_prepare(args: argparse.Namespace) -> int:
+    from coherence.onnx_encoder import OnnxEncoder
+
+    built = OnnxEncoder(args.model).prepare(rebuild=args.rebuild)
+    how = f"built in {built.seconds:.1f} s" if built.built else "already built"
+    print(f"int8 ONNX model of {args.model}: {built.path} ({how})")
+    return 0
+
+
+def _backend_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--backend",
+        choices=("onnx", "torch"),
+        default="torch",
+        help="torch: fp32 sentence-transformers (default); onnx: int8 copy of the model, built locally once and "
+        "cached (see `coherence prepare`), faster and quick to start",
+    )
+
+
 def _common_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
     command.add_argument(
@@ -209,6 +234,7 @@ def _common_options(command: argparse.ArgumentParser) -> None:
         help="operating point for off_topic flags: the share of clean news articles that get one (default 0.10)",
     )
     _companion_option(command)
+    _backend_option(command)
     command.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
 
 
@@ -271,8 +297,14 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--threshold", type=float, help="coherence needed to pass (default: the batch run's, else 0.8)")
     report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
     _companion_option(report)
+    _backend_option(report)
     report.add_argument("--model", help="sentence-transformers model name or path (default: the batch run's, else the bundled one)")
     report.set_defaults(run=_cmd_report)
+
+    prepare = sub.add_parser("prepare", help="build the int8 ONNX model (--backend onnx) now, not on first use")
+    prepare.add_argument("--model", default="all-MiniLM-L6-v2", help="the bundled model's name or a local model directory")
+    prepare.add_argument("--rebuild", action="store_true", help="build again even if an intact copy is cached")
+    prepare.set_defaults(run=_cmd_prepare)
     return parser
 
 

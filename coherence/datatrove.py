@@ -236,7 +236,8 @@ def _unloaded(detector: Detector) -> Detector:
 
 
 def _unloaded_model(model: Any) -> Any:
-    """`model`, or for a loaded SentenceEncoder an unloaded one with the same settings."""
+    """`model`, or for a loaded SentenceEncoder an unloaded one with the same settings (an
+    OnnxEncoder pickles without its session by itself)."""
     if isinstance(model, SentenceEncoder):
         return SentenceEncoder(model.model, batch_size=model.batch_size, device=model.device)
     return model

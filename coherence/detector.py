@@ -6,7 +6,7 @@ import inspect
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any
+from typing import Any, Literal, get_args
 
 import numpy as np
 
@@ -20,9 +20,10 @@ from coherence.scoring import IntrusionModel, explain_off_topic
 from coherence.segment import Sentence, split_sentences
 from coherence.verdict import Verdict, companion_cut_in_effect, off_topic_eligible, off_topic_flags
 
-__all__ = ["Detector", "Article", "ScoredArticle"]
+__all__ = ["Detector", "Article", "Backend", "ScoredArticle"]
 
 Article = str | Sequence[str]
+Backend = Literal["onnx", "torch"]
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,11 @@ class Detector:
         min_confidence: sentences carrying less topic information than this (a vague quote,
             "It will be quite a sight.") are scored but never called off-topic: there is too
             little in them to tell.
+        backend: how a model given by name is run. "torch" (default): sentence-transformers
+            in fp32. "onnx": an int8 ONNX copy built locally from the model's own weights on
+            first use and cached (`coherence prepare` builds it ahead of time), run by
+            onnxruntime without torch: faster, with a start-up under a second and the same
+            benchmark quality, but individual scores move a little (reports/speed.md).
         batch_size: sentences per forward pass of the model.
         articles_per_batch: articles whose sentences `score_many` embeds together.
     """
@@ -94,6 +100,7 @@ class Detector:
         companion_threshold: float | None = 0.5,
         min_sentences: int = 4,
         min_confidence: float = 0.2,
+        backend: Backend = "torch",
         batch_size: int = 64,
         articles_per_batch: int = 64,
     ) -> None:
@@ -104,10 +111,13 @@ class Detector:
         self.companion_threshold = companion_threshold
         self.min_sentences = min_sentences
         self.min_confidence = min_confidence
+        self.backend = backend
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
+        if backend not in get_args(Backend):
+            raise ValueError(f"backend must be one of {get_args(Backend)}, got {backend!r}")
         if companion_threshold is not None and not 0.0 <= companion_threshold <= 1.0:
             raise ValueError(f"companion_threshold must be within [0, 1] or None, got {companion_threshold}")
         if off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
@@ -186,7 +196,11 @@ class Detector:
     @property
     def encoder(self) -> Encoder:
         if self.encoder_ is None:
-            if isinstance(self.model, str):
+            if isinstance(self.model, str) and self.backend == "onnx":
+                from coherence.onnx_encoder import OnnxEncoder
+
+                self.encoder_ = OnnxEncoder(self.model)
+            elif isinstance(self.model, str):
                 self.encoder_ = SentenceEncoder(self.model, batch_size=self.batch_size)
             else:
                 self.encoder_ = self.model

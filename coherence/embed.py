@@ -14,7 +14,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["DEFAULT_MODEL", "CachingEncoder", "Encoder", "SentenceEncoder", "default_model_path"]
+__all__ = ["DEFAULT_MODEL", "CachingEncoder", "Encoder", "SentenceEncoder", "default_model_path", "resolve_model"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -42,7 +42,7 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
-def _resolve(model: str) -> tuple[str, bool]:
+def resolve_model(model: str) -> tuple[str, bool]:
     """Model location and whether it is local (so the hub must not be asked)."""
     if model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL):
         return str(default_model_path()), True
@@ -72,7 +72,7 @@ class SentenceEncoder:
         return DEFAULT_MODEL if self.model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL) else self.model
 
     def _load(self) -> Any:
-        location, local = _resolve(self.model)
+        location, local = resolve_model(self.model)
         if local:
             os.environ.setdefault("HF_HUB_OFFLINE", "1")
         from sentence_transformers import SentenceTransformer

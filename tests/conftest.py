@@ -7,8 +7,11 @@ from an unrelated story, extra copies of the headline, boilerplate lines and a f
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
+import shutil
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +21,11 @@ import pytest
 # Tests run offline: the bundled model is loaded by path and nothing may ask the hub.
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Models built on first use (the int8 ONNX copy) go to a cache of this test session's own,
+# so the tests build it once from the bundled weights and never touch the user's cache.
+_CACHE = tempfile.mkdtemp(prefix="coherence-test-cache-")
+os.environ["COHERENCE_CACHE_DIR"] = _CACHE
+atexit.register(shutil.rmtree, _CACHE, ignore_errors=True)
 
 from coherence import ArticleResult, Detector  # noqa: E402
 

@@ -248,12 +248,14 @@ def _reference(tmp_path: Path, source: Path, suffix: str, detector, monkeypatch)
     return path
 
 
-def test_two_workers_match_one(tmp_path, article_texts):
+@pytest.mark.parametrize("backend", ["torch", "onnx"])
+def test_two_workers_match_one(tmp_path, article_texts, backend):
     source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 40))
     outs = []
     for workers in (1, 2):
         out = tmp_path / f"out{workers}.jsonl"
-        assert main(["batch", str(source), "-o", str(out), "--workers", str(workers), "--id-field", "doc"]) == 0
+        command = ["batch", str(source), "-o", str(out), "--workers", str(workers), "--id-field", "doc", "--backend", backend]
+        assert main(command) == 0
         outs.append(read_output(out))
     assert outs[0] == outs[1] and len(outs[0]) == 40
 

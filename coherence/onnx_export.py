@@ -1,0 +1,95 @@
+"""Build an int8 ONNX copy of a sentence-transformers model from its local weights.
+
+The graph holds the whole sentence embedding (transformer, mean pooling over real tokens,
+L2 normalisation), so scoring needs only onnxruntime and tokenizers, not torch. Weights of
+every MatMul are quantised to int8 per output channel; activations are quantised on the
+fly (dynamic quantisation). Nothing is downloaded: the source is a model directory on disk.
+
+Run as ``python -m coherence.onnx_export SOURCE_DIR TARGET.onnx``. The model cache
+(`coherence.model_cache`) runs it in a child process, so torch never loads into (and never
+competes for threads with) the process that scores.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+from pathlib import Path
+
+__all__ = ["EXPORT_FORMAT", "export_int8"]
+
+# Bump when the exported graph or the quantisation changes: cached copies are then rebuilt.
+EXPORT_FORMAT = "minilm-meanpool-int8-dynamic-per-channel-v1"
+OPSET = 17
+
+
+def _export_fp32(source: Path, target: Path) -> None:
+    import torch
+    from transformers import AutoModel
+
+    # eager attention traces to plain ops that honour the padding mask at any batch shape
+    model = AutoModel.from_pretrained(str(source), attn_implementation="eager").eval()
+
+    class SentenceEmbedding(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, input_ids, attention_mask, token_type_ids):
+            hidden = self.model(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
+            mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled, dim=-1)
+
+    example = torch.ones(2, 8, dtype=torch.long)
+    axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
+    axes["token_type_ids"] = {0: "batch", 1: "tokens"}
+    axes["sentence_embedding"] = {0: "batch"}
+    with torch.no_grad():
+        torch.onnx.export(
+            SentenceEmbedding(),
+            (example, example, torch.zeros_like(example)),
+            str(target),
+            input_names=["input_ids", "attention_mask", "token_type_ids"],
+            output_names=["sentence_embedding"],
+            dynamic_axes=axes,
+            opset_version=OPSET,
+            dynamo=False,
+        )
+
+
+def export_int8(source: Path, target: Path) -> None:
+    """Export `source` (a model directory) and write its int8 graph to `target`."""
+    import logging
+
+    import onnx
+    from onnxruntime.quantization import QuantType, quantize_dynamic
+
+    logging.getLogger().setLevel(logging.ERROR)  # onnxruntime's quantiser logs advice at WARNING
+    with tempfile.TemporaryDirectory() as work:
+        fp32 = Path(work) / "fp32.onnx"
+        _export_fp32(source, fp32)
+        quantize_dynamic(
+            str(fp32),
+            str(target),
+            per_channel=True,  # per-channel weights keep cosine to fp32 at about 0.99
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
+        )
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("source", type=Path, help="sentence-transformers model directory")
+    parser.add_argument("target", type=Path, help="where to write the int8 .onnx file")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    export_int8(args.source, args.target)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+"""The int8 ONNX backend: built locally into the cache, rebuilt when stale, close to fp32."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coherence import Detector
+from coherence.cli import main
+from coherence.embed import SentenceEncoder
+from coherence.model_cache import MANIFEST_FILE, cache_root, int8_model
+from coherence.onnx_encoder import OnnxEncoder
+
+SENTENCES = [
+    "The council approved the new flood barrier on Tuesday.",
+    "Engineers said the gates would close automatically when the river rose.",
+    "Shares in the airline fell by 4% after it cut its profit forecast.",
+    "The striker scored twice in the second half to win the cup final.",
+    "Short line.",
+]
+
+
+@pytest.fixture(scope="module")
+def onnx_encoder() -> OnnxEncoder:
+    encoder = OnnxEncoder()
+    encoder.prepare()
+    return encoder
+
+
+def test_cache_lives_under_the_configured_root(onnx_encoder: OnnxEncoder) -> None:
+    assert onnx_encoder.built_ is not None
+    assert cache_root() in onnx_encoder.built_.path.parents
+    assert onnx_encoder.built_.path.stat().st_size > 1_000_000
+
+
+def test_vectors_are_close_to_the_fp32_model(onnx_encoder: OnnxEncoder) -> None:
+    fast = onnx_encoder.encode(SENTENCES)
+    reference = SentenceEncoder().encode(SENTENCES)
+    assert fast.shape == reference.shape == (len(SENTENCES), 384)
+    np.testing.assert_allclose(np.linalg.norm(fast, axis=1), 1.0, atol=1e-4)
+    agreement = (fast * reference).sum(axis=1)
+    assert agreement.min() > 0.95, agreement
+    # the similarity structure survives quantisation: each sentence is nearest its own fp32 vector
+    assert (np.argmax(fast @ reference.T, axis=1) == np.arange(len(SENTENCES))).all()
+
+
+def test_a_sentence_gets_the_same_vector_whatever_comes_with_it(onnx_encoder: OnnxEncoder) -> None:
+    whole = onnx_encoder.encode(SENTENCES)
+    np.testing.assert_array_equal(whole[::-1], onnx_encoder.encode(SENTENCES[::-1]))
+    for k, sentence in enumerate(SENTENCES):
+        np.testing.assert_array_equal(whole[k], onnx_encoder.encode([sentence])[0])
+    assert onnx_encoder.encode([]).shape == (0, 384)
+
+
+def test_an_intact_copy_is_reused_and_an_altered_one_rebuilt(onnx_encoder: OnnxEncoder) -> None:
+    assert onnx_encoder.built_ is not None
+    source = Path(onnx_encoder.built_.path)
+    again = OnnxEncoder().prepare()
+    assert again.path == source and not again.built
+    manifest = json.loads((source.parent / MANIFEST_FILE).read_text())
+    assert manifest["sha256"] and manifest["format"]
+    original = source.read_bytes()
+    source.write_bytes(original[: len(original) // 2])  # a truncated file no longer matches its checksum
+    rebuilt = OnnxEncoder().prepare()
+    assert rebuilt.built and rebuilt.path == source
+    assert source.stat().st_size == len(original)
+
+
+def test_a_failed_build_is_an_error_not_a_broken_cache(tmp_path: Path) -> None:
+    (tmp_path / "config.json").write_text("{}")
+    with pytest.raises(RuntimeError, match="could not build"):
+        int8_model(tmp_path, "broken")
+
+
+def test_models_without_mean_pooling_or_not_local_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="local model directory"):
+        OnnxEncoder("some-org/some-hub-model").prepare()
+    (tmp_path / "1_Pooling").mkdir()
+    (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
+    with pytest.raises(ValueError, match="mean pooling"):
+        OnnxEncoder(str(tmp_path)).prepare()
+
+
+def test_detector_backends(onnx_encoder: OnnxEncoder, article_texts: dict[str, str], scored: dict, planted: dict) -> None:
+    with pytest.raises(ValueError, match="backend"):
+        Detector(backend="gpu")  # type: ignore[arg-type]
+    detector = Detector(backend="onnx")
+    assert isinstance(detector.encoder, OnnxEncoder)
+    assert detector.uses_context  # same vector space: the context model applies
+    assert isinstance(Detector(backend="torch").encoder, SentenceEncoder)
+    detector.encoder_ = onnx_encoder
+    for name, text in article_texts.items():
+        fast = detector.score(text)
+        reference = scored[name]
+        assert [s.text for s in fast.sentences] == [s.text for s in reference.sentences]
+        assert abs(fast.coherence - reference.coherence) < 0.1, name
+        for stray in planted[name].get("off_topic", []):
+            hit = [s for s in fast.sentences if stray in s.text]
+            assert hit and hit[0].reason == "off_topic", (name, stray)
+
+
+def test_cli_prepare_and_score_with_onnx(onnx_encoder: OnnxEncoder, clean_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["prepare"]) == 0
+    out = capsys.readouterr().out
+    assert "already built" in out and str(cache_root()) in out
+    assert main(["score", str(clean_path), "--backend", "onnx", "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert 0.0 <= record["coherence"] <= 1.0
+
+
+def test_pickles_without_its_session(onnx_encoder: OnnxEncoder) -> None:
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(onnx_encoder))
+    assert copy.session_ is None
+    np.testing.assert_array_equal(copy.encode(SENTENCES[:2]), onnx_encoder.encode(SENTENCES[:2]))
