@@ -255,10 +255,9 @@ _WORKER_DETECTOR: Detector | None = None
 def _start_worker(params: dict[str, Any], threads: int) -> None:
     global _WORKER_DETECTOR
     _WORKER_DETECTOR = Detector(**params)
-    if params.get("backend") == "onnx" and isinstance(params["model"], str):
-        from coherence.onnx_encoder import OnnxEncoder
-
-        _WORKER_DETECTOR.encoder_ = OnnxEncoder(params["model"], threads=threads)
+    if params.get("backend") == "onnx":
+        encoder = _WORKER_DETECTOR.encoder
+        getattr(encoder, "encoder", encoder).threads = threads  # before its first use loads it
     else:
         import torch
 

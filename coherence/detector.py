@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from coherence.boilerplate import boilerplate_verdict
-from coherence.embed import DEFAULT_MODEL, Encoder, SentenceEncoder
+from coherence.embed import DEFAULT_MODEL, CachingEncoder, Encoder, SentenceEncoder
 from coherence.evidence import TopicEvidence, topic_evidence
 from coherence.fragments import fragment_verdict
 from coherence.repeats import duplicate_verdicts
@@ -87,6 +87,9 @@ class Detector:
             first use and cached (`coherence prepare` builds it ahead of time), run by
             onnxruntime without torch: faster, with a start-up under a second and the same
             benchmark quality, but individual scores move a little (reports/speed.md).
+        embedding_cache: sentences whose vectors are kept for reuse, least recently used out
+            first (0: none); a sentence seen again (a republished story, a repeated
+            disclaimer) is not embedded twice. About 1.5 KB a sentence.
         batch_size: sentences per forward pass of the model.
         articles_per_batch: articles whose sentences `score_many` embeds together.
     """
@@ -101,6 +104,7 @@ class Detector:
         min_sentences: int = 4,
         min_confidence: float = 0.2,
         backend: Backend = "torch",
+        embedding_cache: int = 10_000,
         batch_size: int = 64,
         articles_per_batch: int = 64,
     ) -> None:
@@ -112,10 +116,13 @@ class Detector:
         self.min_sentences = min_sentences
         self.min_confidence = min_confidence
         self.backend = backend
+        self.embedding_cache = embedding_cache
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
+        if embedding_cache < 0:
+            raise ValueError(f"embedding_cache must be 0 or more, got {embedding_cache}")
         if backend not in get_args(Backend):
             raise ValueError(f"backend must be one of {get_args(Backend)}, got {backend!r}")
         if companion_threshold is not None and not 0.0 <= companion_threshold <= 1.0:
@@ -195,13 +202,18 @@ class Detector:
 
     @property
     def encoder(self) -> Encoder:
+        """The encoder in use: built from `model` and `backend` on first use (behind a cache
+        of `embedding_cache` sentences), or `model` itself when it is an encoder object."""
         if self.encoder_ is None:
-            if isinstance(self.model, str) and self.backend == "onnx":
-                from coherence.onnx_encoder import OnnxEncoder
+            if isinstance(self.model, str):
+                inner: Encoder
+                if self.backend == "onnx":
+                    from coherence.onnx_encoder import OnnxEncoder
 
-                self.encoder_ = OnnxEncoder(self.model)
-            elif isinstance(self.model, str):
-                self.encoder_ = SentenceEncoder(self.model, batch_size=self.batch_size)
+                    inner = OnnxEncoder(self.model)
+                else:
+                    inner = SentenceEncoder(self.model, batch_size=self.batch_size)
+                self.encoder_ = CachingEncoder(inner, self.embedding_cache) if self.embedding_cache else inner
             else:
                 self.encoder_ = self.model
         return self.encoder_

@@ -506,3 +506,20 @@ def test_explanations_say_far_only_when_the_numbers_show_it(scored):
         assert numbers, text
         gap = float(numbers.group(3)) - float(numbers.group(2))
         assert (numbers.group(1) == "far") == (gap >= 0.045), text  # printed values are rounded
+
+
+def test_repeated_sentences_are_embedded_once(make_detector, article_texts):
+    from coherence.embed import CachingEncoder
+
+    texts = list(article_texts.values())
+    detector = make_detector()
+    inner = detector.encoder
+    cached = Detector(model=CachingEncoder(inner, max_entries=100_000))
+    first = [r.to_dict(sentences=True) for r in cached.score_many(texts)]
+    assert cached.encoder.hits_ == 0 or cached.encoder.hit_rate < 0.5
+    asked = cached.encoder.misses_
+    again = [r.to_dict(sentences=True) for r in cached.score_many(texts)]  # every sentence seen before
+    assert cached.encoder.misses_ == asked and cached.encoder.hits_ >= asked
+    assert again == first
+    with pytest.raises(ValueError, match="embedding_cache"):
+        Detector(embedding_cache=-1)

@@ -277,7 +277,9 @@ def test_remove_flagged_takes_one_reason_by_name(detector, article_texts, plante
 
 
 def _loaded(encoder):
-    """The encoder's loaded model (sentence-transformers) or session (onnxruntime), or None."""
+    """The encoder's loaded model (sentence-transformers) or session (onnxruntime), or None;
+    through an embedding cache."""
+    encoder = getattr(encoder, "encoder", encoder)
     return getattr(encoder, "model_", None) or getattr(encoder, "session_", None)
 
 
@@ -292,7 +294,8 @@ def test_step_pickles_without_the_model(detector, make_detector, article_texts, 
     restored = pickle.loads(after)
     params, restored_params = step.detector.get_params(), restored.detector.get_params()
     assert _loaded(restored_params.pop("model")) is None  # an unloaded encoder of the same model
-    assert restored.detector.model.model == params.pop("model").model and restored_params == params
+    inner = [getattr(m, "encoder", m) for m in (restored.detector.model, params.pop("model"))]
+    assert inner[0].model == inner[1].model and restored_params == params
     assert (restored.remove_flagged, restored.batch_size, restored.drop_failed) == (("duplicate",), 64, False)
     assert _loaded(step.detector_.encoder) is not None  # pickling did not unload the original
     # the restored step scores like the original

@@ -151,7 +151,7 @@ def test_whole_names_are_one_mention():
     assert len(ev.mentions) == 3
 
 
-def test_caching_encoder_reuses_vectors_and_survives_a_full_cache():
+def test_caching_encoder_reuses_vectors_and_drops_the_least_recently_used():
     from coherence.embed import CachingEncoder
 
     class Counting:
@@ -165,10 +165,13 @@ def test_caching_encoder_reuses_vectors_and_survives_a_full_cache():
     cache = CachingEncoder(inner, max_entries=3)
     first = cache.encode(["a", "bb", "a"])
     assert inner.calls == [["a", "bb"]] and cache.hits_ == 1
-    second = cache.encode(["bb", "ccc", "dddd"])  # overflows the bound: the cache restarts
+    second = cache.encode(["bb", "ccc", "dddd"])  # overflows the bound: "a", used least recently, goes
     assert np.array_equal(second[0], first[1])
     assert inner.calls[-1] == ["ccc", "dddd"]
-    assert set(cache.cache_) == {"ccc", "dddd"}
+    assert list(cache.cache_) == ["bb", "ccc", "dddd"]
+    cache.encode(["bb", "e"])  # "bb" was just used: "ccc" goes instead
+    assert list(cache.cache_) == ["dddd", "bb", "e"] and inner.calls[-1] == ["e"]
+    assert cache.hits_ == 3 and cache.misses_ == 5 and cache.hit_rate == 3 / 8
 
 
 def test_intrusion_probability_is_the_stronger_detector():

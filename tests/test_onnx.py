@@ -10,7 +10,7 @@ import pytest
 
 from coherence import Detector
 from coherence.cli import main
-from coherence.embed import SentenceEncoder
+from coherence.embed import CachingEncoder, SentenceEncoder
 from coherence.model_cache import MANIFEST_FILE, cache_root, int8_model
 from coherence.onnx_encoder import OnnxEncoder
 
@@ -88,9 +88,9 @@ def test_detector_backends(onnx_encoder: OnnxEncoder, article_texts: dict[str, s
     with pytest.raises(ValueError, match="backend"):
         Detector(backend="gpu")  # type: ignore[arg-type]
     detector = Detector(backend="onnx")
-    assert isinstance(detector.encoder, OnnxEncoder)
+    assert isinstance(detector.encoder, CachingEncoder) and isinstance(detector.encoder.encoder, OnnxEncoder)
     assert detector.uses_context  # same vector space: the context model applies
-    assert isinstance(Detector(backend="torch").encoder, SentenceEncoder)
+    assert isinstance(Detector(backend="torch", embedding_cache=0).encoder, SentenceEncoder)
     detector.encoder_ = onnx_encoder
     for name, text in article_texts.items():
         fast = detector.score(text)
