@@ -1,0 +1,321 @@
+"""Speed: end-to-end sentences/s and articles/s of the detector, side by side with plain
+sentence-transformers encoding and the naive centroid pipeline, in one run.
+
+    python benchmarks/speed.py --corpus ../shared/data/bbc --n 2000
+
+Every method runs in a fresh process of its own (so one's threads or imports never slow
+another), on the same articles; its model is loaded before the clock starts (load time is
+reported apart) and its peak RSS is read from the process itself:
+- `sentence-transformers fp32`: plain `SentenceTransformer(model).encode(sentences)` (its
+  defaults) of exactly the content sentences the detector embeds, and nothing else: the
+  reference;
+- `int8 ONNX encoder`: `coherence.onnx_encoder.OnnxEncoder.encode` of the same sentences;
+- `naive centroid`: segmentation + fp32 encoding + cosine to the leave-one-out centroid;
+- `coherence, backend=torch` and `coherence, backend=onnx`: `Detector.score_many`, the whole
+  pipeline (segmentation, rules, embedding, evidence, context model, verdicts).
+Then the wall time from process start to the printed result of `coherence score ARTICLE`
+(median of --repeats runs, cached models already built). Writes reports/speed.md and
+reports/speed.json.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import datetime as dt
+import json
+import random
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from intrusions import DEFAULT_CORPUS, load_corpus  # noqa: E402
+from metrics import machine  # noqa: E402
+
+ROOT = Path(__file__).resolve().parents[1]
+os.environ.setdefault("HF_HUB_OFFLINE", "1")  # every model is loaded from disk
+METHODS = ("st_fp32", "onnx_encode", "naive", "torch", "onnx")
+LABELS = {
+    "st_fp32": "sentence-transformers fp32 (encode only)",
+    "onnx_encode": "coherence int8 ONNX encoder (encode only)",
+    "naive": "naive centroid (segment + fp32 encode + cosine)",
+    "torch": "coherence, backend=torch (end to end)",
+    "onnx": "coherence, backend=onnx (end to end)",
+}
+TARGET_SPEEDUP = 2.5
+TARGET_START_SECONDS = 1.5
+TARGET_AUROC_GAP = 0.005
+CACHE_ENTRIES = 10_000  # Detector's default embedding_cache
+
+
+def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
+    """Time one method in this process (called in a child process by `main`)."""
+    import resource
+
+    import numpy as np
+
+    texts = json.loads(articles.read_text())
+    started = time.perf_counter()
+    if method == "st_fp32":
+        from sentence_transformers import SentenceTransformer
+
+        from coherence.embed import default_model_path
+
+        plain = SentenceTransformer(str(default_model_path()), device="cpu")
+        plain.encode(["warm up"])
+    elif method == "onnx_encode":
+        from coherence.onnx_encoder import OnnxEncoder
+
+        encoder = OnnxEncoder()
+        encoder.encode(["warm up"])
+    elif method == "naive":
+        from coherence.embed import SentenceEncoder
+
+        encoder = SentenceEncoder()
+        encoder.encode(["warm up"])
+    else:
+        from coherence import Detector
+
+        detector = Detector(backend=method)
+        detector.score("Warm up. The model loads here. Then the clock starts. It ends after the last article.")
+    loaded = time.perf_counter() - started
+    started = time.perf_counter()
+    if method in ("st_fp32", "onnx_encode"):
+        batch = json.loads(sentences.read_text())
+        started = time.perf_counter()
+        (plain if method == "st_fp32" else encoder).encode(batch)
+        count = len(batch)
+    elif method == "naive":
+        from coherence.segment import split_sentences
+
+        count = 0
+        for text in texts:
+            parts = [s.text for s in split_sentences(text)]
+            vectors = encoder.encode(parts)
+            total = vectors.sum(axis=0)
+            others = (total[None, :] - vectors) / max(len(parts) - 1, 1)
+            others /= np.linalg.norm(others, axis=1, keepdims=True) + 1e-9
+            _ = (vectors * others).sum(axis=1)
+            count += len(parts)
+    else:
+        results = list(detector.score_many(texts))
+        count = sum(len(r.sentences) for r in results)
+    seconds = time.perf_counter() - started
+    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"method": method, "seconds": seconds, "load_seconds": loaded, "sentences": count, "articles": len(texts), "peak_rss_mb": rss_mb}
+
+
+def start_to_result(article: Path, backend: str, repeats: int) -> list[float]:
+    """Wall seconds from process start to `coherence score ARTICLE` having printed its table."""
+    command = [sys.executable, "-m", "coherence.cli", "score", str(article), "--backend", backend]
+    subprocess.run(command, check=True, capture_output=True)  # builds or warms caches first
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    return times
+
+
+class _Counter:
+    """A stand-in encoder for counting cache hits: hits do not depend on the vectors."""
+
+    def encode(self, sentences: list[str]) -> Any:
+        import numpy as np
+
+        return np.zeros((len(sentences), 1), dtype=np.float32)
+
+
+def cache_hit_rate(texts: list[str], entries: int, per_call: int = 64) -> dict[str, Any]:
+    """Share of content sentences an embedding cache of `entries` sentences would serve, fed
+    as `Detector.score_many` feeds it (the sentences of 64 articles per call)."""
+    from coherence import Detector
+    from coherence.embed import CachingEncoder
+
+    detector, cache = Detector(), CachingEncoder(_Counter(), max_entries=entries)
+    for start in range(0, len(texts), per_call):
+        cache.encode([t for text in texts[start : start + per_call] for t in detector._prepare(text).content_texts])
+    return {"articles": len(texts), "sentences": cache.hits_ + cache.misses_, "hits": cache.hits_, "hit_rate": cache.hit_rate}
+
+
+def content_sentences(texts: list[str]) -> list[str]:
+    """The sentences the detector embeds (no model needed to find them)."""
+    from coherence import Detector
+
+    detector = Detector()
+    return [t for text in texts for t in detector._prepare(text).content_texts]
+
+
+def render(run: dict[str, Any]) -> str:
+    rows = {r["method"]: r for r in run["methods"]}
+    reference = rows["st_fp32"]["sentences"] / rows["st_fp32"]["seconds"]
+    lines = [
+        "# Speed (issue 6)",
+        "",
+        f"Date {run['date']}; machine: {run['machine']}; CPU: {run['cpu']}.",
+        f"Corpus `{run['corpus']}`: {run['articles']} articles (seed {run['seed']}), {run['content_sentences']:,} content sentences "
+        "(the sentences the detector embeds). Each method ran in a fresh process, its model loaded before the clock started.",
+        "",
+        "| method | seconds | sentences/s | articles/s | vs sentence-transformers fp32 | model load (s) | peak RSS (MB) |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for method in METHODS:
+        r = rows[method]
+        rate = r["sentences_for_rate"] / r["seconds"]
+        lines.append(
+            f"| {LABELS[method]} | {r['seconds']:.1f} | {rate:.0f} | {r['articles'] / r['seconds']:.2f} | "
+            f"{rate / reference:.2f}x | {r['load_seconds']:.1f} | {r['peak_rss_mb']:.0f} |"
+        )
+    lines += [
+        "",
+        "sentences/s counts the content sentences for every method (the same "
+        f"{run['content_sentences']:,}), so the rates compare the same work; the naive pipeline embeds every segment "
+        "of the article, boilerplate included.",
+        "",
+        "## Start to result: `coherence score ARTICLE`",
+        "",
+        f"`{run['start_article']}`, median of {run['repeats']} runs, cached models already built (goal: within "
+        f"{TARGET_START_SECONDS} s).",
+        "",
+        "| backend | median seconds | runs |",
+        "|---|---:|---|",
+    ]
+    for backend, times in run["start"].items():
+        lines.append(f"| {backend} | {statistics.median(times):.2f} | {', '.join(f'{t:.2f}' for t in times)} |")
+    lines += [
+        "",
+        "## Embedding cache",
+        "",
+        f"Share of content sentences served by the detector's embedding cache ({run['cache_entries']:,} sentences, least "
+        f"recently used out first; the default `embedding_cache`), fed 64 articles at a time as `score_many` does, on "
+        f"`{run['corpus']}`. No scraped corpus is at hand: the first row counts the repeats the corpus really has (republished "
+        "stories, recurring lines); the second stands for a crawl that meets pages again (mirrors, syndication).",
+        "",
+        "| corpus | articles | content sentences | from the cache | hit rate |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for name, c in run["cache"].items():
+        lines.append(f"| {name} | {c['articles']:,} | {c['sentences']:,} | {c['hits']:,} | {c['hit_rate']:.1%} |")
+    lines += ["", "## Quality: int8 against fp32", ""] + quality_comparison(
+        ROOT / "reports" / "quality.json", ROOT / "reports" / "quality_onnx" / "quality.json"
+    )
+    onnx = rows["onnx"]["sentences_for_rate"] / rows["onnx"]["seconds"]
+    lines += [
+        "",
+        "## Targets",
+        "",
+        f"- backend=onnx end to end vs sentence-transformers fp32 encoding: {onnx / reference:.2f}x (goal {TARGET_SPEEDUP}x): "
+        f"**{'PASS' if onnx / reference >= TARGET_SPEEDUP else 'FAIL'}**",
+        f"- `coherence score` start to result, onnx: {statistics.median(run['start']['onnx']):.2f} s (goal {TARGET_START_SECONDS} s): "
+        f"**{'PASS' if statistics.median(run['start']['onnx']) <= TARGET_START_SECONDS else 'FAIL'}**",
+        "",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def quality_comparison(fp32: Path, int8: Path) -> list[str]:
+    """The quality benchmark's detector AUROC per set and condition, fp32 against int8."""
+    if not (fp32.is_file() and int8.is_file()):
+        return [f"(quality comparison skipped: run benchmarks/quality.py with --backend torch and --backend onnx first; missing {fp32 if not fp32.is_file() else int8})"]
+    runs = {name: json.loads(path.read_text()) for name, path in (("fp32", fp32), ("int8", int8))}
+    lines = [
+        f"Detector sentence AUROC on the quality benchmark's test half (`{fp32.relative_to(ROOT)}`: "
+        f"{runs['fp32']['version']}; `{int8.relative_to(ROOT)}`: {runs['int8']['version']}; goal: within "
+        f"{TARGET_AUROC_GAP} in every condition).",
+        "",
+        "| set | condition | torch fp32 | onnx int8 | difference | within goal |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for name in ("natural", "truncated", "concatenated"):
+        for condition in ("cross", "same"):
+            a, b = (runs[k]["evaluated"][name]["methods"]["coherence"][condition]["auroc"] for k in ("fp32", "int8"))
+            lines.append(f"| {name} | {condition} | {a:.4f} | {b:.4f} | {b - a:+.4f} | {'yes' if abs(b - a) <= TARGET_AUROC_GAP else '**no**'} |")
+    shares = [runs[k]["evaluated"]["natural"]["methods"]["coherence"] for k in ("fp32", "int8")]
+    lines += [
+        "",
+        "At the default operating point (articles as they are): clean articles flagged "
+        f"{shares[0]['clean_flag_share']:.1%} (fp32) and {shares[1]['clean_flag_share']:.1%} (int8); same-category recall "
+        f"{shares[0]['same']['recall']:.1%} and {shares[1]['same']['recall']:.1%}; cross recall {shares[0]['cross']['recall']:.1%} "
+        f"and {shares[1]['cross']['recall']:.1%}.",
+    ]
+    return lines
+
+
+def cpu_name() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return "unknown"
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of .txt articles or JSONL (default: %(default)s)")
+    parser.add_argument("--n", type=int, default=2000, help="articles (default: %(default)s)")
+    parser.add_argument("--seed", type=int, default=3, help="seed of the article sample (default: %(default)s)")
+    parser.add_argument("--repeats", type=int, default=5, help="runs of `coherence score` to time (default: %(default)s)")
+    parser.add_argument("--article", type=Path, default=ROOT / "examples" / "flood_barrier.txt", help="article for the start-to-result time")
+    parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
+    parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
+    parser.add_argument("--child", nargs=3, metavar=("METHOD", "ARTICLES", "SENTENCES"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.child:
+        print(json.dumps(run_method(args.child[0], Path(args.child[1]), Path(args.child[2]))))
+        return
+    sources = load_corpus(args.corpus)
+    random.Random(args.seed).shuffle(sources)
+    texts = [s.text for s in sources[: args.n]]
+    sentences = content_sentences(texts)
+    results = []
+    with tempfile.TemporaryDirectory() as work:
+        articles_file, sentences_file = Path(work) / "articles.json", Path(work) / "sentences.json"
+        articles_file.write_text(json.dumps(texts))
+        sentences_file.write_text(json.dumps(sentences))
+        for method in args.methods.split(","):
+            printed = subprocess.run(
+                [sys.executable, __file__, "--child", method, str(articles_file), str(sentences_file)],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            row = json.loads(printed.strip().splitlines()[-1])
+            row["sentences_for_rate"] = len(sentences)
+            results.append(row)
+            print(f"{LABELS[method]}: {row['seconds']:.1f} s, {len(sentences) / row['seconds']:.0f} sentences/s", flush=True)
+    start = {backend: start_to_result(args.article, backend, args.repeats) for backend in ("onnx", "torch")}
+    everything = [s.text for s in load_corpus(args.corpus)]
+    resampled = random.Random(args.seed).choices(everything, k=5000)
+    cache = {
+        "corpus as it is": cache_hit_rate(everything, CACHE_ENTRIES),
+        "5,000 pages drawn with repeats": cache_hit_rate(resampled, CACHE_ENTRIES),
+    }
+    run = {
+        "date": dt.datetime.now().isoformat(timespec="seconds"),
+        "machine": machine(),
+        "cpu": cpu_name(),
+        "corpus": args.corpus.name,
+        "articles": len(texts),
+        "seed": args.seed,
+        "content_sentences": len(sentences),
+        "methods": results,
+        "start_article": args.article.name,
+        "repeats": args.repeats,
+        "start": start,
+        "cache_entries": CACHE_ENTRIES,
+        "cache": cache,
+    }
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    report = render(run)
+    (args.out_dir / "speed.md").write_text(report)
+    (args.out_dir / "speed.json").write_text(json.dumps(run, indent=1) + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
