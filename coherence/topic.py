@@ -56,7 +56,9 @@ def _clusters(vectors: np.ndarray, distance_threshold: float) -> np.ndarray:
 
 
 def _dominant(vectors: np.ndarray, labels: np.ndarray, share: float) -> np.ndarray:
-    """Largest cluster, grown by the closest clusters until it holds `share` of the sentences."""
+    """Largest cluster, grown by the closest clusters until it holds `share` of the sentences.
+    Of clusters of equal size the one that comes first in the article wins (labels are
+    numbered in order of appearance): a story leads with its main topic."""
     clusters = np.unique(labels)
     size = np.array([(labels == c).sum() for c in clusters])
     chosen = [clusters[int(np.argmax(size))]]

@@ -50,3 +50,17 @@ def test_clusters_match_scikit_learns_average_linkage(seed: int, threshold: floa
     assert _same_partition(ours, reference)
     assert 1 < len(set(ours.tolist())) < 30  # a real test: neither one group nor all apart
     assert ours[0] == 0 and set(ours.tolist()) == set(range(ours.max() + 1))
+
+
+def test_of_two_equal_groups_the_first_in_the_article_is_the_topic() -> None:
+    from coherence.topic import fit_topic
+
+    rng = np.random.default_rng(0)
+    a, b = np.eye(16)[:2]  # orthogonal: cosine distance 1, never merged
+    rows = [a, b, a, b]  # two groups of two; group "a" comes first
+    vectors = np.array([r + rng.normal(scale=0.05, size=16) for r in rows])
+    vectors /= np.linalg.norm(vectors, axis=1, keepdims=True)
+    fit = fit_topic(vectors, dominant_share=0.5)
+    assert fit.in_topic.tolist() == [True, False, True, False]
+    reordered = fit_topic(vectors[[1, 0, 3, 2]], dominant_share=0.5)
+    assert reordered.in_topic.tolist() == [True, False, True, False]  # now "b" comes first and wins
