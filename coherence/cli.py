@@ -172,7 +172,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
             stats = corpus_report(
                 args.input, args.output, figures=figures, inputs=args.corpus or (), text_field=args.text_field,
-                id_field=args.id_field, threshold=args.threshold, model=args.model, worst=args.worst,
+                id_field=args.id_field, threshold=args.threshold, model=args.model, backend=args.backend, worst=args.worst,
                 sample=args.sample, projection=args.projection, seed=args.seed,
             )
             done = f"{stats.summary.records:,} records"
@@ -187,7 +187,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 threshold=0.8 if args.threshold is None else args.threshold,
                 flag_rate=args.flag_rate,
                 companion_threshold=args.companion_threshold,
-                backend=args.backend,
+                backend=args.backend or "torch",
             )
             title = args.title or ("stdin" if args.input == "-" else Path(args.input).name)
             scored = article_report(
@@ -215,14 +215,14 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
     return 0
 
 
+_BACKEND_HELP = (
+    "torch: fp32 sentence-transformers; onnx: int8 copy of the model, built locally once and cached "
+    "(see `coherence prepare`), faster and quick to start"
+)
+
+
 def _backend_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument(
-        "--backend",
-        choices=("onnx", "torch"),
-        default="torch",
-        help="torch: fp32 sentence-transformers (default); onnx: int8 copy of the model, built locally once and "
-        "cached (see `coherence prepare`), faster and quick to start",
-    )
+    command.add_argument("--backend", choices=("onnx", "torch"), default="torch", help=_BACKEND_HELP + " (default torch)")
 
 
 def _common_options(command: argparse.ArgumentParser) -> None:
@@ -297,7 +297,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--threshold", type=float, help="coherence needed to pass (default: the batch run's, else 0.8)")
     report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
     _companion_option(report)
-    _backend_option(report)
+    report.add_argument("--backend", choices=("onnx", "torch"), help=_BACKEND_HELP + " (default: the batch run's, else torch)")
     report.add_argument("--model", help="sentence-transformers model name or path (default: the batch run's, else the bundled one)")
     report.set_defaults(run=_cmd_report)
 

@@ -272,6 +272,24 @@ def test_corpus_page_takes_the_runs_threshold_and_streams_gzip(corpus_files, tmp
     assert "Give the batch run&#39;s input" in page
 
 
+def test_corpus_map_runs_the_model_on_the_batch_runs_backend(corpus_files, tmp_path, monkeypatch):
+    from coherence.report import corpus as corpus_module
+    from coherence.report.corpus import run_settings
+
+    summary = json.loads(corpus_files["jsonl"].with_name("scored.jsonl.summary.json").read_text())
+    assert run_settings(corpus_files["jsonl"]).backend == summary["settings"]["detector"]["backend"] == "torch"
+    summary["settings"]["detector"]["backend"] = "onnx"
+    results = tmp_path / "scored.jsonl"
+    shutil.copy(corpus_files["jsonl"], results)
+    (tmp_path / "scored.jsonl.summary.json").write_text(json.dumps(summary))
+    assert run_settings(results).backend == "onnx"
+    seen = []
+    monkeypatch.setattr(corpus_module, "flag_map", lambda *a, **k: seen.append(k["backend"]))
+    corpus_report(results, tmp_path / "c.html", inputs=[corpus_files["source"]])
+    corpus_report(results, tmp_path / "c.html", inputs=[corpus_files["source"]], backend="torch")  # given wins
+    assert seen == ["onnx", "torch"]
+
+
 def test_misaligned_input_is_refused(corpus_files, tmp_path):
     other = tmp_path / "other.jsonl"
     other.write_text("".join(json.dumps({"doc": f"x{k}", "text": "Some text here."}) + "\n" for k in range(30)))

@@ -8,11 +8,12 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 
 from coherence.batch import summary_path
+from coherence.detector import Backend
 from coherence.report.corpus_plots import corpus_figure, plot_distribution, plot_fail_share, plot_flag_map, plot_reasons
 from coherence.report.corpus_stats import CorpusStats, summarise_results
 from coherence.report.flagmap import FlagMap, flag_map, input_texts, mapped_flags
@@ -40,6 +41,7 @@ class RunSettings:
     text_field: str = "text"
     id_field: str | None = None
     model: str | None = None
+    backend: Backend = "torch"
 
 
 def run_settings(results: str | Path) -> RunSettings:
@@ -52,11 +54,13 @@ def run_settings(results: str | Path) -> RunSettings:
     detector = settings.get("detector") or {}
     model = detector.get("model")
     threshold = detector.get("threshold")
+    backend = detector.get("backend")
     return RunSettings(
         threshold=float(threshold) if isinstance(threshold, (int, float)) else None,
         text_field=settings.get("text_field") or "text",
         id_field=settings.get("id_field"),
         model=model if isinstance(model, str) and not model.startswith("<") else None,
+        backend=backend if backend in get_args(Backend) else "torch",
     )
 
 
@@ -153,6 +157,7 @@ def corpus_report(
     id_field: str | None = None,
     threshold: float | None = None,
     model: str | Encoder | None = None,
+    backend: Backend | None = None,
     worst: int = 20,
     sample: int = 100,
     projection: Projection = "auto",
@@ -167,6 +172,7 @@ def corpus_report(
         text_field, id_field, model: as in the batch run (default: read from the run's
             summary file beside `results`, else "text", positions, the default model);
             `model` may also be a loaded encoder (`Detector.encoder`).
+        backend: how to run a model given by name for the map (default: the run's, else torch).
         threshold: the gate to show (default: the run's, else 0.8).
         worst: how many of the lowest-coherence articles to list.
         sample: flagged sentences per reason drawn for the map (fixed seed).
@@ -190,7 +196,9 @@ def corpus_report(
     if inputs:
         wanted = {item["position"]: item["id"] for item in [*mapped_flags(stats), *stats.worst]}
         texts = input_texts(wanted, inputs, text_field=text_field or settings.text_field, id_field=id_field or settings.id_field)
-        flags = flag_map(stats, texts, model=model or settings.model, projection=projection, seed=seed)
+        flags = flag_map(
+            stats, texts, model=model or settings.model, backend=backend or settings.backend, projection=projection, seed=seed
+        )
         note = "No sentence is flagged off-topic or as a repeat, so there is no map."
     page = corpus_page(
         stats, title=Path(results).name, threshold=gate, threshold_source=source, flags=flags, map_note=note, texts=texts

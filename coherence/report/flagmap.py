@@ -17,6 +17,7 @@ from coherence.report.corpus_stats import CorpusStats
 from coherence.report.projection import Projection, project
 
 if TYPE_CHECKING:
+    from coherence.detector import Backend
     from coherence.embed import Encoder
 
 __all__ = ["FlagMap", "MAP_REASONS", "flag_map", "input_texts", "mapped_flags"]
@@ -96,13 +97,15 @@ def flag_map(
     texts: dict[int, str],
     *,
     model: str | Encoder | None = None,
+    backend: Backend = "torch",
     projection: Projection = "auto",
     seed: int = 0,
 ) -> FlagMap | None:
     """Embed the sampled flagged sentences and the openings of their articles (`texts` by
-    position, see `input_texts`) with `model` (a name or path, or a loaded encoder; default:
-    the bundled model); None when nothing is flagged."""
-    from coherence.embed import DEFAULT_MODEL, SentenceEncoder
+    position, see `input_texts`) with `model` (a name or path run on `backend`, or a loaded
+    encoder; default: the bundled model); None when nothing is flagged."""
+    from coherence.detector import Detector
+    from coherence.embed import DEFAULT_MODEL
 
     sample = mapped_flags(stats)
     if not sample:
@@ -111,7 +114,10 @@ def flag_map(
     openings = [" ".join(texts[p][:OPENING_CHARS].split()) for p in order]
     sentences = [item["text"] for item in sample]
     reasons: list[str | None] = [None] * len(order) + [item["reason"] for item in sample]
-    encoder = model if model is not None and not isinstance(model, str) else SentenceEncoder(model or DEFAULT_MODEL)
+    if model is not None and not isinstance(model, str):
+        encoder = model
+    else:
+        encoder = Detector(model=model or DEFAULT_MODEL, backend=backend, embedding_cache=0).encoder
     vectors = encoder.encode(openings + sentences)
     coords, method = project(np.asarray(vectors), projection, seed)
     return FlagMap(coords, reasons, openings + sentences, method)
