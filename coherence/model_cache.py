@@ -76,7 +76,12 @@ def _intact(folder: Path) -> bool:
 
 
 def _build(source: Path, folder: Path) -> float:
-    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RuntimeError(
+            f"cannot write the model cache {folder} ({exc.strerror or exc}); set COHERENCE_CACHE_DIR to a writable folder"
+        ) from None
     partial = folder / f"{MODEL_FILE}.{os.getpid()}.partial"
     started = time.perf_counter()
     print(f"coherence: building the int8 model of {source.name} once, into {folder} ...", file=sys.stderr, flush=True)

@@ -117,3 +117,11 @@ def test_pickles_without_its_session(onnx_encoder: OnnxEncoder) -> None:
     copy = pickle.loads(pickle.dumps(onnx_encoder))
     assert copy.session_ is None
     np.testing.assert_array_equal(copy.encode(SENTENCES[:2]), onnx_encoder.encode(SENTENCES[:2]))
+
+
+def test_an_unwritable_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("COHERENCE_CACHE_DIR", str(blocker / "cache"))
+    with pytest.raises(RuntimeError, match="COHERENCE_CACHE_DIR"):
+        OnnxEncoder().prepare()
