@@ -8,6 +8,7 @@ network. Any sentence-transformers model name or local path works too.
 from __future__ import annotations
 
 import os
+import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from pathlib import Path
@@ -125,6 +126,7 @@ class CachingEncoder:
         self.cache_: OrderedDict[str, np.ndarray] = OrderedDict()
         self.hits_ = 0
         self.misses_ = 0
+        self._lock = threading.Lock()
 
     @property
     def vector_space(self) -> str | None:
@@ -137,7 +139,13 @@ class CachingEncoder:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles the settings and the wrapped encoder, not the cached vectors."""
-        return {**self.__dict__, "cache_": OrderedDict(), "hits_": 0, "misses_": 0}
+        state = {**self.__dict__, "cache_": OrderedDict(), "hits_": 0, "misses_": 0}
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
 
     @property
     def hit_rate(self) -> float:
@@ -146,16 +154,20 @@ class CachingEncoder:
         return self.hits_ / asked if asked else 0.0
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
-        missing = list(dict.fromkeys(s for s in sentences if s not in self.cache_))
-        self.misses_ += len(missing)
-        self.hits_ += len(sentences) - len(missing)
-        fresh = dict(zip(missing, self.encoder.encode(missing))) if missing else {}
-        vectors = np.stack([fresh[s] if s in fresh else self.cache_[s] for s in sentences])
-        for sentence in dict.fromkeys(sentences):
-            if sentence in fresh:
-                self.cache_[sentence] = fresh[sentence]
-            else:
+        """Vectors of `sentences`, embedding only those not in the cache. Safe to call from
+        several threads: the cache is read and updated under a lock, the model runs outside it."""
+        with self._lock:
+            known = {s: self.cache_[s] for s in dict.fromkeys(sentences) if s in self.cache_}
+            for sentence in known:
                 self.cache_.move_to_end(sentence)
-        while len(self.cache_) > self.max_entries:
-            self.cache_.popitem(last=False)
+        missing = [s for s in dict.fromkeys(sentences) if s not in known]
+        # copies: a cached row must not keep its whole batch's array alive
+        fresh = {s: np.array(v, copy=True) for s, v in zip(missing, self.encoder.encode(missing))} if missing else {}
+        vectors = np.stack([fresh[s] if s in fresh else known[s] for s in sentences])
+        with self._lock:
+            self.misses_ += len(missing)
+            self.hits_ += len(sentences) - len(missing)
+            self.cache_.update(fresh)
+            while len(self.cache_) > self.max_entries:
+                self.cache_.popitem(last=False)
         return vectors

@@ -187,3 +187,37 @@ def test_intrusion_probability_is_the_stronger_detector():
     p = model.probability(rows)
     logistic = 1 / (1 + np.exp(2.0))
     assert p == pytest.approx([logistic, 0.6, 0.9, logistic])
+
+
+def test_caching_encoder_is_safe_to_share_between_threads():
+    import threading
+    import time
+
+    from coherence.embed import CachingEncoder
+
+    class Slow:  # lets other threads run while it "embeds", as onnxruntime and torch do
+        def encode(self, sentences):
+            time.sleep(0.001)
+            return np.array([[float(len(s)), float(sum(map(ord, s)))] for s in sentences])
+
+    cache = CachingEncoder(Slow(), max_entries=5)
+    words = [f"w{k}" for k in range(12)]
+    errors: list[BaseException] = []
+
+    def work(seed: int) -> None:
+        rng = np.random.default_rng(seed)
+        try:
+            for _ in range(50):
+                batch = list(rng.choice(words, size=4))
+                got = cache.encode(batch)
+                assert np.array_equal(got, Slow().encode(batch))
+        except BaseException as exc:  # collected: an exception in a thread would be lost
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(seed,)) for seed in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors and len(cache.cache_) <= 5
+    assert cache.hits_ + cache.misses_ > 0
