@@ -78,9 +78,7 @@ def score_file(
     params = detector.get_params()
     if workers > 1 and not isinstance(params["model"], str):
         raise InputError("workers > 1 need the model as a name or path, not a loaded object")
-    prepare = getattr(detector.encoder, "prepare", None)
-    if prepare is not None:  # a model built on first use is built once, here, not by every worker
-        prepare()
+    detector.prepare()  # a model built on first use is built once, here, not by every worker
     plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
     output, reader, block, settings = plan.output, plan.reader, plan.block, plan.settings
     _check_resumable(output, settings, resume)
@@ -190,6 +188,10 @@ def finish_report(
     return report
 
 
+# Settings a resumed run may change: they do not change a record.
+_NOT_COMPARED = frozenset({"version", "detector.embedding_cache"})
+
+
 def _check_resumable(output: Path, settings: dict[str, Any], resume: bool) -> None:
     path = summary_path(output)
     if not resume or not path.exists():
@@ -199,7 +201,8 @@ def _check_resumable(output: Path, settings: dict[str, Any], resume: bool) -> No
     except (OSError, ValueError):
         return  # an unreadable summary proves nothing; the output itself is checked
     now, before = _flat(settings), _flat(earlier)
-    changed = [k for k in now if k != "version" and before.get(k) != now[k]]
+    before.setdefault("detector.backend", "torch")  # written before there was a choice
+    changed = [k for k in now if k not in _NOT_COMPARED and before.get(k) != now[k]]
     if changed:
         raise InputError(
             f"cannot resume {output}: {', '.join(changed)} differ from the run that wrote it "

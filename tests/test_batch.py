@@ -168,6 +168,19 @@ def test_resume_refuses_other_settings(tmp_path, small_detector, make_detector, 
     assert read_output(out) == read_output(out)[:10] and len(read_output(out)) == 10
 
 
+def test_resume_accepts_a_run_from_before_backends_and_another_cache_size(tmp_path, small_detector, make_detector, article_texts):
+    source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 10))
+    out = tmp_path / "out.jsonl"
+    score_file(source, out, detector=small_detector)
+    summary = json.loads(summary_path(out).read_text())
+    del summary["settings"]["detector"]["backend"]  # as written before the backend option existed
+    summary_path(out).write_text(json.dumps(summary))
+    resumed = make_detector(articles_per_batch=CHUNK, embedding_cache=5)  # the cache changes no record
+    assert score_file(source, out, resume=True, detector=resumed)["records"] == 10
+    with pytest.raises(InputError, match="backend"):
+        score_file(source, out, resume=True, detector=make_detector(articles_per_batch=CHUNK, backend="onnx"))
+
+
 @pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "parquet"])
 def test_torn_output_is_cut_back_to_whole_blocks(tmp_path, suffix):
     path = tmp_path / f"out.{suffix}"
