@@ -168,6 +168,13 @@ class Detector:
             position += len(chunk)
             yield from self._score_chunk(chunk, chunk_ids)
 
+    def prepare(self) -> None:
+        """Build what scoring needs (the int8 model of backend="onnx") now rather than on
+        first use: batch runs call it once before their workers start."""
+        prepare = getattr(self.encoder, "prepare", None)
+        if prepare is not None:
+            prepare()
+
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, so the same Detector can be built in another process."""
         names = list(inspect.signature(type(self).__init__).parameters)[1:]

@@ -15,7 +15,10 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -25,6 +28,7 @@ __all__ = ["BuiltModel", "cache_root", "int8_model"]
 
 MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
+LOCK_FILE = ".lock"
 _SOURCE_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json")
 
 
@@ -75,14 +79,40 @@ def _intact(folder: Path) -> bool:
         return False
 
 
-def _build(source: Path, folder: Path) -> float:
+@contextmanager
+def _exclusive(folder: Path) -> Iterator[None]:
+    """Hold the folder's build lock (one builder at a time; others wait, then find it built)."""
     try:
         folder.mkdir(parents=True, exist_ok=True)
+        handle = (folder / LOCK_FILE).open("a")
     except OSError as exc:
         raise RuntimeError(
             f"cannot write the model cache {folder} ({exc.strerror or exc}); set COHERENCE_CACHE_DIR to a writable folder"
         ) from None
-    partial = folder / f"{MODEL_FILE}.{os.getpid()}.partial"
+    with handle:
+        try:
+            import fcntl
+        except ImportError:  # not POSIX: no lock; builds stay atomic, at worst they repeat
+            yield
+            return
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _replace_text(path: Path, text: str) -> None:
+    fd, temporary = tempfile.mkstemp(dir=path.parent, suffix=".partial")
+    with os.fdopen(fd, "w") as handle:
+        handle.write(text)
+    os.replace(temporary, path)
+
+
+def _build(source: Path, folder: Path) -> float:
+    fd, name = tempfile.mkstemp(dir=folder, prefix=MODEL_FILE + ".", suffix=".partial")
+    os.close(fd)
+    partial = Path(name)
     started = time.perf_counter()
     print(f"coherence: building the int8 model of {source.name} once, into {folder} ...", file=sys.stderr, flush=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1")
@@ -105,7 +135,7 @@ def _build(source: Path, folder: Path) -> float:
         "build_seconds": round(seconds, 2),
     }
     os.replace(partial, folder / MODEL_FILE)  # atomic: a reader never sees half a file
-    (folder / MANIFEST_FILE).write_text(json.dumps(manifest, indent=2) + "\n")
+    _replace_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     return seconds
 
 
@@ -118,5 +148,8 @@ def int8_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
     folder = cache_root() / "onnx" / f"{name}-{_fingerprint(source)}"
     if not rebuild and _intact(folder):
         return BuiltModel(folder / MODEL_FILE, built=False, seconds=0.0)
-    seconds = _build(source, folder)
+    with _exclusive(folder):
+        if not rebuild and _intact(folder):  # built by another process while this one waited
+            return BuiltModel(folder / MODEL_FILE, built=False, seconds=0.0)
+        seconds = _build(source, folder)
     return BuiltModel(folder / MODEL_FILE, built=True, seconds=seconds)

@@ -23,7 +23,17 @@ from coherence.model_cache import BuiltModel, int8_model
 __all__ = ["OnnxEncoder"]
 
 
-def _check_mean_pooling(source: Path) -> None:
+def _check_supported(source: Path) -> None:
+    """Refuse, before any build, a model the exported graph would not reproduce."""
+    if not (source / "tokenizer.json").is_file():
+        raise ValueError(f"backend='onnx' needs the model's tokenizer.json, and {source} has none. Use backend='torch'.")
+    modules_file = source / "modules.json"
+    if modules_file.is_file():
+        kinds = [m.get("type", "").rsplit(".", 1)[-1] for m in json.loads(modules_file.read_text())]
+        if kinds not in (["Transformer", "Pooling"], ["Transformer", "Pooling", "Normalize"]):
+            raise ValueError(
+                f"backend='onnx' supports a Transformer, mean Pooling and Normalize; {source} has {kinds}. Use backend='torch'."
+            )
     pooling = source / "1_Pooling" / "config.json"
     config = json.loads(pooling.read_text()) if pooling.is_file() else {}
     if not config.get("pooling_mode_mean_tokens", False):
@@ -64,6 +74,7 @@ class OnnxEncoder:
         self.tokenizer_: Any = None
         self.pool_: ThreadPoolExecutor | None = None
         self.built_: BuiltModel | None = None
+        self.pid_: int | None = None  # the process that loaded the session
 
     @property
     def vector_space(self) -> str:
@@ -72,7 +83,8 @@ class OnnxEncoder:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles without the loaded session (another process loads it from the cache)."""
-        return {**self.__dict__, "session_": None, "tokenizer_": None, "pool_": None}
+        # no session, pool or cache path: another process (or machine) finds its own copy
+        return {**self.__dict__, "session_": None, "tokenizer_": None, "pool_": None, "built_": None, "pid_": None}
 
     def prepare(self, rebuild: bool = False) -> BuiltModel:
         """Build (if missing or stale) and locate the cached int8 model."""
@@ -83,7 +95,7 @@ class OnnxEncoder:
                 "give its path, or use backend='torch' (--backend torch) to load it with sentence-transformers"
             )
         source = Path(location)
-        _check_mean_pooling(source)
+        _check_supported(source)
         name = Path(self.vector_space).name or "model"
         self.built_ = int8_model(source, name, rebuild=rebuild)
         return self.built_
@@ -94,7 +106,10 @@ class OnnxEncoder:
 
         built = self.built_ or self.prepare()
         source = Path(resolve_model(self.model)[0])
-        tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        try:
+            tokenizer = Tokenizer.from_file(str(source / "tokenizer.json"))
+        except Exception as exc:  # tokenizers raises a bare Exception
+            raise RuntimeError(f"could not read {source / 'tokenizer.json'}: {exc}") from None
         tokenizer.no_padding()  # the shipped tokenizer pads every sentence to 128 tokens
         tokenizer.enable_truncation(_max_tokens(source))
         options = onnxruntime.SessionOptions()
@@ -103,8 +118,12 @@ class OnnxEncoder:
         options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.log_severity_level = 3
-        self.session_ = onnxruntime.InferenceSession(str(built.path), options, providers=["CPUExecutionProvider"])
+        try:
+            self.session_ = onnxruntime.InferenceSession(str(built.path), options, providers=["CPUExecutionProvider"])
+        except Exception as exc:  # onnxruntime's errors are not RuntimeErrors
+            raise RuntimeError(f"could not load {built.path}: {exc}; `coherence prepare --rebuild` builds it again") from None
         self.tokenizer_ = tokenizer
+        self.pid_ = os.getpid()
         threads = self.threads or _usable_cores()
         self.pool_ = ThreadPoolExecutor(threads, thread_name_prefix="coherence-onnx") if threads > 1 else None
 
@@ -115,7 +134,7 @@ class OnnxEncoder:
         a sentence's vector would depend on its batch-mates (and `score` would disagree with
         `score_many`). Passes run `threads` at a time.
         """
-        if self.session_ is None:
+        if self.session_ is None or self.pid_ != os.getpid():  # a forked child has no pool threads
             self._load()
         if not sentences:
             return np.zeros((0, self.dimension), dtype=np.float32)

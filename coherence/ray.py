@@ -84,7 +84,9 @@ def score_dataset(
     clash = set(keep or ()) & set(OUTPUT_FIELDS)
     if clash:
         raise ValueError(f"keep_fields {', '.join(sorted(clash))} would overwrite output fields")
-    params = Detector(**detector_options).get_params()  # bad options fail here, not in every actor
+    detector = Detector(**detector_options)  # bad options fail here, not in every actor
+    detector.prepare()  # on one machine, actors then find the built model in the cache
+    params = detector.get_params()
     layout = _Layout(RecordFields(text_field, id_field, (), max_chars), keep)
     return _scored(ds, params, layout, batch_size, concurrency)
 
@@ -136,7 +138,9 @@ def score_file_with_ray(
     import ray
 
     started = time.perf_counter()
-    params = Detector(**detector_options).get_params()
+    detector = Detector(**detector_options)
+    detector.prepare()
+    params = detector.get_params()
     plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
     output, reader, block, settings = plan.output, plan.reader, plan.block, plan.settings
     files = list(reader.files())

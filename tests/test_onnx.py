@@ -78,9 +78,16 @@ def test_a_failed_build_is_an_error_not_a_broken_cache(tmp_path: Path) -> None:
 def test_models_without_mean_pooling_or_not_local_are_refused(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="local model directory"):
         OnnxEncoder("some-org/some-hub-model").prepare()
+    with pytest.raises(ValueError, match="tokenizer.json"):
+        OnnxEncoder(str(tmp_path)).prepare()  # refused before any build
+    (tmp_path / "tokenizer.json").write_text("{}")
     (tmp_path / "1_Pooling").mkdir()
     (tmp_path / "1_Pooling" / "config.json").write_text(json.dumps({"pooling_mode_cls_token": True}))
     with pytest.raises(ValueError, match="mean pooling"):
+        OnnxEncoder(str(tmp_path)).prepare()
+    modules = [{"type": "sentence_transformers.models.Transformer"}, {"type": "sentence_transformers.models.Pooling"}]
+    (tmp_path / "modules.json").write_text(json.dumps([*modules, {"type": "sentence_transformers.models.Dense"}]))
+    with pytest.raises(ValueError, match="Dense"):
         OnnxEncoder(str(tmp_path)).prepare()
 
 
@@ -115,7 +122,7 @@ def test_pickles_without_its_session(onnx_encoder: OnnxEncoder) -> None:
     import pickle
 
     copy = pickle.loads(pickle.dumps(onnx_encoder))
-    assert copy.session_ is None
+    assert copy.session_ is None and copy.built_ is None  # finds its own cached copy
     np.testing.assert_array_equal(copy.encode(SENTENCES[:2]), onnx_encoder.encode(SENTENCES[:2]))
 
 
@@ -125,3 +132,26 @@ def test_an_unwritable_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
     monkeypatch.setenv("COHERENCE_CACHE_DIR", str(blocker / "cache"))
     with pytest.raises(RuntimeError, match="COHERENCE_CACHE_DIR"):
         OnnxEncoder().prepare()
+
+
+def test_concurrent_builds_build_once(onnx_encoder: OnnxEncoder) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    from coherence.embed import resolve_model
+
+    assert onnx_encoder.built_ is not None
+    folder = onnx_encoder.built_.path.parent
+    (folder / MANIFEST_FILE).unlink()  # no longer intact: the next caller rebuilds
+    source = Path(resolve_model("all-MiniLM-L6-v2")[0])
+    with ThreadPoolExecutor(3) as pool:
+        results = list(pool.map(lambda _: int8_model(source, "all-MiniLM-L6-v2"), range(3)))
+    assert sorted(r.built for r in results) == [False, False, True]  # the others waited and found it built
+    assert len({r.path for r in results}) == 1 and not list(folder.glob("*.partial"))
+
+
+def test_a_forked_copy_reloads_its_session(onnx_encoder: OnnxEncoder) -> None:
+    before = onnx_encoder.encode(SENTENCES[:2])
+    onnx_encoder.pid_ = -1  # as in a child process forked after the session was loaded
+    session = onnx_encoder.session_
+    np.testing.assert_array_equal(onnx_encoder.encode(SENTENCES[:2]), before)
+    assert onnx_encoder.session_ is not session
