@@ -109,12 +109,12 @@ def _replace_text(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _build(source: Path, folder: Path) -> float:
+def _build(source: Path, folder: Path, name: str) -> float:
     fd, name = tempfile.mkstemp(dir=folder, prefix=MODEL_FILE + ".", suffix=".partial")
     os.close(fd)
     partial = Path(name)
     started = time.perf_counter()
-    print(f"coherence: building the int8 model of {source.name} once, into {folder} ...", file=sys.stderr, flush=True)
+    print(f"coherence: building the int8 model of {name} once (about 10 s), into {folder} ...", file=sys.stderr, flush=True)
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     done = subprocess.run(
         [sys.executable, "-m", "coherence.onnx_export", str(source), str(partial)],
@@ -151,5 +151,5 @@ def int8_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
     with _exclusive(folder):
         if not rebuild and _intact(folder):  # built by another process while this one waited
             return BuiltModel(folder / MODEL_FILE, built=False, seconds=0.0)
-        seconds = _build(source, folder)
+        seconds = _build(source, folder, name)
     return BuiltModel(folder / MODEL_FILE, built=True, seconds=seconds)
