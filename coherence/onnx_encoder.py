@@ -49,6 +49,11 @@ def _max_tokens(source: Path) -> int:
 
 
 def _usable_cores() -> int:
+    """OMP_NUM_THREADS when set (Ray sets it to an actor's CPUs), else the cores this process may use."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        pass
     try:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # not on Linux
@@ -61,8 +66,8 @@ class OnnxEncoder:
     Args:
         model: the default model's name, or a local sentence-transformers model directory
             (mean pooling); models are never fetched.
-        threads: sentences embedded at once, each pass on one core; None: one per core
-            this process may use.
+        threads: sentences embedded at once, each pass on one core; None: OMP_NUM_THREADS
+            if set (as Ray sets it for an actor), else one per core this process may use.
     """
 
     def __init__(self, model: str = DEFAULT_MODEL, threads: int | None = None) -> None:
