@@ -24,7 +24,6 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from coherence.detector import Detector
-from coherence.embed import SentenceEncoder
 from coherence.records import MAX_CHARS, Record, RecordError, check_text, score_records
 from coherence.verdict import REASONS, Reason
 
@@ -59,10 +58,10 @@ class CoherenceFilter(BaseFilter):
         detector: a configured Detector; or give its options instead (`detector_options`:
             ``model``, ``threshold``, ``flag_rate``, ``off_topic_threshold``, ...).
 
-    The model loads on first use, once per step instance. The step pickles without it (a
-    model given as a name or path, or as a `SentenceEncoder`, is reloaded by each worker
-    process; any other encoder object is pickled as it is), and a deep copy in the same
-    process (datatrove's local executor copies the pipeline per task) shares it.
+    The model loads on first use, once per step instance. The step pickles without it (the
+    project's encoders pickle without their loaded models, so each worker process loads its
+    own; any other encoder object is pickled as it is), and a deep copy in the same process
+    (datatrove's local executor copies the pipeline per task) shares it.
 
     Raises:
         ValueError: both `detector` and `detector_options`, an unknown reason in
@@ -117,11 +116,7 @@ class CoherenceFilter(BaseFilter):
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()
-        state["_detector"] = None
-        if self.detector is not None:
-            state["detector"] = _unloaded(self.detector)
-        if "model" in self.detector_options:
-            state["detector_options"] = {**self.detector_options, "model": _unloaded_model(self.detector_options["model"])}
+        state["_detector"] = None  # the project's encoders pickle without their loaded models
         return state
 
     def __deepcopy__(self, memo: dict[int, Any]) -> CoherenceFilter:
@@ -226,18 +221,3 @@ def _removal_reasons(remove_flagged: bool | str | Sequence[str]) -> frozenset[st
     if unknown:
         raise ValueError(f"remove_flagged: unknown reason(s) {unknown}; choose from {list(REASONS)}")
     return frozenset(reasons)
-
-
-def _unloaded(detector: Detector) -> Detector:
-    """A Detector with `detector`'s settings and no loaded model."""
-    params = detector.get_params()
-    params["model"] = _unloaded_model(params["model"])
-    return type(detector)(**params)
-
-
-def _unloaded_model(model: Any) -> Any:
-    """`model`, or for a loaded SentenceEncoder an unloaded one with the same settings (an
-    OnnxEncoder pickles without its session by itself)."""
-    if isinstance(model, SentenceEncoder):
-        return SentenceEncoder(model.model, batch_size=model.batch_size, device=model.device)
-    return model
