@@ -16,7 +16,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-__all__ = ["DEFAULT_MODEL", "CachingEncoder", "Encoder", "SentenceEncoder", "default_model_path", "resolve_model"]
+__all__ = ["DEFAULT_MODEL", "CachingEncoder", "Encoder", "SentenceEncoder", "default_model_path", "resolve_model", "vector_space_of"]
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 
@@ -44,9 +44,15 @@ def default_model_path() -> Path:
     return Path(get_model_path())
 
 
+def vector_space_of(model: str) -> str:
+    """The name of the vector space `model` embeds into: the default model under either of its
+    names, else the name or path as given."""
+    return DEFAULT_MODEL if model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL) else model
+
+
 def resolve_model(model: str) -> tuple[str, bool]:
     """Model location and whether it is local (so the hub must not be asked)."""
-    if model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL):
+    if vector_space_of(model) == DEFAULT_MODEL:
         return str(default_model_path()), True
     return model, Path(model).expanduser().exists()
 
@@ -75,7 +81,7 @@ class SentenceEncoder:
     @property
     def vector_space(self) -> str:
         """The model whose vectors this encoder returns."""
-        return DEFAULT_MODEL if self.model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL) else self.model
+        return vector_space_of(self.model)
 
     def _load(self) -> Any:
         location, local = resolve_model(self.model)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from coherence.embed import DEFAULT_MODEL, resolve_model
+from coherence.embed import DEFAULT_MODEL, resolve_model, vector_space_of
 from coherence.model_cache import BuiltModel, int8_model
 
 __all__ = ["OnnxEncoder"]
@@ -84,7 +84,7 @@ class OnnxEncoder:
     @property
     def vector_space(self) -> str:
         """The model whose vectors this encoder approximates."""
-        return DEFAULT_MODEL if self.model in (DEFAULT_MODEL, "sentence-transformers/" + DEFAULT_MODEL) else self.model
+        return vector_space_of(self.model)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles without the loaded session (another process loads it from the cache)."""
