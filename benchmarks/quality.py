@@ -46,8 +46,7 @@ from intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, lo
 from metrics import machine, threshold_at_rate, top_k_hit_rate  # noqa: E402
 
 from coherence import Detector  # noqa: E402
-from coherence.embed import CachingEncoder, Encoder, SentenceEncoder  # noqa: E402
-from coherence.onnx_encoder import OnnxEncoder  # noqa: E402
+from coherence.embed import Encoder  # noqa: E402
 from coherence.results import ArticleResult  # noqa: E402
 from coherence.segment import split_sentences  # noqa: E402
 from coherence.verdict import off_topic_eligible, off_topic_flags  # noqa: E402
@@ -740,8 +739,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     """Score every set and compute every metric."""
     started = time.perf_counter()
     sources = sample(args)
-    encoder = OnnxEncoder() if args.backend == "onnx" else SentenceEncoder()
-    detector = Detector(model=CachingEncoder(encoder))
+    detector = Detector(backend=args.backend, embedding_cache=1_000_000)  # each sentence embedded once across the sets
     timer = {"detector": 0.0, "baselines": 0.0}
     builders = {"natural": list, "truncated": truncated, "concatenated": concatenated}
     sets = {name: score_set(detector, plantable(build(sources)), args.seed, args.planted, timer) for name, build in builders.items()}
