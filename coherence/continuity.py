@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from coherence.lexicon import WordEvidence
 
@@ -29,11 +30,10 @@ class Continuity:
     novel_mentions: int = 0  # mentions (whole names) none of whose words recur elsewhere
 
 
-def _prefixes(word: str) -> Iterable[str]:
+@lru_cache(maxsize=1 << 16)
+def _prefixes(word: str) -> tuple[str, ...]:
     """The word shortened by 1 to 3 letters, never below the minimum stem length."""
-    for cut in range(1, _MAX_SUFFIX + 1):
-        if len(word) - cut >= _MIN_STEM:
-            yield word[: len(word) - cut]
+    return tuple(word[: len(word) - cut] for cut in range(1, _MAX_SUFFIX + 1) if len(word) - cut >= _MIN_STEM)
 
 
 class _Vocabulary:

@@ -55,8 +55,15 @@ def duplicate_verdicts(
         first_seen[key] = index
         bag = frozenset(words)
         candidates = sorted({j for w in bag if len(w) >= _INDEX_MIN_CHARS for j in by_word.get(w, ())})
+        # Jaccard is at most the ratio of the two sizes: most candidates fail on size alone
+        low, high = len(bag) * near_threshold - 1e-9, len(bag) / near_threshold + 1e-9
         match = next(
-            (owners[j] for j in candidates if len(bag & word_sets[j]) / len(bag | word_sets[j]) >= near_threshold),
+            (
+                owners[j]
+                for j in candidates
+                if low <= len(word_sets[j]) <= high
+                and len(bag & word_sets[j]) / len(bag | word_sets[j]) >= near_threshold
+            ),
             None,
         )
         for w in bag:
