@@ -1,9 +1,10 @@
 """The user cache of models built locally from the bundled weights (never downloaded).
 
-A built model lives in ``<cache>/onnx/<name>-<fingerprint>/`` with a manifest. The
-fingerprint covers the source weights (size and modification time of each file), the
-export format and the onnxruntime version, so a changed source or a new build recipe lands
-in a new folder; a missing, half-written or altered file (its checksum no longer matches
+Two kinds are built: the int8 ONNX copy (``backend="onnx"``) and the token table of the fast
+tier (``speed="fast"``). A built model lives in ``<cache>/<kind>/<name>-<fingerprint>/`` with
+a manifest. The fingerprint covers the source weights (size and modification time of each
+file), the recipe's format and the version of the library that shapes the result
+(onnxruntime, wordfreq), so a changed source or a new build recipe lands in a new folder; a missing, half-written or altered file (its checksum no longer matches
 the manifest) is rebuilt. The cache root is ``$COHERENCE_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence``.
 """
@@ -23,10 +24,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from coherence.onnx_export import EXPORT_FORMAT
+from coherence.static_export import STATIC_FORMAT
 
-__all__ = ["BuiltModel", "cache_root", "int8_model"]
+__all__ = ["BuiltModel", "cache_root", "int8_model", "token_table"]
 
-MODEL_FILE = "model.onnx"
 MANIFEST_FILE = "manifest.json"
 LOCK_FILE = ".lock"
 _SOURCE_FILES = ("config.json", "model.safetensors", "pytorch_model.bin", "tokenizer.json")
@@ -41,6 +42,25 @@ class BuiltModel:
     seconds: float  # build time when built, else 0
 
 
+@dataclass(frozen=True)
+class _Recipe:
+    """How one kind of model is built: ``python -m <module> SOURCE TARGET`` in a child process."""
+
+    kind: str  # the cache's sub-folder
+    module: str
+    file: str
+    format: str
+    library: str  # the distribution whose version enters the fingerprint
+    what: str  # for messages
+    duration: str
+
+
+_INT8 = _Recipe("onnx", "coherence.onnx_export", "model.onnx", EXPORT_FORMAT, "onnxruntime", "int8 model", "about 10 s")
+_TABLE = _Recipe(
+    "static", "coherence.static_export", "tokens.npz", STATIC_FORMAT, "wordfreq", "fast tier's token table", "about 20 s"
+)
+
+
 def cache_root() -> Path:
     """Where coherence keeps models it builds."""
     if os.environ.get("COHERENCE_CACHE_DIR"):
@@ -49,10 +69,10 @@ def cache_root() -> Path:
     return Path(base).expanduser() / "coherence"
 
 
-def _fingerprint(source: Path) -> str:
-    import onnxruntime
+def _fingerprint(recipe: _Recipe, source: Path) -> str:
+    from importlib.metadata import version
 
-    parts = [EXPORT_FORMAT, onnxruntime.__version__]
+    parts = [recipe.format, version(recipe.library)]
     for name in _SOURCE_FILES:
         path = source / name
         if path.is_file():
@@ -69,8 +89,8 @@ def _sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _intact(folder: Path) -> bool:
-    model, manifest = folder / MODEL_FILE, folder / MANIFEST_FILE
+def _intact(folder: Path, file: str) -> bool:
+    model, manifest = folder / file, folder / MANIFEST_FILE
     if not (model.is_file() and manifest.is_file()):
         return False
     try:
@@ -109,15 +129,19 @@ def _replace_text(path: Path, text: str) -> None:
     os.replace(temporary, path)
 
 
-def _build(source: Path, folder: Path, name: str) -> float:
-    fd, name = tempfile.mkstemp(dir=folder, prefix=MODEL_FILE + ".", suffix=".partial")
+def _build(recipe: _Recipe, source: Path, folder: Path, name: str) -> float:
+    fd, temporary = tempfile.mkstemp(dir=folder, prefix=recipe.file + ".", suffix=".partial")
     os.close(fd)
-    partial = Path(name)
+    partial = Path(temporary)
     started = time.perf_counter()
-    print(f"coherence: building the int8 model of {name} once (about 10 s), into {folder} ...", file=sys.stderr, flush=True)
+    print(
+        f"coherence: building the {recipe.what} of {name} once ({recipe.duration}), into {folder} ...",
+        file=sys.stderr,
+        flush=True,
+    )
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     done = subprocess.run(
-        [sys.executable, "-m", "coherence.onnx_export", str(source), str(partial)],
+        [sys.executable, "-m", recipe.module, str(source), str(partial)],
         capture_output=True,
         text=True,
         env=env,
@@ -125,18 +149,29 @@ def _build(source: Path, folder: Path, name: str) -> float:
     if done.returncode != 0 or not partial.is_file():
         partial.unlink(missing_ok=True)
         tail = "\n".join(done.stderr.strip().splitlines()[-5:])
-        raise RuntimeError(f"could not build the int8 model from {source}: {tail}")
+        raise RuntimeError(f"could not build the {recipe.what} from {source}: {tail}")
     seconds = time.perf_counter() - started
     manifest = {
-        "format": EXPORT_FORMAT,
+        "format": recipe.format,
         "source": str(source),
         "sha256": _sha256(partial),
         "built": time.strftime("%Y-%m-%dT%H:%M:%S"),
         "build_seconds": round(seconds, 2),
     }
-    os.replace(partial, folder / MODEL_FILE)  # atomic: a reader never sees half a file
+    os.replace(partial, folder / recipe.file)  # atomic: a reader never sees half a file
     _replace_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     return seconds
+
+
+def _cached(recipe: _Recipe, source: Path, name: str, rebuild: bool) -> BuiltModel:
+    folder = cache_root() / recipe.kind / f"{name}-{_fingerprint(recipe, source)}"
+    if not rebuild and _intact(folder, recipe.file):
+        return BuiltModel(folder / recipe.file, built=False, seconds=0.0)
+    with _exclusive(folder):
+        if not rebuild and _intact(folder, recipe.file):  # built by another process while this one waited
+            return BuiltModel(folder / recipe.file, built=False, seconds=0.0)
+        seconds = _build(recipe, source, folder, name)
+    return BuiltModel(folder / recipe.file, built=True, seconds=seconds)
 
 
 def int8_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
@@ -145,11 +180,13 @@ def int8_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
     Raises:
         RuntimeError: the build failed (its last lines of output say why).
     """
-    folder = cache_root() / "onnx" / f"{name}-{_fingerprint(source)}"
-    if not rebuild and _intact(folder):
-        return BuiltModel(folder / MODEL_FILE, built=False, seconds=0.0)
-    with _exclusive(folder):
-        if not rebuild and _intact(folder):  # built by another process while this one waited
-            return BuiltModel(folder / MODEL_FILE, built=False, seconds=0.0)
-        seconds = _build(source, folder, name)
-    return BuiltModel(folder / MODEL_FILE, built=True, seconds=seconds)
+    return _cached(_INT8, source, name, rebuild)
+
+
+def token_table(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
+    """The cached token table (`coherence.static_export`) of `source`, built if missing or stale.
+
+    Raises:
+        RuntimeError: the build failed (its last lines of output say why).
+    """
+    return _cached(_TABLE, source, name, rebuild)
