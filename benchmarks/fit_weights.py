@@ -7,6 +7,8 @@ Fits the logistic model on `--n` dev articles, then trains the article-context m
 an ensemble of fold models; the operating points come from out-of-fold probabilities of the
 clean dev articles, so they are not flattered by articles the model has seen.
 Writes coherence/weights.json, coherence/context_weights.npz and reports/weights.md.
+With `--speed fast`, fits the fast tier's logistic model on its static vectors instead
+(no context model): coherence/weights_fast.json and reports/weights_fast.md.
 Only the dev half is used; benchmarks report on the test half.
 """
 
@@ -28,7 +30,7 @@ from coherence import Detector  # noqa: E402
 from coherence.context import CONTEXT_WEIGHTS  # noqa: E402
 from coherence.embed import CachingEncoder, SentenceEncoder  # noqa: E402
 from coherence.evidence import FEATURES, topic_evidence  # noqa: E402
-from coherence.scoring import IntrusionModel  # noqa: E402
+from coherence.scoring import WEIGHTS_FILES, IntrusionModel  # noqa: E402
 from coherence.thresholds import rate_cut  # noqa: E402
 from coherence.verdict import off_topic_eligible  # noqa: E402
 
@@ -145,9 +147,13 @@ def main(argv: list[str] | None = None) -> None:
         "--context-shortened-seeds", default="201-206", help="seeds of the shortened article copies it also trains on"
     )
     parser.add_argument("--no-context", action="store_true", help="logistic model only (no torch needed)")
-    parser.add_argument("--out", type=Path, default=ROOT / "coherence" / "weights.json")
+    parser.add_argument(
+        "--speed", choices=tuple(WEIGHTS_FILES), default="default", help="the tier to fit (fast: logistic model only)"
+    )
+    parser.add_argument("--out", type=Path, help="default: coherence/weights.json (weights_fast.json for --speed fast)")
     parser.add_argument("--report-only", action="store_true", help="rewrite reports/weights.md from --out, no fit")
     args = parser.parse_args(argv)
+    args.out = args.out or ROOT / "coherence" / WEIGHTS_FILES[args.speed]
     if args.report_only:
         print(write_report(json.loads(args.out.read_text())))
         return
@@ -158,7 +164,10 @@ def main(argv: list[str] | None = None) -> None:
     random.Random(args.seed).shuffle(sources)
     sources = sources[: args.n]
     # a fixed cut: the fit must not load the shipped weights it is about to replace
-    detector = Detector(model=CachingEncoder(SentenceEncoder()), off_topic_threshold=0.5)
+    if args.speed == "fast":
+        detector = Detector(speed="fast", off_topic_threshold=0.5)
+    else:
+        detector = Detector(model=CachingEncoder(SentenceEncoder()), off_topic_threshold=0.5)
     parts = [
         evidence_rows(detector, build_cases(sources, c, seed=args.seed, n_planted=k))
         for c in ("cross", "same")
@@ -184,7 +193,9 @@ def main(argv: list[str] | None = None) -> None:
     row_points = [(rate, rate_cut(row_lowest, rate)) for rate in OPERATING_RATES]
     context_info: dict = {}
     operating_points = row_points
-    if args.no_context:
+    if args.speed == "fast":
+        pass  # the fast tier has no context model: the default tier's stays as it is
+    elif args.no_context:
         (ROOT / "coherence" / CONTEXT_WEIGHTS).unlink(missing_ok=True)
     else:
         blob, lowest, context_info = fit_context(
@@ -202,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         "row_operating_points": row_points,  # of the logistic model alone (other embedding models)
         "fitted_on": {
             "corpus": args.corpus.name,
+            "speed": args.speed,
             "half": "dev",
             "articles": len(sources),
             "conditions": ["cross", "same", "clean"],
@@ -226,8 +238,10 @@ def write_report(weights: dict) -> str:
     table = "\n".join(f"| {f} | {c:+.3f} |" for f, c in zip(weights["features"], weights["coef"]))
     unanchored = fit["unanchored_sentences"]
     probability = weights["unanchored_probability"]
+    fast = fit.get("speed") == "fast"
+    heading = "# Intrusion model weights of the fast tier (`speed=\"fast\"`, static vectors)" if fast else "# Intrusion model weights"
     report = (
-        "# Intrusion model weights\n\n"
+        heading + "\n\n"
         f"Fitted {fit['date']}. Logistic regression over {fit['sentences']} content sentences ({fit['planted']} "
         f"planted) of {fit['articles']} dev-half articles of `{fit['corpus']}`, conditions cross/same (1 and 1-3 "
         f"planted sentences) and clean, seed {fit['seed']}.\n"
@@ -259,7 +273,7 @@ def write_report(weights: dict) -> str:
         "| feature | weight |\n|---|---|\n" + table + f"\n| intercept | {weights['intercept']:+.3f} |\n"
     )
     (ROOT / "reports").mkdir(exist_ok=True)
-    (ROOT / "reports" / "weights.md").write_text(report)
+    (ROOT / "reports" / ("weights_fast.md" if fast else "weights.md")).write_text(report)
     return report
 
 

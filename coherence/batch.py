@@ -202,6 +202,7 @@ def _check_resumable(output: Path, settings: dict[str, Any], resume: bool) -> No
         return  # an unreadable summary proves nothing; the output itself is checked
     now, before = _flat(settings), _flat(earlier)
     before.setdefault("detector.backend", "torch")  # written before there was a choice
+    before.setdefault("detector.speed", "default")
     changed = [k for k in now if k not in _NOT_COMPARED and before.get(k) != now[k]]
     if changed:
         raise InputError(
@@ -258,7 +259,9 @@ _WORKER_DETECTOR: Detector | None = None
 def _start_worker(params: dict[str, Any], threads: int) -> None:
     global _WORKER_DETECTOR
     _WORKER_DETECTOR = Detector(**params)
-    if params.get("backend") == "onnx":
+    if params.get("speed") == "fast":
+        pass  # no model runs: one thread each is all the fast tier uses
+    elif params.get("backend") == "onnx":
         encoder = _WORKER_DETECTOR.encoder
         getattr(encoder, "encoder", encoder).threads = threads  # before its first use loads it
     else:

@@ -107,6 +107,7 @@ def _cmd_score(args: argparse.Namespace) -> int:
         flag_rate=args.flag_rate,
         companion_threshold=args.companion_threshold,
         backend=args.backend,
+        speed=args.speed,
     )
     result = detector.score(text)
     result.id = args.path
@@ -128,6 +129,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         flag_rate=args.flag_rate,
         companion_threshold=args.companion_threshold,
         backend=args.backend,
+        speed=args.speed,
     )
     try:
         if args.engine == "ray":
@@ -188,6 +190,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
                 flag_rate=args.flag_rate,
                 companion_threshold=args.companion_threshold,
                 backend=args.backend or "torch",
+                speed=args.speed,
             )
             title = args.title or ("stdin" if args.input == "-" else Path(args.input).name)
             scored = article_report(
@@ -207,11 +210,16 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
-    from coherence.onnx_encoder import OnnxEncoder
+    if args.speed == "fast":
+        from coherence.static_encoder import StaticEncoder
 
-    built = OnnxEncoder(args.model).prepare(rebuild=args.rebuild)
+        built, what = StaticEncoder(args.model).prepare(rebuild=args.rebuild), "fast tier's token table"
+    else:
+        from coherence.onnx_encoder import OnnxEncoder
+
+        built, what = OnnxEncoder(args.model).prepare(rebuild=args.rebuild), "int8 ONNX model"
     how = f"built in {built.seconds:.1f} s" if built.built else "already built"
-    print(f"int8 ONNX model of {args.model}: {built.path} ({how})")
+    print(f"{what} of {args.model}: {built.path} ({how})")
     return 0
 
 
@@ -225,6 +233,16 @@ def _backend_option(command: argparse.ArgumentParser) -> None:
     command.add_argument("--backend", choices=("onnx", "torch"), default="torch", help=_BACKEND_HELP + " (default torch)")
 
 
+def _speed_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--speed",
+        choices=("default", "fast"),
+        default="default",
+        help="fast: first-pass triage on static token vectors distilled from the bundled model, tens of times "
+        "faster and less accurate (see `coherence prepare --speed fast`); default: the full detector",
+    )
+
+
 def _common_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
     command.add_argument(
@@ -235,6 +253,7 @@ def _common_options(command: argparse.ArgumentParser) -> None:
     )
     _companion_option(command)
     _backend_option(command)
+    _speed_option(command)
     command.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
 
 
@@ -298,11 +317,17 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
     _companion_option(report)
     report.add_argument("--backend", choices=("onnx", "torch"), help=_BACKEND_HELP + " (default: the batch run's, else torch)")
+    _speed_option(report)
     report.add_argument("--model", help="sentence-transformers model name or path (default: the batch run's, else the bundled one)")
     report.set_defaults(run=_cmd_report)
 
-    prepare = sub.add_parser("prepare", help="build the int8 ONNX model (--backend onnx) now, not on first use")
+    prepare = sub.add_parser(
+        "prepare", help="build the int8 ONNX model (--backend onnx) or the fast tier's table (--speed fast) now, not on first use"
+    )
     prepare.add_argument("--model", default="all-MiniLM-L6-v2", help="the bundled model's name or a local model directory")
+    prepare.add_argument(
+        "--speed", choices=("default", "fast"), default="default", help="fast: the fast tier's token table (default: the int8 model)"
+    )
     prepare.add_argument("--rebuild", action="store_true", help="build again even if an intact copy is cached")
     prepare.set_defaults(run=_cmd_prepare)
     return parser

@@ -11,7 +11,7 @@ from typing import Any, Literal, get_args
 import numpy as np
 
 from coherence.boilerplate import boilerplate_verdict
-from coherence.embed import DEFAULT_MODEL, CachingEncoder, Encoder, SentenceEncoder
+from coherence.embed import DEFAULT_MODEL, CachingEncoder, Encoder, SentenceEncoder, vector_space_of
 from coherence.evidence import TopicEvidence, topic_evidence
 from coherence.fragments import fragment_verdict
 from coherence.repeats import duplicate_verdicts
@@ -20,10 +20,11 @@ from coherence.scoring import IntrusionModel, explain_off_topic
 from coherence.segment import Sentence, split_sentences
 from coherence.verdict import Verdict, companion_cut_in_effect, off_topic_eligible, off_topic_flags
 
-__all__ = ["Detector", "Article", "Backend", "ScoredArticle"]
+__all__ = ["Detector", "Article", "Backend", "ScoredArticle", "Speed"]
 
 Article = str | Sequence[str]
 Backend = Literal["onnx", "torch"]
+Speed = Literal["default", "fast"]
 
 
 @dataclass(frozen=True)
@@ -87,6 +88,13 @@ class Detector:
             first use and cached (`coherence prepare` builds it ahead of time), run by
             onnxruntime without torch: faster, with a start-up under a second and the same
             benchmark quality, but individual scores move a little (reports/speed.md).
+        speed: "default", or "fast": first-pass triage of huge corpora. The fast tier embeds
+            a sentence as a weighted bag of token vectors distilled locally from the bundled
+            model (no neural network runs; built once and cached, see `coherence prepare`)
+            and weighs the evidence with a logistic model fitted on those vectors. Tens of
+            times faster than the default and markedly less accurate (reports/speed.md):
+            use it to sort a crawl, then score what it keeps with the default. `backend`
+            and `embedding_cache` do not apply to it; only the bundled model has a fast tier.
         embedding_cache: sentences whose vectors are kept for reuse, least recently used out
             first (0: none); a sentence seen again (a republished story, a repeated
             disclaimer) is not embedded twice. About 1.5 KB a sentence.
@@ -104,6 +112,7 @@ class Detector:
         min_sentences: int = 4,
         min_confidence: float = 0.2,
         backend: Backend = "torch",
+        speed: Speed = "default",
         embedding_cache: int = 10_000,
         batch_size: int = 64,
         articles_per_batch: int = 64,
@@ -116,6 +125,7 @@ class Detector:
         self.min_sentences = min_sentences
         self.min_confidence = min_confidence
         self.backend = backend
+        self.speed = speed
         self.embedding_cache = embedding_cache
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
@@ -125,6 +135,13 @@ class Detector:
             raise ValueError(f"embedding_cache must be 0 or more, got {embedding_cache}")
         if backend not in get_args(Backend):
             raise ValueError(f"backend must be one of {get_args(Backend)}, got {backend!r}")
+        if speed not in get_args(Speed):
+            raise ValueError(f"speed must be one of {get_args(Speed)}, got {speed!r}")
+        if speed == "fast" and not (isinstance(model, str) and vector_space_of(model) == DEFAULT_MODEL):
+            raise ValueError(
+                f"speed='fast' is distilled from the bundled {DEFAULT_MODEL} only; leave `model` at its default "
+                "or use speed='default'"
+            )
         if companion_threshold is not None and not 0.0 <= companion_threshold <= 1.0:
             raise ValueError(f"companion_threshold must be within [0, 1] or None, got {companion_threshold}")
         if off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
@@ -190,7 +207,7 @@ class Detector:
     @property
     def intrusion_model(self) -> IntrusionModel:
         if self.intrusion_model_ is None:
-            self.intrusion_model_ = IntrusionModel.default()
+            self.intrusion_model_ = IntrusionModel.default(self.speed)
         return self.intrusion_model_
 
     @property
@@ -209,10 +226,15 @@ class Detector:
 
     @property
     def encoder(self) -> Encoder:
-        """The encoder in use: built from `model` and `backend` on first use (behind a cache
-        of `embedding_cache` sentences), or `model` itself when it is an encoder object."""
+        """The encoder in use: built from `model`, `speed` and `backend` on first use (behind a
+        cache of `embedding_cache` sentences, except the fast tier's, which is cheaper than a
+        look-up), or `model` itself when it is an encoder object."""
         if self.encoder_ is None:
-            if isinstance(self.model, str):
+            if isinstance(self.model, str) and self.speed == "fast":
+                from coherence.static_encoder import StaticEncoder
+
+                self.encoder_ = StaticEncoder(self.model)
+            elif isinstance(self.model, str):
                 inner: Encoder
                 if self.backend == "onnx":
                     from coherence.onnx_encoder import OnnxEncoder

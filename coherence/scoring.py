@@ -24,7 +24,10 @@ from coherence.context import CONTEXT_WEIGHTS, ContextModel
 from coherence.evidence import FEATURES, TopicEvidence
 from coherence.form import FORM_FEATURES
 
-__all__ = ["IntrusionModel", "explain_off_topic"]
+__all__ = ["IntrusionModel", "WEIGHTS_FILES", "explain_off_topic"]
+
+# The shipped weights of each speed tier.
+WEIGHTS_FILES = {"default": "weights.json", "fast": "weights_fast.json"}
 
 
 @dataclass(frozen=True)
@@ -45,11 +48,17 @@ class IntrusionModel:
     row_operating_points: tuple[tuple[float, float], ...] | None = None
 
     @classmethod
-    def default(cls) -> "IntrusionModel":
-        """The weights shipped with the package."""
-        text = resources.files("coherence").joinpath("weights.json").read_text()
-        data = json.loads(text)
-        context = ContextModel.default()
+    def default(cls, speed: str = "default") -> "IntrusionModel":
+        """The weights shipped with the package: for the default tier (logistic and
+        article-context model), or for the fast tier (`speed="fast"`: a logistic model fitted
+        on the fast tier's static vectors, no context model)."""
+        if speed not in WEIGHTS_FILES:
+            raise ValueError(f"speed must be one of {tuple(WEIGHTS_FILES)}, got {speed!r}")
+        path = resources.files("coherence").joinpath(WEIGHTS_FILES[speed])
+        if not path.is_file():
+            raise RuntimeError(f"coherence/{WEIGHTS_FILES[speed]} is missing from this installation")
+        data = json.loads(path.read_text())
+        context = ContextModel.default() if speed == "default" else None
         if context is None and data.get("fitted_on", {}).get("context_model"):
             # the operating points were set on the context model's scores: do not flag without it
             raise RuntimeError(f"coherence/{CONTEXT_WEIGHTS} is missing from this installation")

@@ -168,12 +168,13 @@ def test_resume_refuses_other_settings(tmp_path, small_detector, make_detector, 
     assert read_output(out) == read_output(out)[:10] and len(read_output(out)) == 10
 
 
-def test_resume_accepts_a_run_from_before_backends_and_another_cache_size(tmp_path, small_detector, make_detector, article_texts):
+def test_resume_accepts_a_run_from_before_backends_and_tiers_and_another_cache_size(tmp_path, small_detector, make_detector, article_texts):
     source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 10))
     out = tmp_path / "out.jsonl"
     score_file(source, out, detector=small_detector)
     summary = json.loads(summary_path(out).read_text())
     del summary["settings"]["detector"]["backend"]  # as written before the backend option existed
+    del summary["settings"]["detector"]["speed"]  # ... and before the fast tier
     summary_path(out).write_text(json.dumps(summary))
     resumed = make_detector(articles_per_batch=CHUNK, embedding_cache=5)  # the cache changes no record
     assert score_file(source, out, resume=True, detector=resumed)["records"] == 10
