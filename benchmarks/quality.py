@@ -186,24 +186,36 @@ def to_scored(case: Case, result: ArticleResult, encoder: Encoder) -> Scored:
     )
 
 
-def score_cases(detector: Detector, cases: list[Case], timer: dict[str, float]) -> list[Scored]:
-    """Run the detector over the cases, then the baselines on its sentences."""
+def score_cases(
+    detector: Detector, cases: list[Case], timer: dict[str, float], baseline_encoder: Encoder | None = None
+) -> list[Scored]:
+    """Run the detector over the cases, then the baselines on its sentences (with the
+    detector's encoder, or `baseline_encoder`)."""
     started = time.perf_counter()
     results = list(detector.score_many(c.text for c in cases))
     timer["detector"] += time.perf_counter() - started
     started = time.perf_counter()
-    scored = [to_scored(c, r, detector.encoder) for c, r in zip(cases, results)]
+    encoder = baseline_encoder or detector.encoder
+    scored = [to_scored(c, r, encoder) for c, r in zip(cases, results)]
     timer["baselines"] += time.perf_counter() - started
     return scored
 
 
-def score_set(detector: Detector, sources: list[Source], seed: int, planted: int, timer: dict[str, float]) -> Group:
+def score_set(
+    detector: Detector,
+    sources: list[Source],
+    seed: int,
+    planted: int,
+    timer: dict[str, float],
+    baseline_encoder: Encoder | None = None,
+) -> Group:
     """Clean, cross and same cases of one set of articles, scored; each case remembers the
     content-sentence count of its clean host article."""
     group: Group = {}
     for condition in ("clean", *CONDITIONS):
         cases = build_cases(sources, condition, seed=seed, n_planted=(1, planted))
-        group[condition] = score_cases(detector, [c for c in cases if condition == "clean" or c.planted], timer)
+        kept = [c for c in cases if condition == "clean" or c.planted]
+        group[condition] = score_cases(detector, kept, timer, baseline_encoder)
     lengths = {item.id: int(item.content.sum()) for item in group["clean"]}
     for items in group.values():
         for item in items:
@@ -599,6 +611,13 @@ def counts_table(evaluated: dict[str, dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def _tier(args: argparse.Namespace) -> str:
+    """How the detector ran, when not the default way."""
+    parts = [f"`backend={args.backend!r}`"] if args.backend != "torch" else []
+    parts += ["`speed='fast'` (static vectors; the MiniLM baselines still use MiniLM)"] if args.speed == "fast" else []
+    return " but " + " and ".join(parts) if parts else ""
+
+
 def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
     """The markdown report."""
     natural = run["evaluated"]["natural"]
@@ -609,7 +628,7 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
 
 Date {run['date']}; machine: {machine()}; runtime {timer['total']:.0f} s (detector incl. embedding {timer['detector']:.0f} s,
 baselines {timer['baselines']:.0f} s; {run['embedded']} distinct sentences embedded once through a shared cache).
-Detector: {run['version']}, default settings (operating point shipped with its weights, `min_sentences` 4,
+Detector: {run['version']}, default settings{_tier(args)} (operating point shipped with its weights, `min_sentences` 4,
 `min_confidence` 0.2). Corpus `{args.corpus.name}`, {args.half} half, {run['n_sources']} articles
 ({'all' if args.n is None else f'--n {args.n}'}), seed {args.seed}; each planted article gets 1-{args.planted} sentences of
 one donor article (another category: `cross`; the same category: `same`) at random sentence boundaries after the headline.
@@ -717,6 +736,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--planted", type=int, default=3, help="most sentences planted per article, from one donor (default: %(default)s)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
     parser.add_argument("--backend", choices=("onnx", "torch"), default="torch", help="how the detector runs its model (default: %(default)s)")
+    parser.add_argument("--speed", choices=("default", "fast"), default="default", help="the detector's tier (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.corpus.exists():
         parser.error(f"corpus not found: {args.corpus}")
@@ -739,10 +759,16 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     """Score every set and compute every metric."""
     started = time.perf_counter()
     sources = sample(args)
-    detector = Detector(backend=args.backend, embedding_cache=1_000_000)  # each sentence embedded once across the sets
+    # each sentence embedded once across the sets (the fast tier has no cache: it is cheaper than one)
+    detector = Detector(backend=args.backend, speed=args.speed, embedding_cache=1_000_000)
+    # the MiniLM baselines run on MiniLM vectors whatever the detector's tier
+    minilm = detector if args.speed == "default" else Detector(backend=args.backend, embedding_cache=1_000_000)
     timer = {"detector": 0.0, "baselines": 0.0}
     builders = {"natural": list, "truncated": truncated, "concatenated": concatenated}
-    sets = {name: score_set(detector, plantable(build(sources)), args.seed, args.planted, timer) for name, build in builders.items()}
+    sets = {
+        name: score_set(detector, plantable(build(sources)), args.seed, args.planted, timer, minilm.encoder)
+        for name, build in builders.items()
+    }
     evaluated = {name: evaluate(group) for name, group in sets.items()}
     run = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
@@ -757,7 +783,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
         "companions": companion_reliability(sets["natural"], detector),
         "flag_rate": detector.flag_rate,
         "companion_threshold": detector.companion_threshold,
-        "embedded": len(detector.encoder.cache_),
+        "embedded": len(minilm.encoder.cache_),
         "sets": sets,
     }
     timer["total"] = time.perf_counter() - started
