@@ -17,6 +17,7 @@ from __future__ import annotations
 import io
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from importlib import resources
 
 import numpy as np
@@ -83,6 +84,16 @@ class ContextModel:
                 str(meta["vector_space"]),
             )
 
+    @cached_property
+    def stacked(self) -> dict[str, np.ndarray]:
+        """Each parameter with the folds stacked on a first axis, so all folds run at once."""
+        names = sorted({k.split("/", 1)[1] for k in self.weights})
+        # torch names attention's input projection "in_proj_weight": name it as the other layers
+        return {
+            name.replace("in_proj_", "in_proj."): np.stack([self.weights[f"{fold}/{name}"] for fold in range(self.folds)])
+            for name in names
+        }
+
     def logit(self, vectors: np.ndarray, features: np.ndarray) -> np.ndarray:
         """Log-odds that each sentence was intruded, (n,), averaged over the folds."""
         vectors = np.asarray(vectors, dtype=np.float64)
@@ -90,32 +101,31 @@ class ContextModel:
         pair = np.hstack([vectors, vectors - vectors.mean(axis=0, keepdims=True)])
         unit = vectors / (np.linalg.norm(vectors, axis=1, keepdims=True) + 1e-9)
         cosine = unit @ unit.T
-        return np.mean([self._fold_logit(f"{fold}/", pair, standard, cosine) for fold in range(self.folds)], axis=0)
+        w = self.stacked
+        x = self._dense("pv", pair) + self._dense("pf", standard)  # (folds, n, width)
+        # each head's attention leans towards (or away from) sentences that are alike
+        bias = w["similarity_bias"][:, :, None, None] * cosine[None, None]
+        for layer in range(self.layers):
+            p = f"enc.layers.{layer}."
+            h = _layer_norm(x, w[p + "norm1.weight"][:, None], w[p + "norm1.bias"][:, None])
+            x = x + self._attention(p + "self_attn.", h, bias)
+            h = _layer_norm(x, w[p + "norm2.weight"][:, None], w[p + "norm2.bias"][:, None])
+            x = x + self._dense(p + "linear2", np.maximum(self._dense(p + "linear1", h), 0.0))
+        logits = (self._dense("out", x) + self._dense("lin", standard))[..., 0]
+        return logits.mean(axis=0)
 
     def probability(self, vectors: np.ndarray, features: np.ndarray) -> np.ndarray:
         """P(intruded | the article), (n,)."""
         return 1.0 / (1.0 + np.exp(-self.logit(vectors, features)))
 
     def _dense(self, name: str, x: np.ndarray) -> np.ndarray:
-        return x @ self.weights[name + ".weight"].T + self.weights[name + ".bias"]
-
-    def _fold_logit(self, prefix: str, pair: np.ndarray, standard: np.ndarray, cosine: np.ndarray) -> np.ndarray:
-        w = self.weights
-        x = self._dense(prefix + "pv", pair) + self._dense(prefix + "pf", standard)
-        # each head's attention leans towards (or away from) sentences that are alike
-        bias = cosine[None] * w[prefix + "similarity_bias"][:, None, None]
-        for layer in range(self.layers):
-            p = f"{prefix}enc.layers.{layer}."
-            h = _layer_norm(x, w[p + "norm1.weight"], w[p + "norm1.bias"])
-            x = x + self._attention(p + "self_attn.", h, bias)
-            h = _layer_norm(x, w[p + "norm2.weight"], w[p + "norm2.bias"])
-            x = x + self._dense(p + "linear2", np.maximum(self._dense(p + "linear1", h), 0.0))
-        return (self._dense(prefix + "out", x) + self._dense(prefix + "lin", standard))[:, 0]
+        """Every fold's linear layer: (n, in) or (folds, n, in) -> (folds, n, out)."""
+        w = self.stacked
+        return x @ w[name + ".weight"].transpose(0, 2, 1) + w[name + ".bias"][:, None, :]
 
     def _attention(self, prefix: str, h: np.ndarray, bias: np.ndarray) -> np.ndarray:
-        n, d = h.shape
-        qkv = h @ self.weights[prefix + "in_proj_weight"].T + self.weights[prefix + "in_proj_bias"]
-        q, k, v = (part.reshape(n, self.heads, d // self.heads).transpose(1, 0, 2) for part in np.split(qkv, 3, axis=1))
-        attended = _softmax(q @ k.transpose(0, 2, 1) / np.sqrt(d // self.heads) + bias) @ v
-        merged = attended.transpose(1, 0, 2).reshape(n, d)
-        return self._dense(prefix + "out_proj", merged)
+        folds, n, d = h.shape
+        heads = (folds, n, self.heads, d // self.heads)
+        q, k, v = (part.reshape(heads).transpose(0, 2, 1, 3) for part in np.split(self._dense(prefix + "in_proj", h), 3, axis=-1))
+        attended = _softmax(q @ k.transpose(0, 1, 3, 2) / np.sqrt(d // self.heads) + bias) @ v
+        return self._dense(prefix + "out_proj", attended.transpose(0, 2, 1, 3).reshape(folds, n, d))
