@@ -23,6 +23,7 @@ _MONTHS_AND_DAYS = frozenset(
 )
 _TOKEN = re.compile(r"[^\W\d_](?:[\w'’.\-]*\w)?|\d[\d,.]*\d|\d", re.UNICODE)
 _OPENING_PUNCT = "\"'“‘([«"
+_CLAUSE_OPENERS = frozenset(".!?:" + _OPENING_PUNCT)  # after these, a capital may open a clause
 
 
 @lru_cache(maxsize=200_000)
@@ -128,6 +129,7 @@ def analyse(text: str) -> WordEvidence:
         if not token:
             continue
         entity, key, info = _token_facts(token, first)
+        end = match.end()
         if not token[0].isdigit():
             if entity:
                 names.setdefault(key, token)
@@ -136,10 +138,12 @@ def analyse(text: str) -> WordEvidence:
                     mentions[-1].append(key)
                 else:
                     mentions.append([key])
-            if info > 0 and len(key) > 1:
-                content[key] = max(content.get(key, 0.0), info)
-        last_entity_end = match.end() if entity else None
-        first = _ends_clause(text, match.end())
+            if info > 0 and len(key) > 1 and info > content.get(key, 0.0):
+                content[key] = info
+        last_entity_end = end if entity else None
+        # does the next token start a new sentence or quotation? (capitals are ambiguous there)
+        rest = text[end : end + 3].lstrip()
+        first = bool(rest) and rest[0] in _CLAUSE_OPENERS
     return WordEvidence(
         content,
         frozenset(names),
@@ -155,8 +159,3 @@ def _distinct_names(mentions: list[list[str]]) -> tuple[tuple[str, ...], ...]:
     unique = list(dict.fromkeys(tuple(m) for m in mentions))
     return tuple(m for m in unique if not any(set(m) < set(other) for other in unique))
 
-
-def _ends_clause(text: str, end: int) -> bool:
-    """True when the next token starts a new sentence or quotation (capitals are ambiguous)."""
-    rest = text[end : end + 3].lstrip()
-    return bool(rest) and rest[0] in ".!?:" + _OPENING_PUNCT
