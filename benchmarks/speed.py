@@ -12,7 +12,10 @@ reported apart) and its peak RSS is read from the process itself:
 - `int8 ONNX encoder`: `coherence.onnx_encoder.OnnxEncoder.encode` of the same sentences;
 - `naive centroid`: segmentation + fp32 encoding + cosine to the leave-one-out centroid;
 - `coherence, backend=torch` and `coherence, backend=onnx`: `Detector.score_many`, the whole
-  pipeline (segmentation, rules, embedding, evidence, context model, verdicts).
+  pipeline (segmentation, rules, embedding, evidence, context model, verdicts);
+- `coherence, speed=fast`: the fast tier's `Detector.score_many` (one process, so one core),
+  and the same through `coherence.batch.score_file` with 2 worker processes (JSONL in and
+  out, worker start-up included): how a crawl would be triaged on both cores.
 Then the wall time from process start to the printed result of `coherence score ARTICLE`
 (median of --repeats runs, cached models already built). Writes reports/speed.md and
 reports/speed.json.
@@ -39,14 +42,18 @@ from metrics import machine  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # every model is loaded from disk
-METHODS = ("st_fp32", "onnx_encode", "naive", "torch", "onnx")
+METHODS = ("st_fp32", "onnx_encode", "naive", "torch", "onnx", "fast", "fast_batch")
 LABELS = {
     "st_fp32": "sentence-transformers fp32 (encode only)",
     "onnx_encode": "coherence int8 ONNX encoder (encode only)",
     "naive": "naive centroid (segment + fp32 encode + cosine)",
     "torch": "coherence, backend=torch (end to end)",
     "onnx": "coherence, backend=onnx (end to end)",
+    "fast": "coherence, speed=fast (end to end, 1 process)",
+    "fast_batch": "coherence, speed=fast, `score_file` with 2 workers (JSONL to JSONL)",
 }
+FAST_WORKERS = 2
+TARGET_FAST_SPEEDUP = 20.0
 TARGET_SPEEDUP = 2.5
 TARGET_START_SECONDS = 1.5
 TARGET_AUROC_GAP = 0.005
@@ -78,10 +85,14 @@ def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
 
         encoder = SentenceEncoder()
         encoder.encode(["warm up"])
+    elif method == "fast_batch":
+        from coherence import Detector
+
+        Detector(speed="fast").prepare()  # the table is built; workers load it after the clock starts
     else:
         from coherence import Detector
 
-        detector = Detector(backend=method)
+        detector = Detector(backend="torch", speed="fast") if method == "fast" else Detector(backend=method)
         detector.score("Warm up. The model loads here. Then the clock starts. It ends after the last article.")
     loaded = time.perf_counter() - started
     started = time.perf_counter()
@@ -102,17 +113,36 @@ def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
             others /= np.linalg.norm(others, axis=1, keepdims=True) + 1e-9
             _ = (vectors * others).sum(axis=1)
             count += len(parts)
+    elif method == "fast_batch":
+        from coherence.batch import score_file
+
+        with tempfile.TemporaryDirectory() as work:
+            source, target = Path(work) / "in.jsonl", Path(work) / "out.jsonl"
+            source.write_text("".join(json.dumps({"text": t}) + "\n" for t in texts))
+            started = time.perf_counter()
+            score_file([source], target, workers=FAST_WORKERS, progress=False, speed="fast")
+            seconds = time.perf_counter() - started
+            records = [json.loads(line) for line in target.read_text().splitlines()]
+        if len(records) != len(texts) or any(r["error"] for r in records):
+            raise RuntimeError("the batch run lost or failed records")
+        count = sum(r["n_sentences"] for r in records)
     else:
         results = list(detector.score_many(texts))
         count = sum(len(r.sentences) for r in results)
-    seconds = time.perf_counter() - started
-    rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    if method != "fast_batch":
+        seconds = time.perf_counter() - started
+    # the largest process: this one, or for the batch run its largest worker
+    rss_mb = max(resource.getrusage(who).ru_maxrss for who in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)) / 1024
     return {"method": method, "seconds": seconds, "load_seconds": loaded, "sentences": count, "articles": len(texts), "peak_rss_mb": rss_mb}
 
 
-def start_to_result(article: Path, backend: str, repeats: int) -> list[float]:
+# `coherence score` options of each way of running it
+START_OPTIONS = {"onnx": ["--backend", "onnx"], "torch": ["--backend", "torch"], "fast": ["--speed", "fast"]}
+
+
+def start_to_result(article: Path, options: list[str], repeats: int) -> list[float]:
     """Wall seconds from process start to `coherence score ARTICLE` having printed its table."""
-    command = [sys.executable, "-m", "coherence.cli", "score", str(article), "--backend", backend]
+    command = [sys.executable, "-m", "coherence.cli", "score", str(article), *options]
     subprocess.run(command, check=True, capture_output=True)  # builds or warms caches first
     times = []
     for _ in range(repeats):
@@ -182,11 +212,11 @@ def render(run: dict[str, Any]) -> str:
         f"`{run['start_article']}`, median of {run['repeats']} runs, cached models already built (goal: within "
         f"{TARGET_START_SECONDS} s).",
         "",
-        "| backend | median seconds | runs |",
+        "| options | median seconds | runs |",
         "|---|---:|---|",
     ]
-    for backend, times in run["start"].items():
-        lines.append(f"| {backend} | {statistics.median(times):.2f} | {', '.join(f'{t:.2f}' for t in times)} |")
+    for name, times in run["start"].items():
+        lines.append(f"| `{' '.join(START_OPTIONS[name])}` | {statistics.median(times):.2f} | {', '.join(f'{t:.2f}' for t in times)} |")
     lines += [
         "",
         "## Embedding cache",
@@ -201,10 +231,15 @@ def render(run: dict[str, Any]) -> str:
     ]
     for name, c in run["cache"].items():
         lines.append(f"| {name} | {c['articles']:,} | {c['sentences']:,} | {c['hits']:,} | {c['hit_rate']:.1%} |")
+    reports = ROOT / "reports"
     lines += ["", "## Quality: int8 against fp32", ""] + quality_comparison(
-        ROOT / "reports" / "quality.json", ROOT / "reports" / "quality_onnx" / "quality.json"
+        reports / "quality.json", reports / "quality_onnx" / "quality.json", ("torch fp32", "onnx int8"), TARGET_AUROC_GAP
     )
-    onnx = rows["onnx"]["sentences_for_rate"] / rows["onnx"]["seconds"]
+    lines += ["", "## Quality: the fast tier against the default", ""] + quality_comparison(
+        reports / "quality.json", reports / "quality_fast" / "quality.json", ("default", "speed=fast"), None
+    )
+    rate = {m: rows[m]["sentences_for_rate"] / rows[m]["seconds"] for m in rows}
+    onnx = rate["onnx"]
     lines += [
         "",
         "## Targets",
@@ -213,35 +248,48 @@ def render(run: dict[str, Any]) -> str:
         f"**{'PASS' if onnx / reference >= TARGET_SPEEDUP else 'FAIL'}**",
         f"- `coherence score` start to result, onnx: {statistics.median(run['start']['onnx']):.2f} s (goal {TARGET_START_SECONDS} s): "
         f"**{'PASS' if statistics.median(run['start']['onnx']) <= TARGET_START_SECONDS else 'FAIL'}**",
-        "",
+        f"- `coherence score` start to result, default (torch): {statistics.median(run['start']['torch']):.2f} s "
+        f"(goal {TARGET_START_SECONDS} s): **{'PASS' if statistics.median(run['start']['torch']) <= TARGET_START_SECONDS else 'FAIL'}**",
     ]
+    for fast in ("fast", "fast_batch"):
+        for default in ("torch", "onnx"):
+            ratio = rate[fast] / rate[default]
+            lines.append(
+                f"- {LABELS[fast]} vs {LABELS[default]}: {ratio:.1f}x (goal {TARGET_FAST_SPEEDUP:.0f}x): "
+                f"**{'PASS' if ratio >= TARGET_FAST_SPEEDUP else 'FAIL'}**"
+            )
+    lines.append("")
     return "\n".join(lines) + "\n"
 
 
-def quality_comparison(fp32: Path, int8: Path) -> list[str]:
-    """The quality benchmark's detector AUROC per set and condition, fp32 against int8."""
-    if not (fp32.is_file() and int8.is_file()):
-        return [f"(quality comparison skipped: run benchmarks/quality.py with --backend torch and --backend onnx first; missing {fp32 if not fp32.is_file() else int8})"]
-    runs = {name: json.loads(path.read_text()) for name, path in (("fp32", fp32), ("int8", int8))}
+def quality_comparison(reference: Path, other: Path, labels: tuple[str, str], goal: float | None) -> list[str]:
+    """The quality benchmark's detector AUROC per set and condition, `reference` against
+    `other` (two quality.json files), and the recall and clean share at the default point."""
+    if not (reference.is_file() and other.is_file()):
+        missing = reference if not reference.is_file() else other
+        return [f"(comparison skipped: run benchmarks/quality.py for both first; missing {missing})"]
+    runs = [json.loads(path.read_text()) for path in (reference, other)]
     lines = [
-        f"Detector sentence AUROC on the quality benchmark's test half (`{fp32.relative_to(ROOT)}`: "
-        f"{runs['fp32']['version']}; `{int8.relative_to(ROOT)}`: {runs['int8']['version']}; goal: within "
-        f"{TARGET_AUROC_GAP} in every condition).",
+        f"Detector sentence AUROC on the quality benchmark's test half (`{reference.relative_to(ROOT)}`: "
+        f"{runs[0]['version']}; `{other.relative_to(ROOT)}`: {runs[1]['version']}"
+        + (f"; goal: within {goal} in every condition)." if goal is not None else ")."),
         "",
-        "| set | condition | torch fp32 | onnx int8 | difference | within goal |",
-        "|---|---|---:|---:|---:|---|",
+        f"| set | condition | {labels[0]} | {labels[1]} | difference |" + (" within goal |" if goal is not None else ""),
+        "|---|---|---:|---:|---:|" + ("---|" if goal is not None else ""),
     ]
     for name in ("natural", "truncated", "concatenated"):
         for condition in ("cross", "same"):
-            a, b = (runs[k]["evaluated"][name]["methods"]["coherence"][condition]["auroc"] for k in ("fp32", "int8"))
-            lines.append(f"| {name} | {condition} | {a:.4f} | {b:.4f} | {b - a:+.4f} | {'yes' if abs(b - a) <= TARGET_AUROC_GAP else '**no**'} |")
-    shares = [runs[k]["evaluated"]["natural"]["methods"]["coherence"] for k in ("fp32", "int8")]
+            a, b = (run["evaluated"][name]["methods"]["coherence"][condition]["auroc"] for run in runs)
+            verdict = f" {'yes' if abs(b - a) <= goal else '**no**'} |" if goal is not None else ""
+            lines.append(f"| {name} | {condition} | {a:.4f} | {b:.4f} | {b - a:+.4f} |{verdict}")
+    shares = [run["evaluated"]["natural"]["methods"]["coherence"] for run in runs]
     lines += [
         "",
         "At the default operating point (articles as they are): clean articles flagged "
-        f"{shares[0]['clean_flag_share']:.1%} (fp32) and {shares[1]['clean_flag_share']:.1%} (int8); same-category recall "
-        f"{shares[0]['same']['recall']:.1%} and {shares[1]['same']['recall']:.1%}; cross recall {shares[0]['cross']['recall']:.1%} "
-        f"and {shares[1]['cross']['recall']:.1%}.",
+        f"{shares[0]['clean_flag_share']:.1%} ({labels[0]}) and {shares[1]['clean_flag_share']:.1%} ({labels[1]}); same-category "
+        f"recall {shares[0]['same']['recall']:.1%} and {shares[1]['same']['recall']:.1%}; cross recall "
+        f"{shares[0]['cross']['recall']:.1%} and {shares[1]['cross']['recall']:.1%}; top-k hit rate (same) "
+        f"{shares[0]['same']['top_k']:.1%} and {shares[1]['same']['top_k']:.1%}.",
     ]
     return lines
 
@@ -288,7 +336,7 @@ def main(argv: list[str] | None = None) -> None:
             row["sentences_for_rate"] = len(sentences)
             results.append(row)
             print(f"{LABELS[method]}: {row['seconds']:.1f} s, {len(sentences) / row['seconds']:.0f} sentences/s", flush=True)
-    start = {backend: start_to_result(args.article, backend, args.repeats) for backend in ("onnx", "torch")}
+    start = {name: start_to_result(args.article, options, args.repeats) for name, options in START_OPTIONS.items()}
     everything = [s.text for s in load_corpus(args.corpus)]
     resampled = random.Random(args.seed).choices(everything, k=5000)
     cache = {

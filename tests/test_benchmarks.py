@@ -111,3 +111,38 @@ def test_logistic_fit_lands_on_the_same_point_when_inputs_move_by_float_noise() 
     y = (rng.random(len(z)) < 1 / (1 + np.exp(-(2 * z[:, 0] - z[:, 1] + 0.5 * z[:, 2] - 4)))).astype(int)
     moved = X * (1 + 1e-7 * rng.standard_normal(X.shape))
     assert np.abs(fit_logistic(X, y, 1.0).coef_ - fit_logistic(moved, y, 1.0).coef_).max() < 1e-4
+
+
+def test_ridge_recovers_a_linear_map_and_fidelity_is_one_for_the_same_vectors() -> None:
+    from fit_static import fidelity, ridge
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 8))
+    W_true, b_true = rng.standard_normal((8, 5)), rng.standard_normal(5)
+    W, b = ridge(X, X @ W_true + b_true, strength=1e-9)
+    np.testing.assert_allclose(W, W_true, atol=1e-6)
+    np.testing.assert_allclose(b, b_true, atol=1e-6)
+    Y = rng.standard_normal((30, 5))
+    same = fidelity(Y, Y, [10, 20])
+    assert same["cosine_to_model"] == pytest.approx(1.0) and same["within_article_spearman"] == pytest.approx(1.0)
+    assert same["pairs"] == 45 + 190
+    assert fidelity(rng.standard_normal((30, 5)), Y, [10, 20])["within_article_spearman"] < 0.5
+
+
+def test_fit_static_writes_a_map_fitted_on_the_dev_half(tmp_path: Path) -> None:
+    import fit_static
+
+    from coherence.static_encoder import StaticMap
+
+    corpus = tmp_path / "corpus.jsonl"
+    with corpus.open("w", encoding="utf-8") as handle:
+        for k, article in enumerate(ARTICLES * 2):
+            half = "dev" if k < len(ARTICLES) else "test"
+            stem = next(f"{article.stem}-{n}" for n in range(200) if split_half([Source(f"{article.stem}-{n}", "", "")], half))
+            handle.write(json.dumps({"id": stem, "category": "ab"[k % 2], "text": article.read_text(encoding="utf-8")}) + "\n")
+    out, report = tmp_path / "map.npz", tmp_path / "map.md"
+    fit_static.main(["--corpus", str(corpus), "--out", str(out), "--report", str(report)])
+    fitted = StaticMap.from_bytes(out.read_bytes())
+    assert fitted.matrix.shape == (384, 384) and fitted.meta["fitted_on"]["half"] == "dev"
+    assert fitted.meta["fitted_on"]["articles"] == len(ARTICLES)
+    assert fitted.smoothing in fit_static.SMOOTHINGS and "with the fitted map (test half)" in report.read_text()
