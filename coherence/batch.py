@@ -203,7 +203,8 @@ def _check_resumable(output: Path, settings: dict[str, Any], resume: bool) -> No
     now, before = _flat(settings), _flat(earlier)
     before.setdefault("detector.backend", "torch")  # written before there was a choice
     before.setdefault("detector.speed", "default")
-    changed = [k for k in now if k not in _NOT_COMPARED and before.get(k) != now[k]]
+    ignored = _NOT_COMPARED | ({"detector.backend"} if now.get("detector.speed") == "fast" else set())  # no model runs
+    changed = [k for k in now if k not in ignored and before.get(k) != now[k]]
     if changed:
         raise InputError(
             f"cannot resume {output}: {', '.join(changed)} differ from the run that wrote it "
@@ -259,14 +260,16 @@ _WORKER_BLAS_LIMIT: Any = None
 
 def _start_worker(params: dict[str, Any], threads: int) -> None:
     global _WORKER_DETECTOR, _WORKER_BLAS_LIMIT
-    from threadpoolctl import threadpool_limits
-
-    # numpy's BLAS would start a thread per core in every worker: with small matrices its
-    # threads spin against the other workers' (the fast tier ran 1.4x slower with 2 workers)
-    _WORKER_BLAS_LIMIT = threadpool_limits(limits=threads, user_api="blas")
     _WORKER_DETECTOR = Detector(**params)
     if params.get("speed") == "fast":
-        pass  # no model runs: one thread each is all the fast tier uses
+        from threadpoolctl import threadpool_limits
+
+        # The fast tier scores on one core per worker. numpy's BLAS and the tokenizer would
+        # each start a thread per core in every worker, and their spinning threads ran 2
+        # workers at 1.4x the time. (The default tier keeps its BLAS threads: the context
+        # model's last bits would otherwise depend on --workers.)
+        _WORKER_BLAS_LIMIT = threadpool_limits(limits=threads, user_api="blas")
+        os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
     elif params.get("backend") == "onnx":
         encoder = _WORKER_DETECTOR.encoder
         getattr(encoder, "encoder", encoder).threads = threads  # before its first use loads it

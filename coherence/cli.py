@@ -317,7 +317,12 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
     _companion_option(report)
     report.add_argument("--backend", choices=("onnx", "torch"), help=_BACKEND_HELP + " (default: the batch run's, else torch)")
-    _speed_option(report)
+    report.add_argument(
+        "--speed",
+        choices=("default", "fast"),
+        default="default",
+        help="one article: the tier to score it with (a batch run's results keep the tier they were scored with)",
+    )
     report.add_argument("--model", help="sentence-transformers model name or path (default: the batch run's, else the bundled one)")
     report.set_defaults(run=_cmd_report)
 

@@ -69,10 +69,20 @@ def cache_root() -> Path:
     return Path(base).expanduser() / "coherence"
 
 
-def _fingerprint(recipe: _Recipe, source: Path) -> str:
-    from importlib.metadata import version
+def _library_version(name: str) -> str:
+    """The installed version of `name` (also when it came in a package of another name,
+    such as onnxruntime-gpu)."""
+    from importlib import import_module
+    from importlib.metadata import PackageNotFoundError, version
 
-    parts = [recipe.format, version(recipe.library)]
+    try:
+        return version(name)
+    except PackageNotFoundError:
+        return str(getattr(import_module(name), "__version__", "unknown"))
+
+
+def _fingerprint(recipe: _Recipe, source: Path) -> str:
+    parts = [recipe.format, _library_version(recipe.library)]
     for name in _SOURCE_FILES:
         path = source / name
         if path.is_file():

@@ -7,6 +7,7 @@ sentences that share a phrase.
 
 from __future__ import annotations
 
+import math
 import re
 from collections import Counter
 from collections.abc import Sequence
@@ -56,7 +57,8 @@ def duplicate_verdicts(
         bag = frozenset(words)
         candidates = sorted({j for w in bag if len(w) >= _INDEX_MIN_CHARS for j in by_word.get(w, ())})
         # Jaccard is at most the ratio of the two sizes: most candidates fail on size alone
-        low, high = len(bag) * near_threshold - 1e-9, len(bag) / near_threshold + 1e-9
+        low = len(bag) * near_threshold - 1e-9
+        high = len(bag) / near_threshold + 1e-9 if near_threshold > 0 else math.inf
         match = next(
             (
                 owners[j]

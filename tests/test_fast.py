@@ -64,6 +64,18 @@ def test_vectors_follow_the_model_they_were_distilled_from(static_encoder: Stati
     assert sims[0, 1] > sims[0, 3] and sims[0, 1] > sims[1, 3]
 
 
+def test_a_very_long_sentence_is_summed_in_blocks_and_alone_as_in_a_batch(static_encoder: StaticEncoder) -> None:
+    from coherence.static_encoder import _TOKENS_PER_SUM
+
+    long = " ".join(SENTENCES) * (_TOKENS_PER_SUM // 40 + 1)
+    assert len(static_encoder.token_ids([long])[0]) > _TOKENS_PER_SUM
+    together = static_encoder.encode([SENTENCES[0], long, SENTENCES[1]])
+    np.testing.assert_array_equal(together[1], static_encoder.encode([long])[0])
+    np.testing.assert_array_equal(together[0], static_encoder.encode([SENTENCES[0]])[0])
+    # the same tokens, so nearly the same vector as the text repeated once
+    assert float(together[1] @ static_encoder.encode([" ".join(SENTENCES)])[0]) > 0.99
+
+
 def test_bag_of_tokens_is_the_weighted_mean_of_rows() -> None:
     rng = np.random.default_rng(0)
     table = rng.standard_normal((50, 4)).astype(np.float32)
@@ -167,3 +179,7 @@ def test_batch_fast_tier_in_workers_matches_in_process(
     assert one.read_text() == two.read_text() and len(one.read_text().splitlines()) == len(article_texts)
     with pytest.raises(InputError, match="speed"):
         score_file(source, one, id_field="id", resume=True, progress=False)  # written by the fast tier
+    # no model runs in the fast tier, so its backend setting does not stop a resume
+    assert score_file(source, one, id_field="id", resume=True, speed="fast", backend="onnx", progress=False)["records"] == len(
+        article_texts
+    )

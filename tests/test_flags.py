@@ -193,3 +193,11 @@ def test_a_short_line_twice_is_not_a_repeat_but_again_and_again_is():
     verdicts = duplicate_verdicts(["Hello world."] * 4 + ["The council met on Monday evening."])
     assert verdicts[0] is None and verdicts[-1] is None
     assert all(v is not None and v.reason == "duplicate" and v.original == 0 for v in verdicts[1:4])
+
+
+def test_near_copy_threshold_at_its_extremes() -> None:
+    sentences = ["The council approved the barrier today.", "Shares fell sharply in the airline.", "The council approved the barrier."]
+    anything = duplicate_verdicts(sentences, near_threshold=0.0)  # any shared long word makes a copy
+    assert anything[2] is not None and anything[2].original == 0 and anything[1] is None
+    exact_only = duplicate_verdicts(sentences, near_threshold=1.0)
+    assert exact_only == [None, None, None]

@@ -171,3 +171,17 @@ def test_thread_count_follows_omp_num_threads(onnx_encoder: OnnxEncoder, monkeyp
     assert _usable_cores() == 3
     monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
     assert _usable_cores() >= 1
+
+
+def test_fingerprint_reads_the_version_of_a_differently_named_distribution(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.metadata
+
+    import onnxruntime
+
+    from coherence.model_cache import _library_version
+
+    def not_installed(name: str) -> str:  # as with onnxruntime-gpu, which has no "onnxruntime" distribution
+        raise importlib.metadata.PackageNotFoundError(name)
+
+    monkeypatch.setattr(importlib.metadata, "version", not_installed)
+    assert _library_version("onnxruntime") == onnxruntime.__version__
