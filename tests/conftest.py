@@ -35,6 +35,14 @@ PLANTED: dict[str, dict[str, Any]] = json.loads((ARTICLES_DIR / "planted.json").
     "articles"
 ]
 ARTICLE_NAMES = sorted(PLANTED)
+# a few sentences of different stories (and one short line), for the encoders' own tests
+SENTENCES = [
+    "The council approved the new flood barrier on Tuesday.",
+    "Engineers said the gates would close automatically when the river rose.",
+    "Shares in the airline fell by 4% after it cut its profit forecast.",
+    "The striker scored twice in the second half to win the cup final.",
+    "Short line.",
+]
 PLANTED_NAMES = [name for name in ARTICLE_NAMES if not PLANTED[name]["clean"]]
 CLEAN_NAMES = [name for name in ARTICLE_NAMES if PLANTED[name]["clean"]]
 

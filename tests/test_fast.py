@@ -10,23 +10,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SENTENCES
 
 from coherence import Detector
+from coherence.batch import score_file
 from coherence.cli import main
 from coherence.embed import SentenceEncoder
-from coherence.batch import score_file
 from coherence.model_cache import cache_root
 from coherence.readers import InputError
 from coherence.scoring import IntrusionModel
 from coherence.static_encoder import StaticEncoder, StaticMap, bag_of_tokens
-
-SENTENCES = [
-    "The council approved the new flood barrier on Tuesday.",
-    "Engineers said the gates would close automatically when the river rose.",
-    "Shares in the airline fell by 4% after it cut its profit forecast.",
-    "The striker scored twice in the second half to win the cup final.",
-    "Short line.",
-]
 
 
 @pytest.fixture(scope="module")

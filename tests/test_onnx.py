@@ -7,20 +7,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from conftest import SENTENCES
 
 from coherence import Detector
 from coherence.cli import main
 from coherence.embed import CachingEncoder, SentenceEncoder
 from coherence.model_cache import MANIFEST_FILE, cache_root, int8_model
 from coherence.onnx_encoder import OnnxEncoder
-
-SENTENCES = [
-    "The council approved the new flood barrier on Tuesday.",
-    "Engineers said the gates would close automatically when the river rose.",
-    "Shares in the airline fell by 4% after it cut its profit forecast.",
-    "The striker scored twice in the second half to win the cup final.",
-    "Short line.",
-]
 
 
 @pytest.fixture(scope="module")
