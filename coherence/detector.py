@@ -186,8 +186,9 @@ class Detector:
             yield from self._score_chunk(chunk, chunk_ids)
 
     def prepare(self) -> None:
-        """Build what scoring needs (the int8 model of backend="onnx") now rather than on
-        first use: batch runs call it once before their workers start."""
+        """Build what scoring needs (the int8 model of backend="onnx", the token table of
+        speed="fast") now rather than on first use: batch runs call it once before their
+        workers start."""
         prepare = getattr(self.encoder, "prepare", None)
         if prepare is not None:
             prepare()

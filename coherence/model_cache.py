@@ -4,13 +4,18 @@ Two kinds are built: the int8 ONNX copy (``backend="onnx"``) and the token table
 tier (``speed="fast"``). A built model lives in ``<cache>/<kind>/<name>-<fingerprint>/`` with
 a manifest. The fingerprint covers the source weights (size and modification time of each
 file), the recipe's format and the version of the library that shapes the result
-(onnxruntime, wordfreq), so a changed source or a new build recipe lands in a new folder; a missing, half-written or altered file (its checksum no longer matches
-the manifest) is rebuilt. The cache root is ``$COHERENCE_CACHE_DIR``, else
-``$XDG_CACHE_HOME/coherence``, else ``~/.cache/coherence``.
+(onnxruntime, wordfreq), so a changed source or a new build recipe lands in a new folder; a
+missing, half-written or altered file (its checksum no longer matches the manifest) is rebuilt.
+The cache root is ``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else
+``~/.cache/coherence``.
+
+Builds run in a child process, ``python -m coherence.model_cache KIND SOURCE_DIR TARGET``
+(KIND: onnx or static), so torch never loads into the process that scores.
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -44,10 +49,10 @@ class BuiltModel:
 
 @dataclass(frozen=True)
 class _Recipe:
-    """How one kind of model is built: ``python -m <module> SOURCE TARGET`` in a child process."""
+    """How one kind of model is built: its export function, run in a child process."""
 
     kind: str  # the cache's sub-folder
-    module: str
+    export: str  # "module:function", called as function(source_dir, target_file)
     file: str
     format: str
     library: str  # the distribution whose version enters the fingerprint
@@ -55,9 +60,9 @@ class _Recipe:
     duration: str
 
 
-_INT8 = _Recipe("onnx", "coherence.onnx_export", "model.onnx", EXPORT_FORMAT, "onnxruntime", "int8 model", "about 10 s")
+_INT8 = _Recipe("onnx", "coherence.onnx_export:export_int8", "model.onnx", EXPORT_FORMAT, "onnxruntime", "int8 model", "about 10 s")
 _TABLE = _Recipe(
-    "static", "coherence.static_export", "tokens.npz", STATIC_FORMAT, "wordfreq", "fast tier's token table", "about 20 s"
+    "static", "coherence.static_export:export_static", "tokens.npz", STATIC_FORMAT, "wordfreq", "fast tier's token table", "about 20 s"
 )
 
 
@@ -151,7 +156,7 @@ def _build(recipe: _Recipe, source: Path, folder: Path, name: str) -> float:
     )
     env = dict(os.environ, HF_HUB_OFFLINE="1")
     done = subprocess.run(
-        [sys.executable, "-m", recipe.module, str(source), str(partial)],
+        [sys.executable, "-m", __name__, recipe.kind, str(source), str(partial)],
         capture_output=True,
         text=True,
         env=env,
@@ -200,3 +205,24 @@ def token_table(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
         RuntimeError: the build failed (its last lines of output say why).
     """
     return _cached(_TABLE, source, name, rebuild)
+
+
+_RECIPES = {recipe.kind: recipe for recipe in (_INT8, _TABLE)}
+
+
+def main(argv: list[str] | None = None) -> None:
+    """The child process of a build: run one recipe's export."""
+    from importlib import import_module
+
+    parser = argparse.ArgumentParser(description="build one kind of cached model from a local model directory")
+    parser.add_argument("kind", choices=tuple(_RECIPES), help="onnx: the int8 model; static: the fast tier's token table")
+    parser.add_argument("source", type=Path, help="sentence-transformers model directory")
+    parser.add_argument("target", type=Path, help="the file to write")
+    args = parser.parse_args(argv)
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    module, function = _RECIPES[args.kind].export.split(":")
+    getattr(import_module(module), function)(args.source, args.target)
+
+
+if __name__ == "__main__":
+    main()

@@ -5,15 +5,13 @@ L2 normalisation), so scoring needs only onnxruntime and tokenizers, not torch. 
 every MatMul are quantised to int8 per output channel; activations are quantised on the
 fly (dynamic quantisation). Nothing is downloaded: the source is a model directory on disk.
 
-Run as ``python -m coherence.onnx_export SOURCE_DIR TARGET.onnx``. The model cache
-(`coherence.model_cache`) runs it in a child process, so torch never loads into (and never
-competes for threads with) the process that scores.
+The model cache (`coherence.model_cache`) runs it in a child process
+(``python -m coherence.model_cache onnx SOURCE_DIR TARGET.onnx``), so torch never loads into
+(and never competes for threads with) the process that scores.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 import tempfile
 from pathlib import Path
 
@@ -81,15 +79,3 @@ def export_int8(source: Path, target: Path) -> None:
             extra_options={"DefaultTensorType": onnx.TensorProto.FLOAT},
         )
 
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="sentence-transformers model directory")
-    parser.add_argument("target", type=Path, help="where to write the int8 .onnx file")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    export_int8(args.source, args.target)
-
-
-if __name__ == "__main__":
-    main()

@@ -5,15 +5,13 @@ mean-pooled output is kept: a static embedding in the model's own space, one row
 The table also holds each token's word frequency (wordfreq), from which the fast tier weighs
 tokens (rare words count more). Nothing is downloaded: the source is a model directory on disk.
 
-Run as ``python -m coherence.static_export SOURCE_DIR TARGET.npz``. The model cache
-(`coherence.model_cache`) runs it in a child process, so torch never loads into the process
-that scores.
+The model cache (`coherence.model_cache`) runs it in a child process
+(``python -m coherence.model_cache static SOURCE_DIR TARGET.npz``), so torch never loads into
+the process that scores.
 """
 
 from __future__ import annotations
 
-import argparse
-import os
 from pathlib import Path
 
 import numpy as np
@@ -62,15 +60,3 @@ def export_static(source: Path, target: Path) -> None:
     with target.open("wb") as handle:
         np.savez(handle, vectors=vectors, frequency=token_frequencies(source / "tokenizer.json"))
 
-
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("source", type=Path, help="sentence-transformers model directory")
-    parser.add_argument("target", type=Path, help="where to write the .npz token table")
-    args = parser.parse_args(argv)
-    os.environ.setdefault("HF_HUB_OFFLINE", "1")
-    export_static(args.source, args.target)
-
-
-if __name__ == "__main__":
-    main()
