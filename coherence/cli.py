@@ -10,6 +10,7 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
+from typing import Any
 
 from coherence.readers import InputError  # input the user must fix: one line, exit code 2
 from coherence.records import MAX_CHARS
@@ -97,11 +98,9 @@ def _companion(value: str) -> float | None:
     return cut
 
 
-def _cmd_score(args: argparse.Namespace) -> int:
-    text = read_article(args.path)
-    from coherence.detector import Detector
-
-    detector = Detector(
+def _detector_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The Detector arguments of `_common_options`."""
+    return dict(
         model=args.model,
         threshold=args.threshold,
         flag_rate=args.flag_rate,
@@ -109,6 +108,13 @@ def _cmd_score(args: argparse.Namespace) -> int:
         backend=args.backend,
         speed=args.speed,
     )
+
+
+def _cmd_score(args: argparse.Namespace) -> int:
+    text = read_article(args.path)
+    from coherence.detector import Detector
+
+    detector = Detector(**_detector_options(args))
     result = detector.score(text)
     result.id = args.path
     if args.json:
@@ -124,12 +130,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         id_field=args.id_field,
         keep_fields=[f for f in args.keep_fields.split(",") if f] if args.keep_fields else [],
         max_chars=args.max_chars,
-        model=args.model,
-        threshold=args.threshold,
-        flag_rate=args.flag_rate,
-        companion_threshold=args.companion_threshold,
-        backend=args.backend,
-        speed=args.speed,
+        **_detector_options(args),
     )
     try:
         if args.engine == "ray":
