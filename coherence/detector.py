@@ -16,6 +16,7 @@ from coherence.evidence import TopicEvidence, topic_evidence
 from coherence.fragments import fragment_verdict
 from coherence.repeats import duplicate_verdicts
 from coherence.results import ArticleResult, SentenceResult
+from coherence.safe_values import replace_surrogates
 from coherence.scoring import IntrusionModel, explain_off_topic
 from coherence.segment import Sentence, split_sentences
 from coherence.verdict import Verdict, companion_cut_in_effect, off_topic_eligible, off_topic_flags
@@ -131,6 +132,10 @@ class Detector:
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
+        if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):  # NaN fails too
+            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
+        if off_topic_threshold is not None and not 0.0 <= off_topic_threshold <= 1.0:
+            raise ValueError(f"off_topic_threshold must be within [0, 1] or None, got {off_topic_threshold}")
         if embedding_cache < 0:
             raise ValueError(f"embedding_cache must be 0 or more, got {embedding_cache}")
         if backend not in get_args(Backend):
@@ -255,10 +260,10 @@ class Detector:
 
     def _prepare(self, article: Article) -> _Prepared:
         sentences: list[Sentence | str]
-        if isinstance(article, str):
-            sentences = list(split_sentences(article))
+        if isinstance(article, str):  # lone surrogates (from JSON escapes) break the tokenizer
+            sentences = list(split_sentences(replace_surrogates(article)))
         elif isinstance(article, Sequence) and all(isinstance(s, str) for s in article):
-            sentences = [s.strip() for s in article if s.strip()]
+            sentences = [replace_surrogates(s.strip()) for s in article if s.strip()]
         else:
             raise TypeError(f"expected text or a list of sentences, got {type(article).__name__}")
         if not sentences:
@@ -278,14 +283,21 @@ class Detector:
             except (TypeError, ValueError) as exc:
                 prepared.append(str(exc))
         texts = [t for p in prepared if isinstance(p, _Prepared) for t in p.content_texts]
-        vectors = self._encode(texts)
+        try:
+            vectors: np.ndarray | None = self._encode(texts)
+        except Exception:  # noqa: BLE001 - find the article at fault below; the others are scored
+            vectors = None
         offset = 0
         for p, record_id in zip(prepared, ids):
             if isinstance(p, str):
                 yield ArticleResult.failed(p, id=record_id)
                 continue
             n = len(p.content)
-            result = self._finish(p, vectors[offset : offset + n])
+            try:
+                own = vectors[offset : offset + n] if vectors is not None else self._encode(p.content_texts)
+                result = self._finish(p, own)
+            except Exception as exc:  # noqa: BLE001 - reported in the result: score_many never raises for one article
+                result = ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}")
             offset += n
             result.id = record_id
             yield result

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import json
+import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,7 +18,7 @@ from typing import Any, Literal
 
 from coherence.records import MAX_CHARS, Record, RecordError, check_text
 
-__all__ = ["InputError", "InputFile", "InputFormat", "RecordFields", "RecordReader", "input_format", "read_file"]
+__all__ = ["InputError", "InputFile", "InputFormat", "RecordFields", "RecordReader", "folder_entries", "input_format", "read_file"]
 
 InputFormat = Literal["jsonl", "parquet", "csv", "folder"]
 FileFormat = Literal["jsonl", "parquet", "csv", "text"]
@@ -36,6 +37,8 @@ _SUFFIXES: dict[str, InputFormat] = {
 }
 ROWS_PER_READ = 1024
 _BINARY_PROBE = 65536  # a NUL byte among a .txt file's first bytes means it is not text
+_UTF8_BOM = b"\xef\xbb\xbf"
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 class InputError(Exception):
@@ -88,16 +91,22 @@ class RecordFields:
         if self.text_field not in names:
             raise InputError(f"{source} has no column '{self.text_field}' (columns: {', '.join(names)}); use --text-field")
         wanted = [self.text_field, *([self.id_field] if self.id_field else []), *self.keep_fields]
-        return [name for name in dict.fromkeys(wanted) if name in names]
+        columns = [name for name in dict.fromkeys(wanted) if name in names]
+        twice = [name for name in columns if list(names).count(name) > 1]
+        if twice:
+            raise InputError(f"{source} has more than one column named '{twice[0]}'; rename one of them")
+        return columns
 
 
 @dataclass(frozen=True)
 class InputFile:
-    """One file to read: its path, format and name (a folder's file: its relative path)."""
+    """One file to read: its path, format and name (a folder's file: its relative path), or
+    why it cannot be read (a broken link, an unreadable folder): one error record."""
 
     path: Path
     format: FileFormat
     name: str
+    error: str | None = None
 
 
 def read_file(file: InputFile, fields: RecordFields, stream: Any = None) -> Iterator[Record]:
@@ -148,10 +157,10 @@ class RecordReader:
         """Every file to read, in order (folders expanded to their .txt files)."""
         for path, fmt in zip(self.inputs, self.formats):
             if fmt == "folder":
-                texts = _text_files(path)
-                if not texts:
+                entries = folder_entries(path)
+                if not entries:
                     raise InputError(f"{path} has no .txt files")
-                yield from (InputFile(p, "text", p.relative_to(path).as_posix()) for p in texts)
+                yield from (InputFile(file, "text", name, error) for name, file, error in entries)
             else:
                 yield InputFile(path, fmt, path.name)
 
@@ -173,10 +182,9 @@ class RecordReader:
 
                 total += pq.ParquetFile(path).metadata.num_rows
             elif fmt == "folder":
-                total += len(_text_files(path))
+                total += len(folder_entries(path))
             elif fmt == "jsonl":
-                with _open_binary(path) as handle:
-                    total += sum(1 for _, line in _numbered_lines(handle, path) if line.strip())
+                total += sum(1 for _ in read_file(InputFile(path, "jsonl", path.name), self.fields))
             else:
                 return None
         return total
@@ -184,6 +192,8 @@ class RecordReader:
 
 # -- one format each ------------------------------------------------------------------------
 def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
+    if file.error is not None:
+        return fields.failed(file.error, file.name)
     try:
         data = stream.read() if stream is not None else file.path.read_bytes()
     except OSError as exc:
@@ -194,18 +204,53 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
 
 
 def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    for number, raw in _numbered_lines(handle, file.path):
+    """JSON lines; a `.json` file that holds one JSON array instead is read as its items."""
+    head = handle.read(_BINARY_PROBE)
+    if head.startswith(_UTF8_BOM):
+        head = head[len(_UTF8_BOM) :]
+    if _is_json_array(file, head):
+        yield from _json_array_records(head + handle.read(), file, fields)
+        return
+    hint = " (a .json file must hold one JSON object a line, or one array of objects)" if _is_plain_json(file) else ""
+    for number, raw in _numbered_lines(handle, file.path, first=head):
         if not raw.strip():
             continue  # a blank line is not a record
         try:
             value = json.loads(raw.decode("utf-8", errors="replace"))
         except json.JSONDecodeError as exc:
-            yield fields.failed(f"line {number} of {file.name} is not valid JSON ({exc.msg})")
+            yield fields.failed(f"line {number} of {file.name} is not valid JSON ({exc.msg}){hint}")
+            continue
+        except RecursionError:
+            yield fields.failed(f"line {number} of {file.name} nests JSON too deeply to read")
             continue
         if isinstance(value, dict):
             yield fields.record(value)
         else:
-            yield fields.failed(f"line {number} of {file.name} is a JSON {type(value).__name__}, not an object")
+            yield fields.failed(f"line {number} of {file.name} is a JSON {type(value).__name__}, not an object{hint}")
+
+
+def _is_plain_json(file: InputFile) -> bool:
+    return file.name.lower().endswith((".json", ".json.gz"))
+
+
+def _is_json_array(file: InputFile, head: bytes) -> bool:
+    return _is_plain_json(file) and head.lstrip().startswith(b"[")
+
+
+def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> Iterator[Record]:
+    """The items of a `.json` file holding one array (read whole: such files are small)."""
+    try:
+        items = json.loads(data.decode("utf-8", errors="replace"))
+    except (json.JSONDecodeError, RecursionError) as exc:
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
+        raise InputError(f"cannot read {file.path}: it starts as a JSON array but is not valid JSON ({why})") from None
+    if not isinstance(items, list):  # '[' then something else cannot parse; kept for type checkers
+        items = [items]
+    for number, value in enumerate(items, 1):
+        if isinstance(value, dict):
+            yield fields.record(value)
+        else:
+            yield fields.failed(f"item {number} of {file.name} is a JSON {type(value).__name__}, not an object")
 
 
 def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
@@ -224,9 +269,9 @@ def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator
             batch = reader.read_next_batch()
         except StopIteration:
             break
-        except pa.ArrowInvalid as exc:
+        except (pa.ArrowInvalid, OSError) as exc:
             raise InputError(f"cannot read {file.path} as CSV: {exc}") from None
-        yield from (fields.record(row) for row in batch.select(columns).to_pylist())
+        yield from (fields.record(row) for row in _rows(batch.select(columns)))
         yield from (fields.failed(message) for message in bad_rows)  # after the rows read with them
         bad_rows.clear()
 
@@ -234,8 +279,33 @@ def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator
 def _parquet_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
     parquet = _open_parquet(source, file)
     columns = fields.columns(parquet.schema_arrow.names, file.path)
-    for batch in parquet.iter_batches(batch_size=ROWS_PER_READ, columns=columns):
-        yield from (fields.record(row) for row in batch.to_pylist())
+    batches = parquet.iter_batches(batch_size=ROWS_PER_READ, columns=columns)
+    while True:
+        try:
+            batch = next(batches)
+        except StopIteration:
+            break
+        except Exception as exc:  # noqa: BLE001 - a corrupt page or row group: the file cannot be read on
+            raise InputError(f"cannot read {file.path} to the end as Parquet: {exc}") from None
+        yield from (fields.record(row) for row in _rows(batch))
+
+
+def _rows(batch: Any) -> list[dict[str, Any]]:
+    """A record batch as dicts; text that is not valid UTF-8 (unchecked CSV, a careless
+    Parquet writer) is decoded with replacement characters, as JSONL input is."""
+    try:
+        return batch.to_pylist()
+    except UnicodeDecodeError:
+        import pyarrow as pa
+
+        columns = {}
+        for name, column in zip(batch.schema.names, batch.columns):
+            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
+                raw = column.cast(pa.large_binary()).to_pylist()
+                columns[name] = [None if v is None else v.decode("utf-8", errors="replace") for v in raw]
+            else:
+                columns[name] = column.to_pylist()
+        return [dict(zip(columns, values)) for values in zip(*columns.values())]
 
 
 def _column_names(file: InputFile) -> list[str]:
@@ -257,12 +327,17 @@ def _open_csv(source: Any, file: InputFile, fields: RecordFields, on_invalid_row
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
+    if isinstance(source, (str, Path)):
+        with _open_binary(Path(source)) as handle:
+            if handle.read(2) in _UTF16_BOMS:
+                raise InputError(f"{file.path} is UTF-16 text; coherence reads UTF-8 CSV (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
     try:
         return pcsv.open_csv(
             source,
             read_options=pcsv.ReadOptions(block_size=8 << 20, use_threads=False),  # row numbers in errors
             parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
-            convert_options=pcsv.ConvertOptions(column_types={fields.text_field: pa.string()}),
+            # Text as bytes, decoded by check_text: one bad byte must not stop the file.
+            convert_options=pcsv.ConvertOptions(column_types={fields.text_field: pa.binary()}, check_utf8=False),
         )
     except (pa.ArrowInvalid, OSError) as exc:
         raise InputError(f"cannot read {file.path} as CSV: {exc}") from None
@@ -275,11 +350,17 @@ def _open_binary(path: Path) -> Any:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _numbered_lines(stream: Any, path: Path, chunk_size: int = 1 << 20) -> Iterator[tuple[int, bytes]]:
-    """(number, line) of a binary stream, split at b"\\n" only; a broken file (a truncated
-    gzip) is an InputError."""
+def _numbered_lines(stream: Any, path: Path, chunk_size: int = 1 << 20, first: bytes = b"") -> Iterator[tuple[int, bytes]]:
+    """(number, line) of a binary stream (after `first`, its bytes already read), split at
+    b"\\n" only; a broken file (a truncated gzip) is an InputError."""
     number, pending = 0, b""
     try:
+        if first:
+            lines = first.split(b"\n")
+            pending = lines.pop()
+            for line in lines:
+                number += 1
+                yield number, line
         while chunk := stream.read(chunk_size):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
@@ -292,5 +373,29 @@ def _numbered_lines(stream: Any, path: Path, chunk_size: int = 1 << 20) -> Itera
         yield number + 1, pending
 
 
-def _text_files(folder: Path) -> list[Path]:
-    return sorted(p for p in folder.rglob("*.txt") if p.is_file())
+def folder_entries(folder: Path) -> list[tuple[str, Path, str | None]]:
+    """(relative name, path, error) of every text file below `folder`, by name: files ending
+    in .txt in any case, and as errors, so that no record is dropped unseen, links that lead
+    nowhere and subfolders that cannot be read."""
+    entries: list[tuple[str, Path, str | None]] = []
+
+    def unreadable(exc: OSError) -> None:
+        where = Path(exc.filename) if exc.filename else folder
+        name = where.relative_to(folder).as_posix() if where != folder else "."
+        entries.append((name, where, f"cannot read folder {name}: {exc.strerror or exc}"))
+
+    seen = {os.path.realpath(folder)}
+    for root, dirs, files in os.walk(folder, onerror=unreadable, followlinks=True):
+        # linked subfolders are read, once each (a link back up would loop forever)
+        dirs[:] = [d for d in sorted(dirs) if os.path.realpath(os.path.join(root, d)) not in seen]
+        seen.update(os.path.realpath(os.path.join(root, d)) for d in dirs)
+        for file_name in files:
+            if not file_name.lower().endswith(".txt"):
+                continue
+            path = Path(root) / file_name
+            name = path.relative_to(folder).as_posix()
+            if path.is_file():
+                entries.append((name, path, None))
+            elif path.is_symlink() and not path.exists():
+                entries.append((name, path, f"{name} is a link to nothing ({os.readlink(path)})"))
+    return sorted(entries, key=lambda entry: entry[0])

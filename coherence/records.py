@@ -7,17 +7,20 @@ cannot be scored gets the same clear `error` message whichever engine reads it.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from coherence.results import ArticleResult
+from coherence.safe_values import replace_surrogates
 
 if TYPE_CHECKING:
     from coherence.detector import Detector
 
-__all__ = ["MAX_CHARS", "OUTPUT_FIELDS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records"]
+__all__ = [
+    "MAX_CHARS", "OUTPUT_FIELDS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records", "writable",
+]
 
 MAX_CHARS = 200_000
 """Longest text scored by default (about 40 long news articles); longer is not one article,
@@ -44,7 +47,8 @@ class Record:
 
 
 def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS) -> str:
-    """The text of a record, cleaned of control characters.
+    """The text of a record, cleaned of control characters and lone surrogates (which no
+    tokenizer or UTF-8 writer takes; both keep every offset).
 
     Raises:
         RecordError: the value is missing, not text, empty, or longer than `max_chars`.
@@ -56,7 +60,7 @@ def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS)
     if not isinstance(value, str):
         kind = "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
         raise RecordError(f"'{field_name}' is {kind}, not text")
-    text = _CONTROL.sub(" ", value)
+    text = replace_surrogates(_CONTROL.sub(" ", value))
     if not text.strip():
         raise RecordError(f"'{field_name}' is empty")
     if len(text) > max_chars:
@@ -73,6 +77,22 @@ def output_record(result: ArticleResult, kept: dict[str, Any] | None = None) -> 
     if kept:
         record.update(kept)
     return record
+
+
+def writable(record: dict[str, Any], convert: Callable[[Any], Any]) -> dict[str, Any]:
+    """`record` passed through `convert` (see `coherence.safe_values`); a record that cannot
+    be converted (nesting too deep for Python, say) becomes an error record with its id, so
+    one record never stops a batch."""
+    try:
+        return convert(record)
+    except Exception as exc:  # noqa: BLE001 - reported in the record, never raised
+        message = f"could not be written: {type(exc).__name__}: {str(exc)[:200]}"
+        try:
+            record_id = convert(record.get("id"))
+        except Exception:  # noqa: BLE001 - the id itself is what fails
+            record_id = None
+        failed = ArticleResult.failed(message, id=record_id).to_dict()
+        return convert({**failed, **{name: None for name in record if name not in failed}})
 
 
 def score_records(detector: Detector, records: Sequence[Record]) -> list[dict[str, Any]]:
