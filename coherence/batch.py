@@ -7,9 +7,9 @@ exactly once (in input order) and can resume a run that was killed at any point.
 
 from __future__ import annotations
 
-import json
 import os
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Iterable, Iterator, Sequence
@@ -22,18 +22,13 @@ from coherence import __version__
 from coherence.detector import Detector
 from coherence.readers import InputError, RecordFields, RecordReader
 from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
+from coherence.run_files import RunManifest, inputs_fingerprint, lock_path, output_lock, summary_path
 from coherence.summary import BatchSummary
-from coherence.writers import open_writer, output_format
+from coherence.writers import check_output_path, open_writer, output_format, parts_dir
 
-__all__ = ["BatchPlan", "InputError", "finish_report", "plan_run", "score_file", "start_summary", "summary_path"]
+__all__ = ["BatchPlan", "InputError", "available_cpus", "finish_report", "plan_run", "score_file", "summary_path"]
 
 PARQUET_CHUNKS_PER_PART = 16  # a Parquet part holds this many scoring chunks
-
-
-def summary_path(output: str | Path) -> Path:
-    """Where the run's summary (and its settings, for --resume) is written."""
-    output = Path(output)
-    return output.with_name(output.name + ".summary.json")
 
 
 def score_file(
@@ -74,38 +69,49 @@ def score_file(
     started = time.perf_counter()
     if workers < 1:
         raise InputError("--workers must be at least 1")
+    workers = min(workers, available_cpus())
     detector = detector or Detector(**detector_options)
     params = detector.get_params()
     if workers > 1 and not isinstance(params["model"], str):
         raise InputError("workers > 1 need the model as a name or path, not a loaded object")
-    detector.prepare()  # a model built on first use is built once, here, not by every worker
     plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
-    output, reader, block, settings = plan.output, plan.reader, plan.block, plan.settings
-    _check_resumable(output, settings, resume)
-    writer = open_writer(output, block, resume)
-    summary = BatchSummary()
-    for record in writer.existing():
-        summary.add(record)
-    kept = writer.committed
-    start_summary(output, settings)
+    detector.prepare()  # a model built on first use is built once, here, not by every worker
+    output, reader = plan.output, plan.reader
+    with output_lock(output):
+        manifest = RunManifest(output, plan.settings)
+        writer = open_writer(output, plan.block, manifest.resume_from(resume), on_commit=manifest.commit)
+        summary = BatchSummary()
+        for record in writer.existing():
+            summary.add(record)
+        kept = writer.committed
+        manifest.commit(writer.state())
 
-    show = sys.stderr.isatty() if progress is None else progress
-    bar = _progress_bar(reader.count() if show else None, kept, show)
-    records = _skip(iter(reader), kept, output)
-    chunks = chunked(records, detector.articles_per_batch)
-    scored_here = 0
+        show = sys.stderr.isatty() if progress is None else progress
+        bar = _progress_bar(reader.count() if show else None, kept, show)
+        records = _skip(iter(reader), kept, output)
+        chunks = chunked(records, detector.articles_per_batch)
+        scored_here = 0
+        try:
+            results = _score_in_process(detector, chunks) if workers == 1 else _score_in_workers(params, chunks, workers)
+            for out in results:
+                writer.add(out)
+                for record in out:
+                    summary.add(record)
+                scored_here += len(out)
+                bar.update(len(out))
+            writer.finish()
+        finally:
+            bar.close()
+        return finish_report(manifest, writer.state(), summary, kept, scored_here, started, workers)
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one): more worker
+    processes than that only add memory and contention."""
     try:
-        results = _score_in_process(detector, chunks) if workers == 1 else _score_in_workers(params, chunks, workers)
-        for out in results:
-            writer.add(out)
-            for record in out:
-                summary.add(record)
-            scored_here += len(out)
-            bar.update(len(out))
-        writer.finish()
-    finally:
-        bar.close()
-    return finish_report(output, summary, kept, scored_here, started, settings)
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)
@@ -141,16 +147,40 @@ def plan_run(
     clash = set(keep_fields) & set(OUTPUT_FIELDS)
     if clash:
         raise InputError(f"--keep-fields {', '.join(sorted(clash))} would overwrite output fields")
+    if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
+        raise InputError(f"--max-chars must be a whole number of 1 or more, got {max_chars!r}")
     reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars)
+    _check_not_an_input(output, paths)
+    check_output_path(output)
     chunk = params["articles_per_batch"]
     block = chunk * PARQUET_CHUNKS_PER_PART if fmt == "parquet" else chunk
     return BatchPlan(output, reader, block, _run_settings(paths, reader.fields, params, block))
+
+
+def _check_not_an_input(output: Path, inputs: Sequence[Path]) -> None:
+    """Refuse an output (or a file beside it that the run writes) that is one of the inputs:
+    the run would destroy what it reads, in every mode."""
+    for written in (output, summary_path(output), lock_path(output), parts_dir(output)):
+        for source in inputs:
+            if _same_path(written, source):
+                what = "output" if written == output else f"{written.name}, written beside the output,"
+                raise InputError(f"the {what} would overwrite the input {source}; choose another output")
+
+
+def _same_path(a: Path, b: Path) -> bool:
+    try:
+        if os.path.exists(a) and os.path.exists(b):
+            return os.path.samefile(a, b)
+    except OSError:
+        pass
+    return a.resolve() == b.resolve()
 
 
 def _run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str, Any], block: int) -> dict[str, Any]:
     """What a resumed run must share with the run that wrote the output (kept in its summary)."""
     return {
         "inputs": [str(p.resolve()) for p in paths],
+        "inputs_fingerprint": inputs_fingerprint(paths),
         "text_field": fields.text_field,
         "id_field": fields.id_field,
         "keep_fields": list(fields.keep_fields),
@@ -161,66 +191,33 @@ def _run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str,
     }
 
 
-def start_summary(output: Path, settings: dict[str, Any]) -> None:
-    """Record the run's settings beside the output before the first record is written."""
-    _write_json(summary_path(output), {"complete": False, "settings": settings})
-
-
 def finish_report(
-    output: Path, summary: BatchSummary, resumed_after: int, records: int, started: float, settings: dict[str, Any]
+    manifest: RunManifest,
+    state: dict[str, Any],
+    summary: BatchSummary,
+    resumed_after: int,
+    records: int,
+    started: float,
+    workers: int = 1,
 ) -> dict[str, Any]:
     """Write the final summary beside the output; return it with its printable `text`."""
     elapsed = time.perf_counter() - started
     report = {
         "complete": True,
-        "output": str(output),
+        "output": str(manifest.output),
         **summary.to_dict(),
         "resumed_after": resumed_after,
         "this_run": {
             "records": records,
+            "workers": workers,
             "seconds": round(elapsed, 2),
             "articles_per_second": round(records / elapsed, 2) if elapsed else None,
         },
-        "settings": settings,
     }
-    _write_json(summary_path(output), report)
+    manifest.finish(report, state)
+    report["settings"] = manifest.settings
     report["text"] = summary.format()
     return report
-
-
-# Settings a resumed run may change: they do not change a record.
-_NOT_COMPARED = frozenset({"version", "detector.embedding_cache"})
-
-
-def _check_resumable(output: Path, settings: dict[str, Any], resume: bool) -> None:
-    path = summary_path(output)
-    if not resume or not path.exists():
-        return
-    try:
-        earlier = json.loads(path.read_text(encoding="utf-8")).get("settings", {})
-    except (OSError, ValueError):
-        return  # an unreadable summary proves nothing; the output itself is checked
-    now, before = _flat(settings), _flat(earlier)
-    before.setdefault("detector.backend", "torch")  # written before there was a choice
-    before.setdefault("detector.speed", "default")
-    ignored = _NOT_COMPARED | ({"detector.backend"} if now.get("detector.speed") == "fast" else set())  # no model runs
-    changed = [k for k in now if k not in ignored and before.get(k) != now[k]]
-    if changed:
-        raise InputError(
-            f"cannot resume {output}: {', '.join(changed)} differ from the run that wrote it "
-            "(resume with the same inputs and options, or write a new output)"
-        )
-
-
-def _flat(settings: dict[str, Any]) -> dict[str, Any]:
-    """{"detector": {"threshold": 0.8}} -> {"detector.threshold": 0.8}"""
-    flat: dict[str, Any] = {}
-    for key, value in settings.items():
-        if isinstance(value, dict):
-            flat.update({f"{key}.{k}": v for k, v in value.items()})
-        else:
-            flat[key] = value
-    return flat
 
 
 def _skip(records: Iterator[Record], count: int, output: Path) -> Iterator[Record]:
@@ -242,9 +239,10 @@ def _score_in_workers(
     import multiprocessing
     from concurrent.futures import ProcessPoolExecutor
 
-    threads = max(1, (os.cpu_count() or 1) // workers)
+    threads = max(1, available_cpus() // workers)
     context = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=(params, threads)) as pool:
+    initargs = (params, threads, os.getpid())
+    with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=initargs) as pool:
         pending: deque[Any] = deque()
         for chunk in chunks:
             pending.append(pool.submit(_score_in_worker, chunk))
@@ -258,8 +256,9 @@ _WORKER_DETECTOR: Detector | None = None
 _WORKER_BLAS_LIMIT: Any = None
 
 
-def _start_worker(params: dict[str, Any], threads: int) -> None:
+def _start_worker(params: dict[str, Any], threads: int, parent: int) -> None:
     global _WORKER_DETECTOR, _WORKER_BLAS_LIMIT
+    _end_with_parent(parent)
     _WORKER_DETECTOR = Detector(**params)
     if params.get("speed") == "fast":
         from threadpoolctl import threadpool_limits
@@ -279,6 +278,32 @@ def _start_worker(params: dict[str, Any], threads: int) -> None:
         torch.set_num_threads(threads)
 
 
+def _end_with_parent(parent: int) -> None:
+    """Make this worker die with the batch process that started it, however that one ends
+    (kill -9 included), instead of running on and holding memory and the caller's pipes.
+
+    On Linux the kernel sends SIGKILL when the parent dies (PR_SET_PDEATHSIG); everywhere, a
+    daemon thread checks once a second that the parent is still this process's parent."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+    if os.getppid() != parent:  # the parent died before the signal was armed
+        os._exit(1)
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, name="coherence-parent-watch", daemon=True).start()
+
+
 def _score_in_worker(chunk: list[Record]) -> list[dict[str, Any]]:
     assert _WORKER_DETECTOR is not None, "worker not started"
     return score_records(_WORKER_DETECTOR, chunk)
@@ -289,8 +314,3 @@ def _progress_bar(total: int | None, initial: int, show: bool) -> Any:
 
     return tqdm(total=total, initial=initial, unit=" articles", disable=not show, dynamic_ncols=True, smoothing=0.1)
 
-
-def _write_json(path: Path, data: dict[str, Any]) -> None:
-    temporary = path.with_name(path.name + ".tmp")
-    temporary.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    os.replace(temporary, path)

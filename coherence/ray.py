@@ -25,11 +25,12 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coherence.batch import finish_report, plan_run, start_summary
+from coherence.batch import finish_report, plan_run
 from coherence.detector import Detector
 from coherence.readers import ROWS_PER_READ, InputFile, RecordFields, read_file
 from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
 from coherence.summary import BatchSummary
+from coherence.run_files import RunManifest, output_lock
 from coherence.writers import leftovers, open_writer, records_table
 
 if TYPE_CHECKING:
@@ -142,38 +143,40 @@ def score_file_with_ray(
     detector.prepare()
     params = detector.get_params()
     plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
-    output, reader, block, settings = plan.output, plan.reader, plan.block, plan.settings
+    output, reader, block = plan.output, plan.reader, plan.block
     files = list(reader.files())
     chunk = params["articles_per_batch"]
     if leftovers(output):  # fail before starting Ray; open_writer says why
-        open_writer(output, block, resume=False)
+        open_writer(output, block)
 
-    own_cluster = not ray.is_initialized()
-    if own_cluster:  # a failed start leaves no output behind to block the next run
-        ray.init(address=address, ignore_reinit_error=True)
-    context = ray.data.DataContext.get_current()
-    preserve_order = context.execution_options.preserve_order
-    context.execution_options.preserve_order = True
-    summary = BatchSummary()
-    position = 0
-    try:
-        writer = open_writer(output, block, resume=False)
-        start_summary(output, settings)
-        scored = _scored(_read(files, reader.fields), params, None, chunk, concurrency)
-        for batch in scored.iter_batches(batch_size=None, batch_format="pyarrow"):
-            records = _unpack(batch)
-            for record in records:
-                if record["id"] is None:
-                    record["id"] = position
-                position += 1
-                summary.add(record)
-            writer.add(records)
-        writer.finish()
-    finally:
-        context.execution_options.preserve_order = preserve_order
-        if own_cluster:
-            ray.shutdown()
-    return finish_report(output, summary, 0, position, started, settings)
+    with output_lock(output):
+        own_cluster = not ray.is_initialized()
+        if own_cluster:  # a failed start leaves no output behind to block the next run
+            ray.init(address=address, ignore_reinit_error=True)
+        context = ray.data.DataContext.get_current()
+        preserve_order = context.execution_options.preserve_order
+        context.execution_options.preserve_order = True
+        summary = BatchSummary()
+        position = 0
+        manifest = RunManifest(output, plan.settings)
+        try:
+            writer = open_writer(output, block, on_commit=manifest.commit)
+            manifest.commit(writer.state())
+            scored = _scored(_read(files, reader.fields), params, None, chunk, concurrency)
+            for batch in scored.iter_batches(batch_size=None, batch_format="pyarrow"):
+                records = _unpack(batch)
+                for record in records:
+                    if record["id"] is None:
+                        record["id"] = position
+                    position += 1
+                    summary.add(record)
+                writer.add(records)
+            writer.finish()
+        finally:
+            context.execution_options.preserve_order = preserve_order
+            if own_cluster:
+                ray.shutdown()
+        return finish_report(manifest, writer.state(), summary, 0, position, started)
 
 
 # -- records --------------------------------------------------------------------------------

@@ -1,36 +1,48 @@
 """Crash-safe output writers for batch runs: JSONL (.gz) and Parquet, chosen by extension.
 
 Records are committed in whole blocks, each block durable (flushed and fsynced) before the
-next one starts, so a run killed at any instant (SIGKILL included) leaves a prefix of whole
-blocks plus at most one torn block. Opened with ``resume=True``, a writer finds that prefix,
-cuts the torn block off, and reports how many records it kept: the runner then skips exactly
-that many input records. Blocks line up with the runner's scoring chunks, so a resumed run
-embeds the same sentences together and gives the same scores as an unbroken one.
+next one starts. After every block the writer reports its `state` (records, bytes or parts,
+and a SHA-256 of everything committed) to an `on_commit` callback, which the batch runner
+keeps in the run's summary. A resumed writer is handed that state back and proves the output
+is that run's before it touches a byte: the committed prefix must hash to the recorded
+digest. Only then is whatever follows it (a block torn by a kill) cut off. An output that
+was changed, or that no run of ours wrote, is refused untouched. Blocks line up with the
+runner's scoring chunks, so a resumed run embeds the same sentences together and gives the
+same scores as an unbroken one.
 
 - JSONL: one line per record; ``.gz`` appends one gzip member per block (a valid multi-member
   gzip file that any gzip reader reads whole).
 - Parquet: a file cannot be appended to, so each block is written (atomically) as a part in
   ``OUTPUT.parts/``; ``finish`` merges the parts into ``OUTPUT`` row group by row group.
+
+Every record is made writable first (`coherence.records.writable`): a value JSON or Arrow
+cannot hold is converted, and a record that cannot be converted becomes an error record.
 """
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 import json
 import os
 import shutil
-import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
 from coherence.readers import InputError
+from coherence.records import writable
+from coherence.safe_values import arrow_safe, json_safe
 from coherence.verdict import REASONS
 
-__all__ = ["OutputFormat", "OutputWriter", "output_format", "open_writer", "leftovers"]
+__all__ = [
+    "OutputFormat", "OutputWriter", "check_output_path", "leftovers", "open_writer", "output_format", "parts_dir", "records_table",
+]
 
 OutputFormat = Literal["jsonl", "jsonl.gz", "parquet"]
+OnCommit = Callable[[dict[str, Any]], None]
 _ROWS_PER_ROW_GROUP = 16_384
+_READ = 1 << 20
 
 
 class OutputWriter(Protocol):
@@ -46,6 +58,9 @@ class OutputWriter(Protocol):
     def finish(self) -> None:
         """Commit what is queued and close the output."""
 
+    def state(self) -> dict[str, Any]:
+        """What is committed so far, with its digest: what a resumed writer is given back."""
+
 
 def output_format(path: Path) -> OutputFormat:
     name = path.name.lower()
@@ -60,34 +75,59 @@ def output_format(path: Path) -> OutputFormat:
 
 def leftovers(path: Path) -> list[Path]:
     """Files an earlier run of this output left (the output itself, or unmerged parts)."""
-    return [p for p in (path, _parts_dir(path)) if p.exists()]
+    return [p for p in (path, parts_dir(path)) if os.path.lexists(p)]
 
 
-def open_writer(path: Path, block: int, resume: bool) -> OutputWriter:
+def open_writer(
+    path: Path, block: int, resume_from: dict[str, Any] | None = None, on_commit: OnCommit | None = None
+) -> OutputWriter:
     """A writer for `path` committing `block` records at a time.
 
+    Args:
+        resume_from: the `state` an earlier writer of this output reported last; the output
+            must still be exactly what that writer committed. None: a new output.
+        on_commit: called with the writer's `state` after every durable block.
+
     Raises:
-        InputError: the output exists and `resume` is False, or it cannot be written.
+        InputError: the output exists and there is nothing to resume from, it is not a
+            regular file, it differs from `resume_from`, or it cannot be written.
     """
-    if not resume and leftovers(path):
+    check_output_path(path)
+    if resume_from is None and leftovers(path):
         raise InputError(f"{path} already exists; pass --resume to continue that run, or remove it")
+    fmt = output_format(path)
+    if fmt == "parquet":
+        return ParquetPartsWriter(path, block, resume_from, on_commit)
+    return JsonlWriter(path, block, fmt == "jsonl.gz", resume_from, on_commit)
+
+
+def check_output_path(path: Path) -> None:
+    """Raise InputError unless `path` can be written as an output: a regular file or nothing,
+    in a writable folder (a link to a device such as /dev/full is refused)."""
+    if os.path.lexists(path) and not path.is_file():
+        raise InputError(f"cannot write {path}: it is not a regular file")
     if not path.parent.is_dir():
         raise InputError(f"cannot write {path}: no folder {path.parent}")
     if not os.access(path.parent, os.W_OK):
         raise InputError(f"cannot write {path}: the folder is not writable")
-    fmt = output_format(path)
-    if fmt == "parquet":
-        return ParquetPartsWriter(path, block)
-    return JsonlWriter(path, block, compress=fmt == "jsonl.gz")
+
+
+def _changed(path: Path, why: str) -> InputError:
+    return InputError(
+        f"cannot resume into {path}: {why}, so it is not the output the earlier run left; it was not touched "
+        "(write a new output, or remove it and its .summary.json to start again)"
+    )
 
 
 class _BlockWriter:
     """Queues records and commits them `block` at a time, the rest at `finish`; a subclass
     says how one block is committed durably and how the output is closed."""
 
-    def __init__(self, path: Path, block: int) -> None:
+    def __init__(self, path: Path, block: int, on_commit: OnCommit | None) -> None:
         self.path, self.block = path, block
         self.committed = 0
+        self._on_commit = on_commit
+        self._digest = hashlib.sha256()
         self._queue: list[dict[str, Any]] = []
 
     def add(self, records: list[dict[str, Any]]) -> None:
@@ -102,6 +142,14 @@ class _BlockWriter:
             self._queue = []
         self._close()
 
+    def state(self) -> dict[str, Any]:
+        return {"records": self.committed, "sha256": self._digest.hexdigest()}
+
+    def _committed(self, records: int) -> None:
+        self.committed += records
+        if self._on_commit is not None:
+            self._on_commit(self.state())
+
     def _commit(self, records: list[dict[str, Any]]) -> None:
         raise NotImplementedError
 
@@ -112,14 +160,32 @@ class _BlockWriter:
 class JsonlWriter(_BlockWriter):
     """JSON lines, one write + fsync per block; gzip output gets one member per block."""
 
-    def __init__(self, path: Path, block: int, compress: bool) -> None:
-        super().__init__(path, block)
+    def __init__(self, path: Path, block: int, compress: bool, resume_from: dict[str, Any] | None, on_commit: OnCommit | None) -> None:
+        super().__init__(path, block, on_commit)
         self.compress = compress
-        if path.exists():
-            self.committed, keep_bytes = (_gzip_prefix if compress else _jsonl_prefix)(path, block)
-            with path.open("r+b") as handle:
-                handle.truncate(keep_bytes)
+        self.size = 0
+        if resume_from is not None:
+            self._adopt(resume_from)
         self._handle = path.open("ab")
+
+    def state(self) -> dict[str, Any]:
+        return {**super().state(), "bytes": self.size}
+
+    def _adopt(self, state: dict[str, Any]) -> None:
+        """Check that the output starts with exactly the bytes `state` describes, then cut
+        off what follows them (a block written after the last recorded commit)."""
+        records, size, digest = int(state["records"]), int(state["bytes"]), str(state["sha256"])
+        actual = self.path.stat().st_size if self.path.exists() else 0
+        if actual < size:
+            raise _changed(self.path, f"it holds {actual:,} bytes where the run committed {size:,}")
+        self._digest = _hash_file(self.path, size) if size else self._digest
+        if self._digest.hexdigest() != digest:
+            raise _changed(self.path, f"its first {records:,} records differ from what the run wrote")
+        self.committed, self.size = records, size
+        if actual > size:
+            with self.path.open("r+b") as handle:
+                handle.truncate(size)
+                os.fsync(handle.fileno())
 
     def existing(self) -> Iterator[dict[str, Any]]:
         if not self.committed:
@@ -133,76 +199,78 @@ class JsonlWriter(_BlockWriter):
         self._handle.close()
 
     def _commit(self, records: list[dict[str, Any]]) -> None:
-        data = "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records).encode("utf-8")
+        lines = (json.dumps(writable(r, json_safe), ensure_ascii=False, allow_nan=False) + "\n" for r in records)
+        data = "".join(lines).encode("utf-8")
         if self.compress:
             data = gzip.compress(data, mtime=0)
         self._handle.write(data)
         self._handle.flush()
         os.fsync(self._handle.fileno())
+        self._digest.update(data)
+        self.size += len(data)
+        self._committed(len(records))
 
 
-def _jsonl_prefix(path: Path, block: int) -> tuple[int, int]:
-    """(records, bytes) of the longest prefix of whole, valid blocks of lines."""
-    kept_records = kept_bytes = lines = offset = 0
+def _hash_file(path: Path, size: int | None = None) -> Any:
+    """SHA-256 of the first `size` bytes of `path` (all of it for None)."""
+    digest = hashlib.sha256()
+    left = size
     with path.open("rb") as handle:
-        for line in handle:
-            if not line.endswith(b"\n") or not _is_record(line):
+        while left is None or left > 0:
+            chunk = handle.read(_READ if left is None else min(_READ, left))
+            if not chunk:
                 break
-            lines += 1
-            offset += len(line)
-            if lines % block == 0:
-                kept_records, kept_bytes = lines, offset
-    return kept_records, kept_bytes
-
-
-def _gzip_prefix(path: Path, block: int) -> tuple[int, int]:
-    """(records, bytes) of the leading gzip members that each hold one whole block."""
-    kept_records = kept_bytes = consumed = 0
-    inflate, text, pending = zlib.decompressobj(wbits=31), b"", b""
-    with path.open("rb") as handle:
-        while True:
-            if not pending:
-                pending = handle.read(1 << 20)
-                if not pending:
-                    return kept_records, kept_bytes
-            try:
-                text += inflate.decompress(pending)
-            except zlib.error:
-                return kept_records, kept_bytes
-            consumed += len(pending) - len(inflate.unused_data)
-            pending = inflate.unused_data
-            if inflate.eof:
-                lines = text.split(b"\n")
-                if lines[-1] != b"" or len(lines) - 1 != block or not all(map(_is_record, lines[:-1])):
-                    return kept_records, kept_bytes
-                kept_records, kept_bytes = kept_records + block, consumed
-                inflate, text = zlib.decompressobj(wbits=31), b""
-
-
-def _is_record(line: bytes) -> bool:
-    try:
-        return isinstance(json.loads(line), dict)
-    except ValueError:
-        return False
+            digest.update(chunk)
+            if left is not None:
+                left -= len(chunk)
+    return digest
 
 
 class ParquetPartsWriter(_BlockWriter):
     """Each block becomes a Parquet part (written to a temporary name, then renamed);
-    `finish` merges the parts into the output under one schema and removes them."""
+    `finish` merges the parts into the output under one schema and removes them. The
+    digest runs over the parts' bytes in order; the merged file's own digest is recorded
+    before it replaces the output, so a finished run is provable too."""
 
-    def __init__(self, path: Path, block: int) -> None:
-        import pyarrow.parquet as pq
+    def __init__(self, path: Path, block: int, resume_from: dict[str, Any] | None, on_commit: OnCommit | None) -> None:
+        super().__init__(path, block, on_commit)
+        self.parts = parts_dir(path)
+        self.finished = False
+        self.merged: str | None = None
+        self._count = 0
+        self._recorded: dict[str, Any] | None = None  # the state of a finished run, adopted
+        if resume_from is not None:
+            self._adopt(resume_from)
+        if not self.finished:
+            self.parts.mkdir(exist_ok=True)
 
-        super().__init__(path, block)
-        self.parts = _parts_dir(path)
-        self.finished = path.exists() and not self.parts.exists()
-        if self.finished:  # a completed earlier run: nothing may be appended
-            self.committed = pq.ParquetFile(path).metadata.num_rows
+    def state(self) -> dict[str, Any]:
+        if self._recorded is not None:
+            return dict(self._recorded)
+        return {**super().state(), "parts": self._count, "merged_sha256": self.merged}
+
+    def _adopt(self, state: dict[str, Any]) -> None:
+        records, count, digest = int(state["records"]), int(state["parts"]), str(state["sha256"])
+        self.merged = state.get("merged_sha256")
+        if self.path.exists():  # a finished run (its parts perhaps not yet removed)
+            if self.merged is None or _hash_file(self.path).hexdigest() != self.merged:
+                raise _changed(self.path, "it is not the file the run merged")
+            self.committed, self._count, self.finished = records, count, True
+            self._recorded = dict(state)
+            shutil.rmtree(self.parts, ignore_errors=True)
             return
-        self.parts.mkdir(exist_ok=True)
-        for stale in self.parts.glob("*.tmp"):
-            stale.unlink()
-        self.committed = sum(pq.ParquetFile(p).metadata.num_rows for p in self._part_files())
+        files = self._part_files()
+        if len(files) < count:
+            raise _changed(self.parts, f"it holds {len(files)} parts where the run committed {count}")
+        for part in files[:count]:
+            with part.open("rb") as handle:
+                while chunk := handle.read(_READ):
+                    self._digest.update(chunk)
+        if self._digest.hexdigest() != digest:
+            raise _changed(self.parts, f"its first {count} parts differ from what the run wrote")
+        for extra in [*files[count:], *self.parts.glob("*.tmp")]:  # written after the last recorded commit
+            extra.unlink()
+        self.committed, self._count = records, count
 
     def existing(self) -> Iterator[dict[str, Any]]:
         import pyarrow.parquet as pq
@@ -221,8 +289,13 @@ class ParquetPartsWriter(_BlockWriter):
             super().finish()
 
     def _close(self) -> None:
-        _merge_parts(self._part_files(), self.path)
+        temporary = _merge_parts(self._part_files(), self.path)
+        self.merged = _hash_file(temporary).hexdigest()
+        if self._on_commit is not None:  # recorded before the output appears: a kill in between leaves a provable file
+            self._on_commit(self.state())
+        os.replace(temporary, self.path)
         shutil.rmtree(self.parts)
+        self.finished = True
 
     def _part_files(self) -> list[Path]:
         return sorted(self.parts.glob("part-*.parquet"))
@@ -230,14 +303,18 @@ class ParquetPartsWriter(_BlockWriter):
     def _commit(self, records: list[dict[str, Any]]) -> None:
         import pyarrow.parquet as pq
 
-        number = len(self._part_files())
-        final = self.parts / f"part-{number:06d}.parquet"
+        final = self.parts / f"part-{self._count:06d}.parquet"
         temporary = final.with_suffix(".tmp")
-        pq.write_table(records_table(records), temporary)
+        pq.write_table(records_table([writable(r, arrow_safe) for r in records]), temporary)
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
         os.replace(temporary, final)
         _fsync_folder(self.parts)
+        with final.open("rb") as handle:
+            while chunk := handle.read(_READ):
+                self._digest.update(chunk)
+        self._count += 1
+        self._committed(len(records))
 
 
 def records_table(records: list[dict[str, Any]]) -> Any:
@@ -256,7 +333,7 @@ def records_table(records: list[dict[str, Any]]) -> Any:
         try:
             columns[name] = pa.array(values)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
-            columns[name] = pa.array([None if v is None else v if isinstance(v, str) else json.dumps(v) for v in values])
+            columns[name] = pa.array([None if v is None else v if isinstance(v, str) else _json_text(v) for v in values])
     return pa.table(columns)
 
 
@@ -280,8 +357,13 @@ def _core_schema() -> Any:
     )
 
 
-def _merge_parts(parts: list[Path], output: Path) -> None:
-    """Write `parts` into `output` under one schema (types promoted; clashes become text)."""
+def _json_text(value: Any) -> str:
+    return json.dumps(json_safe(value), ensure_ascii=False)
+
+
+def _merge_parts(parts: list[Path], output: Path) -> Path:
+    """Write `parts` into a temporary file beside `output` under one schema (types promoted;
+    clashes become text) and return it: the caller records its digest, then renames it."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -301,7 +383,7 @@ def _merge_parts(parts: list[Path], output: Path) -> None:
             writer.write_table(pa.concat_tables(pending), row_group_size=max(rows, 1))
     with temporary.open("rb") as handle:
         os.fsync(handle.fileno())
-    os.replace(temporary, output)
+    return temporary
 
 
 def _unified_schema(schemas: list[Any]) -> Any:
@@ -336,12 +418,13 @@ def _conform(table: Any, schema: Any) -> Any:
         try:
             columns.append(column.cast(f.type))
         except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            values = [None if v is None else v if isinstance(v, str) else json.dumps(v) for v in column.to_pylist()]
+            values = [None if v is None else v if isinstance(v, str) else _json_text(v) for v in column.to_pylist()]
             columns.append(pa.array(values, type=f.type))
     return pa.Table.from_arrays(columns, schema=schema)
 
 
-def _parts_dir(path: Path) -> Path:
+def parts_dir(path: Path) -> Path:
+    """Where the Parquet writer keeps its committed blocks until `finish`."""
     return path.with_name(path.name + ".parts")
 
 
