@@ -10,11 +10,13 @@ import shutil
 import sys
 import textwrap
 from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 from coherence.readers import InputError  # input the user must fix: one line, exit code 2
 from coherence.records import MAX_CHARS
 from coherence.results import ArticleResult
+from coherence.safe_values import json_safe
 
 __all__ = ["main"]
 
@@ -22,7 +24,7 @@ __all__ = ["main"]
 def read_article(path: str) -> str:
     """Text of a file (or of stdin for '-'), refusing binary and empty input."""
     try:
-        data = sys.stdin.buffer.read() if path == "-" else Path(path).read_bytes()
+        data = _read_stdin() if path == "-" else Path(path).read_bytes()
     except FileNotFoundError:
         raise InputError(f"no such file: {path}") from None
     except IsADirectoryError:
@@ -40,6 +42,37 @@ def read_article(path: str) -> str:
     if not text.strip():
         raise InputError(f"{path} has no text")
     return text
+
+
+def _read_stdin() -> bytes:
+    stream = getattr(sys.stdin, "buffer", None)
+    if stream is None:  # started with stdin closed (`<&-`)
+        raise InputError("no standard input to read (it is closed); give a file, or pipe the article in")
+    try:
+        return stream.read()
+    except ValueError:  # a closed file object
+        raise InputError("no standard input to read (it is closed); give a file, or pipe the article in") from None
+
+
+def emit(text: str) -> None:
+    """Print `text` to stdout and flush it, so that a full disk or a closed pipe is found
+    here and reported in one line, never as a traceback at exit."""
+    try:
+        print(text)
+        sys.stdout.flush()
+    except OSError as exc:
+        _silence_stdout()
+        if isinstance(exc, BrokenPipeError):
+            raise InputError("standard output was closed before everything was written (broken pipe)") from None
+        raise InputError(f"cannot write to standard output: {exc.strerror or exc}") from None
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so the interpreter's last flush at exit has nowhere to fail."""
+    try:
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except (OSError, ValueError, AttributeError):
+        pass
 
 
 def format_table(result: ArticleResult, *, low_confidence: float, width: int | None = None) -> str:
@@ -85,6 +118,26 @@ def _share(value: str) -> float:
     return share
 
 
+def _ranged(convert: Callable[[str], Any], low: float, high: float | None, words: str) -> Callable[[str], Any]:
+    """An argparse type: `convert`ed values within [low, high] (NaN is never within)."""
+
+    def parse(value: str) -> Any:
+        try:
+            number = convert(value)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not {words}: {value!r}") from None
+        if not (low <= number and (high is None or number <= high)):
+            span = f"within [{low:g}, {high:g}]" if high is not None else f"{low:g} or more"
+            raise argparse.ArgumentTypeError(f"must be {span}, got {value}")
+        return number
+
+    return parse
+
+
+_unit = _ranged(float, 0.0, 1.0, "a number")
+_positive = _ranged(int, 1, None, "a whole number")
+
+
 def _companion(value: str) -> float | None:
     """argparse type: a score in [0, 1], or "none" for no companion flags."""
     if value.strip().lower() == "none":
@@ -118,9 +171,9 @@ def _cmd_score(args: argparse.Namespace) -> int:
     result = detector.score(text)
     result.id = args.path
     if args.json:
-        print(json.dumps(result.to_dict(sentences=args.sentences), ensure_ascii=False, indent=2))
+        emit(json.dumps(json_safe(result.to_dict(sentences=args.sentences)), ensure_ascii=False, indent=2))
     else:
-        print(format_table(result, low_confidence=detector.min_confidence))
+        emit(format_table(result, low_confidence=detector.min_confidence))
     return 0
 
 
@@ -132,6 +185,14 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         max_chars=args.max_chars,
         **_detector_options(args),
     )
+    from coherence.batch import available_cpus
+
+    if args.engine == "local" and args.workers > available_cpus():
+        print(
+            f"coherence: note: --workers {args.workers} is more than the {available_cpus()} CPUs here; "
+            f"using {available_cpus()} (more would only add memory)",
+            file=sys.stderr,
+        )
     try:
         if args.engine == "ray":
             from coherence.ray import score_file_with_ray
@@ -147,8 +208,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         raise InputError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
     from coherence.batch import summary_path
 
-    print(report["text"])
-    print(f"summary: {summary_path(args.output)}")
+    emit(f"{report['text']}\nsummary: {summary_path(args.output)}")
     return 0
 
 
@@ -206,7 +266,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         raise RuntimeError(f"reports need matplotlib, umap-learn and jinja2: pip install 'coherence[report]' ({exc})") from None
     except OSError as exc:
         raise InputError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
-    print(f"{done}; wrote {', '.join(str(p) for p in [args.output, *figures] if p)}")
+    emit(f"{done}; wrote {', '.join(str(p) for p in [args.output, *figures] if p)}")
     return 0
 
 
@@ -220,7 +280,7 @@ def _cmd_prepare(args: argparse.Namespace) -> int:
 
         built, what = OnnxEncoder(args.model).prepare(rebuild=args.rebuild), "int8 ONNX model"
     how = f"built in {built.seconds:.1f} s" if built.built else "already built"
-    print(f"{what} of {args.model}: {built.path} ({how})")
+    emit(f"{what} of {args.model}: {built.path} ({how})")
     return 0
 
 
@@ -245,7 +305,7 @@ def _speed_option(command: argparse.ArgumentParser) -> None:
 
 
 def _common_options(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--threshold", type=float, default=0.8, help="coherence needed to pass (default 0.8)")
+    command.add_argument("--threshold", type=_unit, default=0.8, help="coherence needed to pass, within [0, 1] (default 0.8)")
     command.add_argument(
         "--flag-rate",
         type=_share,
@@ -288,9 +348,9 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--text-field", default="text", help="field or column with the article text (default: text)")
     batch.add_argument("--id-field", help="field or column with the record id (default: the record's position)")
     batch.add_argument("--keep-fields", default="", help="comma-separated fields to carry into the output")
-    batch.add_argument("--workers", type=int, default=1, help="processes scoring in parallel (default 1)")
+    batch.add_argument("--workers", type=_positive, default=1, help="processes scoring in parallel, at most one per CPU (default 1)")
     batch.add_argument("--resume", action="store_true", help="continue a run that stopped; skips records already written")
-    batch.add_argument("--max-chars", type=int, default=MAX_CHARS, help=f"longer texts get an error record (default {MAX_CHARS:,})")
+    batch.add_argument("--max-chars", type=_positive, default=MAX_CHARS, help=f"longer texts get an error record (default {MAX_CHARS:,})")
     batch.add_argument("--engine", choices=("local", "ray"), default="local", help="local processes, or Ray Data (pip install coherence[ray])")
     batch.add_argument("--address", help="with --engine ray: the Ray cluster to join (default: start a local one)")
     _common_options(batch)
@@ -314,7 +374,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--projection", choices=("auto", "umap", "pca"), default="auto",
                         help="sentence maps: UMAP, PCA, or auto (PCA when too few points for UMAP)")
     report.add_argument("--seed", type=int, default=0, help="fixes map layouts and samples (default 0)")
-    report.add_argument("--threshold", type=float, help="coherence needed to pass (default: the batch run's, else 0.8)")
+    report.add_argument("--threshold", type=_unit, help="coherence needed to pass (default: the batch run's, else 0.8)")
     report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
     _companion_option(report)
     report.add_argument("--backend", choices=("onnx", "torch"), help=_BACKEND_HELP + " (default: the batch run's, else torch)")
@@ -342,19 +402,35 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    for stream in (sys.stdout, sys.stderr):  # a name with undecodable bytes must not stop a print
+        reconfigure = getattr(stream, "reconfigure", None)
+        if reconfigure is not None:
+            reconfigure(errors="backslashreplace")
     try:
         return args.run(args)
-    except InputError as exc:
-        print(f"coherence: error: {exc}", file=sys.stderr)
-        return 2
-    except (RuntimeError, ValueError, TypeError) as exc:
-        print(f"coherence: error: {exc}", file=sys.stderr)
-        return 1
+    except (InputError, RuntimeError, ValueError, TypeError) as exc:
+        return _fail(str(exc))
     except KeyboardInterrupt:
         return 130
-    except BrokenPipeError:  # the reader went away (`coherence score a.txt | head`): stop quietly
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # no second error at exit
-        return 0
+    except BrokenPipeError:  # the reader went away while something other than `emit` wrote
+        _silence_stdout()
+        return _fail("standard output was closed before everything was written (broken pipe)")
+    except MemoryError:
+        return _fail("out of memory (lower --workers, or --max-chars for huge records)")
+    except Exception as exc:  # noqa: BLE001 - a bug: one line, the traceback on request
+        if os.environ.get("COHERENCE_TRACEBACK"):
+            raise
+        return _fail(f"internal error: {type(exc).__name__}: {exc} (set COHERENCE_TRACEBACK=1 to see where)")
+
+
+def _fail(message: str) -> int:
+    """Report what stopped the command in one line on stderr; the exit code for it (2)."""
+    try:
+        print(f"coherence: error: {' '.join(message.split())}", file=sys.stderr)
+        sys.stderr.flush()
+    except (OSError, ValueError, AttributeError):
+        pass
+    return 2
 
 
 if __name__ == "__main__":
