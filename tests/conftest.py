@@ -47,6 +47,25 @@ PLANTED_NAMES = [name for name in ARTICLE_NAMES if not PLANTED[name]["clean"]]
 CLEAN_NAMES = [name for name in ARTICLE_NAMES if PLANTED[name]["clean"]]
 
 
+def write_jsonl(path: Path, rows: list[Any]) -> Path:
+    """`rows` as JSON lines at `path`."""
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return path
+
+
+def read_output(path: Path) -> list[dict[str, Any]]:
+    """The records of a batch output (.jsonl, .jsonl.gz or .parquet)."""
+    import gzip
+
+    import pyarrow.parquet as pq
+
+    if path.suffix == ".parquet":
+        return pq.read_table(path).to_pylist()
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding="utf-8") as handle:
+        return [json.loads(line) for line in handle]
+
+
 def read_article(name: str) -> str:
     return (ARTICLES_DIR / name).read_text(encoding="utf-8")
 

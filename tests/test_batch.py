@@ -20,6 +20,7 @@ from coherence.batch import score_file, summary_path
 from coherence.cli import main
 from coherence.readers import InputError
 from coherence.writers import open_writer
+from conftest import read_output, write_jsonl
 
 CHUNK = 8  # small scoring chunks, so a short corpus spans many blocks
 
@@ -33,19 +34,6 @@ def corpus(article_texts: dict[str, str], n: int) -> list[dict[str, Any]]:
         drop = 1 + (i // len(texts)) % (len(lines) - 1)
         records.append({"doc": f"doc-{i:04d}", "text": "\n".join(lines[:drop] + lines[drop + 1 :]), "source": i % 3})
     return records
-
-
-def write_jsonl(path: Path, records: list[Any]) -> Path:
-    path.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
-    return path
-
-
-def read_output(path: Path) -> list[dict[str, Any]]:
-    if path.suffix == ".parquet":
-        return pq.read_table(path).to_pylist()
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [json.loads(line) for line in handle]
 
 
 @pytest.fixture()
@@ -163,8 +151,8 @@ def test_resume_refuses_other_settings(tmp_path, small_detector, make_detector, 
     score_file(source, out, detector=small_detector)
     with pytest.raises(InputError, match="threshold"):
         score_file(source, out, resume=True, detector=make_detector(articles_per_batch=CHUNK, threshold=0.5))
-    again = score_file(source, out, resume=True, detector=small_detector)  # same job: finishes the last chunk only
-    assert again["records"] == 10 and again["resumed_after"] == 8
+    again = score_file(source, out, resume=True, detector=small_detector)  # same job, already complete: nothing to do
+    assert again["records"] == 10 and again["resumed_after"] == 10 and again["this_run"]["records"] == 0
     assert read_output(out) == read_output(out)[:10] and len(read_output(out)) == 10
 
 
@@ -182,12 +170,23 @@ def test_resume_accepts_a_run_from_before_backends_and_tiers_and_another_cache_s
         score_file(source, out, resume=True, detector=make_detector(articles_per_batch=CHUNK, backend="onnx"))
 
 
+def output_rows(n: int) -> list[dict[str, Any]]:
+    return [{"id": i, "coherence": 0.5, "passed": True, "n_sentences": 1, "n_flagged": 0, "flags": [], "error": None} for i in range(n)]
+
+
+def write_blocks(path: Path, rows: list[dict[str, Any]], block: int = 4) -> list[dict[str, Any]]:
+    """Commit `rows` through a new writer without finishing it; the states it reported."""
+    states: list[dict[str, Any]] = []
+    open_writer(path, block=block, on_commit=states.append).add(rows)
+    return states
+
+
 @pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "parquet"])
-def test_torn_output_is_cut_back_to_whole_blocks(tmp_path, suffix):
+def test_torn_output_is_cut_back_to_the_last_recorded_commit(tmp_path, suffix):
     path = tmp_path / f"out.{suffix}"
-    rows = [{"id": i, "coherence": 0.5, "passed": True, "n_sentences": 1, "n_flagged": 0, "flags": [], "error": None} for i in range(10)]
-    writer = open_writer(path, block=4, resume=False)
-    writer.add(rows[:8])  # two whole blocks committed
+    rows = output_rows(10)
+    states = write_blocks(path, rows[:8])  # two whole blocks committed
+    assert [s["records"] for s in states] == [4, 8]
     if suffix == "jsonl":
         with path.open("ab") as handle:
             handle.write(b'{"id": 8, "coherence": 0.5}\n{"id": 9, "coh')  # a torn third block
@@ -196,12 +195,26 @@ def test_torn_output_is_cut_back_to_whole_blocks(tmp_path, suffix):
             handle.write(gzip.compress(b'{"id": 8}\n{"id": 9}\n')[:-7])  # a torn gzip member
     else:
         (tmp_path / "out.parquet.parts" / "part-000002.tmp").write_bytes(b"PAR1 torn")
-    resumed = open_writer(path, block=4, resume=True)
+    resumed = open_writer(path, block=4, resume_from=states[-1])
     assert resumed.committed == 8
     assert [r["id"] for r in resumed.existing()] == list(range(8))
     resumed.add(rows[8:])
     resumed.finish()
     assert [r["id"] for r in read_output(path)] == list(range(10))
+
+
+@pytest.mark.parametrize("suffix", ["jsonl", "jsonl.gz", "parquet"])
+def test_a_writer_refuses_to_resume_an_output_that_changed(tmp_path, suffix):
+    path = tmp_path / f"out.{suffix}"
+    states = write_blocks(path, output_rows(8))
+    target = path if suffix != "parquet" else tmp_path / "out.parquet.parts" / "part-000000.parquet"
+    data = bytearray(target.read_bytes())
+    data[len(data) // 2] ^= 1  # one bit flipped in the first block
+    target.write_bytes(bytes(data))
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    with pytest.raises(InputError, match="not the output the earlier run left"):
+        open_writer(path, block=4, resume_from=states[-1])
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
 
 
 KILL_SCRIPT = """

@@ -147,7 +147,7 @@ def test_installed_console_script(planted_path):
     assert {"boilerplate", "duplicate", "fragment"} <= {span["reason"] for span in record["flags"]}
 
 
-def test_a_reader_that_stops_early_is_not_an_error(planted_path, monkeypatch, capsys):
+def test_a_reader_that_stops_early_is_one_line_and_exit_2(planted_path, monkeypatch, capsys):
     class ClosedPipe:
         def write(self, text: str) -> int:
             raise BrokenPipeError(32, "Broken pipe")
@@ -162,9 +162,10 @@ def test_a_reader_that_stops_early_is_not_an_error(planted_path, monkeypatch, ca
     monkeypatch.setattr(sys, "stdout", ClosedPipe())
     saved = os.dup(1)  # main() points file descriptor 1 at /dev/null: restore it afterwards
     try:
-        assert main(["score", str(planted_path)]) == 0
+        assert main(["score", str(planted_path)]) == 2
     finally:
         os.dup2(saved, 1)
         os.close(saved)
         fake_stdout.close()
-    assert "Traceback" not in capsys.readouterr().err
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().endswith("(broken pipe)") and len(err.strip().splitlines()) == 1
