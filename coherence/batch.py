@@ -295,6 +295,7 @@ def _end_with_parent(parent: int) -> None:
         pass
     if os.getppid() != parent:  # the parent died before the signal was armed
         os._exit(1)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's to handle: no traceback per worker
 
     def watch() -> None:
         while os.getppid() == parent:

@@ -21,10 +21,19 @@ from coherence.safe_values import json_safe
 __all__ = ["main"]
 
 
+ARTICLE_BYTES = 20 << 20
+"""Largest file `score` and `report` read as one article (a long HTML page is a few MB): a
+device such as /dev/zero, or a whole corpus by mistake, is refused instead of filling memory."""
+
+
 def read_article(path: str) -> str:
-    """Text of a file (or of stdin for '-'), refusing binary and empty input."""
+    """Text of a file (or of stdin for '-'), refusing binary, empty and outsized input."""
     try:
-        data = _read_stdin() if path == "-" else Path(path).read_bytes()
+        if path == "-":
+            data = _read_stdin()
+        else:
+            with Path(path).open("rb") as handle:
+                data = handle.read(ARTICLE_BYTES + 1)
     except FileNotFoundError:
         raise InputError(f"no such file: {path}") from None
     except IsADirectoryError:
@@ -33,6 +42,8 @@ def read_article(path: str) -> str:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     if b"\x00" in data[:65536]:
         raise InputError(f"{path} looks like a binary file, not text")
+    if len(data) > ARTICLE_BYTES:
+        raise InputError(f"{path} is larger than {ARTICLE_BYTES >> 20} MB, not one article (score a corpus with `coherence batch`)")
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError:
@@ -49,7 +60,7 @@ def _read_stdin() -> bytes:
     if stream is None:  # started with stdin closed (`<&-`)
         raise InputError("no standard input to read (it is closed); give a file, or pipe the article in")
     try:
-        return stream.read()
+        return stream.read(ARTICLE_BYTES + 1)
     except ValueError:  # a closed file object
         raise InputError("no standard input to read (it is closed); give a file, or pipe the article in") from None
 

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from coherence.batch import finish_report, plan_run
 from coherence.detector import Detector
-from coherence.readers import ROWS_PER_READ, InputFile, RecordFields, read_file
+from coherence.readers import ROWS_PER_READ, InputError, InputFile, RecordFields, read_file
 from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
 from coherence.summary import BatchSummary
 from coherence.run_files import RunManifest, output_lock
@@ -145,6 +145,9 @@ def score_file_with_ray(
     plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
     output, reader, block = plan.output, plan.reader, plan.block
     files = list(reader.files())
+    unreadable = [f for f in files if f.error is not None]
+    if unreadable:  # Ray opens every path itself; the local engine writes these as error records
+        raise InputError(f"{unreadable[0].error}; the Ray engine needs every input readable (the local engine records it as an error)")
     chunk = params["articles_per_batch"]
     if leftovers(output):  # fail before starting Ray; open_writer says why
         open_writer(output, block)

@@ -214,7 +214,7 @@ def test_a_second_run_on_a_locked_output_is_refused(tmp_path, capsys):
 
 
 def test_a_plain_run_and_a_resume_at_once_give_every_record_once(tmp_path):
-    rows = records(1_500)
+    rows = records(6_000)  # about 20 s on the fast tier: still running when the second run starts
     source = write_jsonl(tmp_path / "in.jsonl", rows)
     out = tmp_path / "out.jsonl"
     first = subprocess.Popen(
@@ -367,6 +367,13 @@ def test_score_with_stdin_closed(tmp_path):
     assert one_line_error(done.stderr.decode(), "standard input")
 
 
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+def test_score_of_an_endless_device_is_refused_in_bounded_memory(device):
+    done = cli("score", device, *FAST)
+    assert done.returncode == 2 and one_line_error(done.stderr.decode(), device)
+    assert resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024 < 2_000
+
+
 @pytest.mark.parametrize("json_output", [False, True])
 def test_score_into_a_full_stdout(tmp_path, json_output):
     source = tmp_path / "a.txt"
@@ -423,27 +430,33 @@ def _alive(pid: int) -> bool:
 
 
 @pytest.mark.skipif(not Path("/proc").is_dir() or available_cpus() < 2, reason="needs Linux /proc and 2 CPUs")
-@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM])
+@pytest.mark.parametrize("how", [signal.SIGKILL, signal.SIGTERM, signal.SIGINT])
 def test_workers_end_with_their_parent(tmp_path, how):
+    """kill -9 and SIGTERM of the batch process, and Ctrl-C (SIGINT to its process group)."""
     source = write_jsonl(tmp_path / "in.jsonl", records(20_000))
     out = tmp_path / "out.jsonl"
     process = subprocess.Popen(
         [sys.executable, "-m", "coherence.cli", "batch", str(source), "-o", str(out), "--workers", "2", *FAST],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
     )
     deadline = time.monotonic() + 120
     while (not out.exists() or out.stat().st_size == 0) and process.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     workers = _children(process.pid)
     assert process.poll() is None and len(workers) >= 2, process.stderr.read().decode()[-2000:]
-    process.send_signal(how)
-    process.wait(timeout=30)
+    if how == signal.SIGINT:
+        os.killpg(process.pid, how)  # what a terminal does on Ctrl-C
+    else:
+        process.send_signal(how)
+    process.wait(timeout=60)
     started = time.monotonic()
     out_data, err_data = process.communicate(timeout=30)  # EOF: nothing holds the caller's pipes any more
     while any(map(_alive, workers)) and time.monotonic() - started < 15:
         time.sleep(0.1)
     assert not any(map(_alive, workers)), f"workers {workers} outlived their parent"
     assert b"Traceback" not in err_data
+    if how == signal.SIGINT:
+        assert process.returncode == 130
 
 
 def test_more_workers_than_cpus_are_capped_with_a_note(tmp_path, capsys):
