@@ -86,7 +86,7 @@ def score_file(
         kept = writer.committed
         manifest.commit(writer.state())
 
-        show = sys.stderr.isatty() if progress is None else progress
+        show = bool(sys.stderr is not None and sys.stderr.isatty()) if progress is None else progress
         bar = _progress_bar(reader.count() if show else None, kept, show)
         records = _skip(iter(reader), kept, output)
         chunks = chunked(records, detector.articles_per_batch)

@@ -68,6 +68,8 @@ def _read_stdin() -> bytes:
 def emit(text: str) -> None:
     """Print `text` to stdout and flush it, so that a full disk or a closed pipe is found
     here and reported in one line, never as a traceback at exit."""
+    if sys.stdout is None:  # started with stdout closed (`>&-`)
+        raise InputError("cannot write to standard output: it is closed")
     try:
         print(text)
         sys.stdout.flush()
@@ -413,6 +415,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    if sys.stderr is None:  # started with stderr closed (`2>&-`): notes and errors go nowhere, never to stdout
+        sys.stderr = open(os.devnull, "w", encoding="utf-8")
     for stream in (sys.stdout, sys.stderr):  # a name with undecodable bytes must not stop a print
         reconfigure = getattr(stream, "reconfigure", None)
         if reconfigure is not None:

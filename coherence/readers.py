@@ -194,7 +194,14 @@ class RecordReader:
 def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
     if file.error is not None:
         return fields.failed(file.error, file.name)
+    longest = 4 * fields.max_chars  # UTF-8 takes at most 4 bytes a character
     try:
+        if stream is None and file.path.stat().st_size > longest:
+            return fields.failed(
+                f"{file.name} has {file.path.stat().st_size:,} bytes, more than a text of {fields.max_chars:,} characters "
+                "can be (not one article; raise max_chars to read it)",
+                file.name,
+            )
         data = stream.read() if stream is not None else file.path.read_bytes()
     except OSError as exc:
         return fields.failed(f"cannot read {file.name}: {exc.strerror or exc}", file.name)
@@ -212,7 +219,14 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
         yield from _json_array_records(head + handle.read(), file, fields)
         return
     hint = " (a .json file must hold one JSON object a line, or one array of objects)" if _is_plain_json(file) else ""
-    for number, raw in _numbered_lines(handle, file.path, first=head):
+    longest = _line_limit(fields)
+    for number, raw in _numbered_lines(handle, file.path, first=head, longest=longest):
+        if raw is None:
+            yield fields.failed(
+                f"line {number} of {file.name} is longer than {longest:,} bytes, more than a record of "
+                f"{fields.max_chars:,} characters can be (not one article; raise max_chars to read it)"
+            )
+            continue
         if not raw.strip():
             continue  # a blank line is not a record
         try:
@@ -222,6 +236,9 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
             continue
         except RecursionError:
             yield fields.failed(f"line {number} of {file.name} nests JSON too deeply to read")
+            continue
+        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+            yield fields.failed(f"line {number} of {file.name} cannot be read: {exc}")
             continue
         if isinstance(value, dict):
             yield fields.record(value)
@@ -241,9 +258,9 @@ def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> I
     """The items of a `.json` file holding one array (read whole: such files are small)."""
     try:
         items = json.loads(data.decode("utf-8", errors="replace"))
-    except (json.JSONDecodeError, RecursionError) as exc:
-        why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply"
-        raise InputError(f"cannot read {file.path}: it starts as a JSON array but is not valid JSON ({why})") from None
+    except (ValueError, RecursionError) as exc:
+        why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
+        raise InputError(f"cannot read {file.path}: it starts as a JSON array but cannot be read as one ({why})") from None
     if not isinstance(items, list):  # '[' then something else cannot parse; kept for type checkers
         items = [items]
     for number, value in enumerate(items, 1):
@@ -254,26 +271,46 @@ def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> I
 
 
 def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
+    """The rows of a CSV file. Only the columns the run needs are converted; when one of them
+    holds a value that does not fit the type pyarrow inferred from the first block (a word
+    among numbers, far down the file), the file is read again with those columns as text and
+    resumes after the rows already given, so one cell never stops the batch."""
     import pyarrow as pa
 
-    bad_rows: list[str] = []
-
-    def on_invalid_row(row: Any) -> str:
-        bad_rows.append(f"row {row.number or '?'} of {file.name} has {row.actual_columns} columns, expected {row.expected_columns}")
-        return "skip"  # not dropped: each becomes an error record below
-
-    reader = _open_csv(source, file, fields, on_invalid_row)
-    columns = fields.columns(reader.schema.names, file.path)
+    reopenable = isinstance(source, (str, Path))
+    as_text, done, emitted = False, 0, set()
     while True:
+        bad_rows: list[str] = []
+
+        def on_invalid_row(row: Any) -> str:
+            bad_rows.append(f"row {row.number or '?'} of {file.name} has {row.actual_columns} columns, expected {row.expected_columns}")
+            return "skip"  # not dropped: each becomes an error record below
+
+        columns = fields.columns(_column_names(file), file.path) if reopenable else None
+        reader = _open_csv(source, file, fields, on_invalid_row, columns, as_text)
+        columns = columns or fields.columns(reader.schema.names, file.path)
+        skip = done
         try:
-            batch = reader.read_next_batch()
-        except StopIteration:
-            break
+            while True:
+                try:
+                    batch = reader.read_next_batch()
+                except StopIteration:
+                    return
+                rows = _rows(batch.select(columns))
+                dropped = min(skip, len(rows))
+                skip -= dropped
+                for row in rows[dropped:]:
+                    done += 1
+                    yield fields.record(row)
+                for message in bad_rows:  # after the rows read with them; once, whatever the rereads
+                    if message not in emitted:
+                        emitted.add(message)
+                        yield fields.failed(message)
+                bad_rows.clear()
         except (pa.ArrowInvalid, OSError) as exc:
-            raise InputError(f"cannot read {file.path} as CSV: {exc}") from None
-        yield from (fields.record(row) for row in _rows(batch.select(columns)))
-        yield from (fields.failed(message) for message in bad_rows)  # after the rows read with them
-        bad_rows.clear()
+            if as_text or not reopenable:
+                raise InputError(f"cannot read {file.path} as CSV: {' '.join(str(exc).split())}") from None
+            as_text = True
 
 
 def _parquet_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
@@ -323,7 +360,11 @@ def _open_parquet(source: Any, file: InputFile) -> Any:
         raise InputError(f"cannot read {file.path} as Parquet: {exc}") from None
 
 
-def _open_csv(source: Any, file: InputFile, fields: RecordFields, on_invalid_row: Any) -> Any:
+def _open_csv(
+    source: Any, file: InputFile, fields: RecordFields, on_invalid_row: Any, columns: Sequence[str] | None = None, as_text: bool = False
+) -> Any:
+    """A streaming CSV reader: the text column as bytes (decoded by check_text, so one bad
+    byte cannot stop the file), only `columns` converted, all of them as text if `as_text`."""
     import pyarrow as pa
     import pyarrow.csv as pcsv
 
@@ -331,16 +372,17 @@ def _open_csv(source: Any, file: InputFile, fields: RecordFields, on_invalid_row
         with _open_binary(Path(source)) as handle:
             if handle.read(2) in _UTF16_BOMS:
                 raise InputError(f"{file.path} is UTF-16 text; coherence reads UTF-8 CSV (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
+    types = {name: pa.string() for name in columns or ()} if as_text else {}
+    types[fields.text_field] = pa.binary()
     try:
         return pcsv.open_csv(
             source,
             read_options=pcsv.ReadOptions(block_size=8 << 20, use_threads=False),  # row numbers in errors
             parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
-            # Text as bytes, decoded by check_text: one bad byte must not stop the file.
-            convert_options=pcsv.ConvertOptions(column_types={fields.text_field: pa.binary()}, check_utf8=False),
+            convert_options=pcsv.ConvertOptions(column_types=types, check_utf8=False, include_columns=list(columns or ())),
         )
     except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"cannot read {file.path} as CSV: {exc}") from None
+        raise InputError(f"cannot read {file.path} as CSV: {' '.join(str(exc).split())}") from None
 
 
 def _open_binary(path: Path) -> Any:
@@ -350,27 +392,41 @@ def _open_binary(path: Path) -> Any:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def _numbered_lines(stream: Any, path: Path, chunk_size: int = 1 << 20, first: bytes = b"") -> Iterator[tuple[int, bytes]]:
+def _numbered_lines(
+    stream: Any, path: Path, chunk_size: int = 1 << 20, first: bytes = b"", longest: int | None = None
+) -> Iterator[tuple[int, bytes | None]]:
     """(number, line) of a binary stream (after `first`, its bytes already read), split at
-    b"\\n" only; a broken file (a truncated gzip) is an InputError."""
-    number, pending = 0, b""
+    b"\\n" only; a line longer than `longest` bytes comes as (number, None), its bytes
+    dropped as they are read, so memory stays bounded whatever the file holds. A broken file
+    (a truncated gzip) is an InputError."""
+    number, pending, skipping = 0, b"", False
     try:
-        if first:
-            lines = first.split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                number += 1
-                yield number, line
-        while chunk := stream.read(chunk_size):
+        for chunk in _chunks(stream, chunk_size, first):
             lines = (pending + chunk).split(b"\n")
             pending = lines.pop()
             for line in lines:
                 number += 1
-                yield number, line
+                yield number, None if skipping else line
+                skipping = False
+            if longest is not None and len(pending) > longest:
+                skipping, pending = True, b""
     except (OSError, EOFError) as exc:
         raise InputError(f"cannot read {path} to the end: {exc}") from None
-    if pending:
-        yield number + 1, pending
+    if pending or skipping:
+        yield number + 1, None if skipping else pending
+
+
+def _chunks(stream: Any, chunk_size: int, first: bytes) -> Iterator[bytes]:
+    if first:
+        yield first
+    while chunk := stream.read(chunk_size):
+        yield chunk
+
+
+def _line_limit(fields: RecordFields) -> int:
+    """Bytes a JSON line may take: its text at 4 UTF-8 bytes a character (escapes such as
+    \\u00e9 take 6 for 1), plus room for its other fields."""
+    return 6 * fields.max_chars + (1 << 20)
 
 
 def folder_entries(folder: Path) -> list[tuple[str, Path, str | None]]:

@@ -55,10 +55,11 @@ def output_lock(output: Path) -> Iterator[None]:
 
     path = lock_path(output)
     while True:
-        try:
-            descriptor = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:  # never through a link: the lock file is truncated
+            descriptor = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError as exc:
-            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+            why = "it is a link; remove it" if path.is_symlink() else exc.strerror or exc
+            raise InputError(f"cannot write {path}: {why}") from None
         try:
             fcntl.flock(descriptor, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except OSError:
@@ -92,6 +93,8 @@ def inputs_fingerprint(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(os.fsencode(str(path.resolve())) + b"\0")
+        if not path.is_dir() and not path.is_file():  # a pipe: read once, nothing to compare on a resume
+            continue
         if path.is_dir():
             for name, file, _ in folder_entries(path):
                 size = file.stat().st_size if file.is_file() else -1
@@ -118,7 +121,7 @@ class RunManifest:
     def __init__(self, output: Path, settings: dict[str, Any]) -> None:
         self.output = output
         self.path = summary_path(output)
-        self.settings = settings
+        self.settings = json_safe(settings)  # as written: compared with what an earlier run wrote
 
     def resume_from(self, resume: bool) -> dict[str, Any] | None:
         """The writer state to resume from, after proving the output is this job's; None
@@ -184,6 +187,8 @@ def write_json(path: Path, data: dict[str, Any]) -> None:
     """Replace `path` atomically and durably with `data` as JSON (never NaN, never a lone
     surrogate: a summary must stay readable by every JSON parser)."""
     temporary = path.with_name(path.name + ".tmp")
+    if temporary.is_symlink():  # never write through a link planted beside the output
+        temporary.unlink()
     text = json.dumps(json_safe(data), indent=2, ensure_ascii=False, allow_nan=False) + "\n"
     with temporary.open("w", encoding="utf-8") as handle:
         handle.write(text)

@@ -58,12 +58,12 @@ def json_safe(value: Any) -> Any:
 
 
 def arrow_safe(value: Any) -> Any:
-    """`value` with lone surrogates replaced in every string it holds, all else unchanged:
+    """`value` with lone surrogates replaced in every string it holds (keys too), all else unchanged:
     Arrow stores dates, decimals, binary and NaN natively but cannot encode a surrogate."""
     if isinstance(value, str):
         return replace_surrogates(value)
     if isinstance(value, dict):
-        return {k: arrow_safe(v) for k, v in value.items()}
+        return {arrow_safe(k): arrow_safe(v) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [arrow_safe(v) for v in value]
     return value

@@ -32,7 +32,7 @@ from typing import Any, Literal, Protocol
 
 from coherence.readers import InputError
 from coherence.records import writable
-from coherence.safe_values import arrow_safe, json_safe
+from coherence.safe_values import arrow_safe, json_safe, replace_surrogates
 from coherence.verdict import REASONS
 
 __all__ = [
@@ -147,6 +147,9 @@ class _BlockWriter:
 
     def _committed(self, records: int) -> None:
         self.committed += records
+        self._report()
+
+    def _report(self) -> None:
         if self._on_commit is not None:
             self._on_commit(self.state())
 
@@ -166,6 +169,8 @@ class JsonlWriter(_BlockWriter):
         self.size = 0
         if resume_from is not None:
             self._adopt(resume_from)
+        else:  # recorded before the file exists: a run killed at any instant leaves a resumable output
+            self._report()
         self._handle = path.open("ab")
 
     def state(self) -> dict[str, Any]:
@@ -241,6 +246,8 @@ class ParquetPartsWriter(_BlockWriter):
         self._recorded: dict[str, Any] | None = None  # the state of a finished run, adopted
         if resume_from is not None:
             self._adopt(resume_from)
+        else:
+            self._report()
         if not self.finished:
             self.parts.mkdir(exist_ok=True)
 
@@ -291,8 +298,7 @@ class ParquetPartsWriter(_BlockWriter):
     def _close(self) -> None:
         temporary = _merge_parts(self._part_files(), self.path)
         self.merged = _hash_file(temporary).hexdigest()
-        if self._on_commit is not None:  # recorded before the output appears: a kill in between leaves a provable file
-            self._on_commit(self.state())
+        self._report()  # recorded before the output appears: a kill in between leaves a provable file
         os.replace(temporary, self.path)
         shutil.rmtree(self.parts)
         self.finished = True
@@ -305,6 +311,7 @@ class ParquetPartsWriter(_BlockWriter):
 
         final = self.parts / f"part-{self._count:06d}.parquet"
         temporary = final.with_suffix(".tmp")
+        _clear_link(temporary)
         pq.write_table(records_table([writable(r, arrow_safe) for r in records]), temporary)
         with temporary.open("rb") as handle:
             os.fsync(handle.fileno())
@@ -318,8 +325,9 @@ class ParquetPartsWriter(_BlockWriter):
 
 
 def records_table(records: list[dict[str, Any]]) -> Any:
-    """An Arrow table of output records: schema fields typed, carried fields inferred
-    (a carried field with mixed types is stored as JSON text)."""
+    """An Arrow table of output records: schema fields typed, carried fields inferred. A
+    carried field Arrow cannot hold as inferred (mixed types, an integer past 64 bits, an
+    empty object Parquet cannot store) is stored as JSON text, so no value stops a block."""
     import pyarrow as pa
 
     core = _core_schema()
@@ -331,10 +339,32 @@ def records_table(records: list[dict[str, Any]]) -> Any:
             columns[name] = pa.array(values, type=core.field(name).type)
             continue
         try:
-            columns[name] = pa.array(values)
-        except (pa.ArrowInvalid, pa.ArrowTypeError):
-            columns[name] = pa.array([None if v is None else v if isinstance(v, str) else _json_text(v) for v in values])
+            column = pa.array(values)
+            if _has_empty_struct(column.type):
+                raise pa.ArrowInvalid("an empty struct cannot be written to Parquet")
+        except Exception:  # noqa: BLE001 - any value Arrow refuses becomes text, never a stopped run
+            column = _text_column(values)
+        columns[replace_surrogates(str(name))] = column
     return pa.table(columns)
+
+
+def _text_column(values: list[Any]) -> Any:
+    """`values` as a string column: text as it is, anything else as its JSON text."""
+    import pyarrow as pa
+
+    return pa.array([None if v is None else replace_surrogates(v) if isinstance(v, str) else _json_text(v) for v in values], type=pa.string())
+
+
+def _has_empty_struct(arrow_type: Any) -> bool:
+    import pyarrow as pa
+
+    if pa.types.is_struct(arrow_type):
+        return arrow_type.num_fields == 0 or any(_has_empty_struct(arrow_type.field(i).type) for i in range(arrow_type.num_fields))
+    if pa.types.is_list(arrow_type) or pa.types.is_large_list(arrow_type) or pa.types.is_fixed_size_list(arrow_type):
+        return _has_empty_struct(arrow_type.value_type)
+    if pa.types.is_map(arrow_type):
+        return _has_empty_struct(arrow_type.key_type) or _has_empty_struct(arrow_type.item_type)
+    return False
 
 
 def _core_schema() -> Any:
@@ -363,14 +393,38 @@ def _json_text(value: Any) -> str:
 
 def _merge_parts(parts: list[Path], output: Path) -> Path:
     """Write `parts` into a temporary file beside `output` under one schema (types promoted;
-    clashes become text) and return it: the caller records its digest, then renames it."""
+    clashes become text) and return it: the caller records its digest, then renames it. A
+    column whose values do not all fit the promoted type (an int past 2**53 among floats)
+    becomes text and the merge starts again."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
     schemas = [pq.read_schema(p) for p in parts]
     schema = _unified_schema(schemas) if schemas else pa.schema([])
     temporary = output.with_name(output.name + ".tmp")
-    with pq.ParquetWriter(temporary, schema) as writer:
+    while True:
+        _clear_link(temporary)
+        try:
+            _write_merged(parts, schema, temporary)
+            break
+        except _UncastableColumn as clash:
+            schema = schema.set(schema.get_field_index(clash.name), pa.field(clash.name, pa.string()))
+    with temporary.open("rb") as handle:
+        os.fsync(handle.fileno())
+    return temporary
+
+
+class _UncastableColumn(Exception):
+    def __init__(self, name: str) -> None:
+        super().__init__(name)
+        self.name = name
+
+
+def _write_merged(parts: list[Path], schema: Any, target: Path) -> None:
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    with pq.ParquetWriter(target, schema) as writer:
         pending: list[Any] = []
         rows = 0
         for part in parts:
@@ -381,9 +435,6 @@ def _merge_parts(parts: list[Path], output: Path) -> Path:
                 pending, rows = [], 0
         if pending:
             writer.write_table(pa.concat_tables(pending), row_group_size=max(rows, 1))
-    with temporary.open("rb") as handle:
-        os.fsync(handle.fileno())
-    return temporary
 
 
 def _unified_schema(schemas: list[Any]) -> Any:
@@ -406,7 +457,12 @@ def _unified_schema(schemas: list[Any]) -> Any:
 
 
 def _conform(table: Any, schema: Any) -> Any:
-    """`table` cast to `schema`; missing columns are null, uncastable ones become JSON text."""
+    """`table` cast to `schema`; missing columns are null, text columns take any value as
+    its JSON text.
+
+    Raises:
+        _UncastableColumn: a column that does not fit its promoted type (the caller makes it text).
+    """
     import pyarrow as pa
 
     columns = []
@@ -417,10 +473,18 @@ def _conform(table: Any, schema: Any) -> Any:
         column = table.column(f.name)
         try:
             columns.append(column.cast(f.type))
-        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
-            values = [None if v is None else v if isinstance(v, str) else _json_text(v) for v in column.to_pylist()]
-            columns.append(pa.array(values, type=f.type))
+        except Exception:  # noqa: BLE001 - any failed cast: the column becomes text
+            if not pa.types.is_string(f.type):
+                raise _UncastableColumn(f.name) from None
+            columns.append(_text_column(column.to_pylist()))
     return pa.Table.from_arrays(columns, schema=schema)
+
+
+def _clear_link(path: Path) -> None:
+    """Remove a symbolic link where the writer is about to create a file of its own: a link
+    planted there must not lead the write into a file the run does not own."""
+    if path.is_symlink():
+        path.unlink()
 
 
 def parts_dir(path: Path) -> Path:
