@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import math
 import os
 import platform
+
+from typing import Any
 
 import numpy as np
 
@@ -43,3 +46,16 @@ def top_k_hit_rate(scores: np.ndarray, labels: np.ndarray) -> float:
     above, tied = scores > cut, scores == cut
     hits = (labels & above).sum() + (k - above.sum()) * (labels & tied).sum() / tied.sum()
     return float(hits / k)
+
+
+def json_ready(value: Any) -> Any:
+    """NaN and numpy scalars to plain JSON."""
+    if isinstance(value, dict):
+        return {str(k): json_ready(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [json_ready(v) for v in value]
+    if isinstance(value, (np.floating, float)):
+        return None if math.isnan(value) or math.isinf(value) else float(value)
+    if isinstance(value, (np.integer, np.bool_)):
+        return value.item()
+    return value

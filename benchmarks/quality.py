@@ -43,7 +43,7 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from baselines import knn_scores, lof_scores, naive_centroid_scores, tfidf_scores  # noqa: E402
 from intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, load_corpus, split_half  # noqa: E402
-from metrics import machine, threshold_at_rate, top_k_hit_rate  # noqa: E402
+from metrics import json_ready, machine, threshold_at_rate, top_k_hit_rate  # noqa: E402
 
 from coherence import Detector  # noqa: E402
 from coherence.embed import Encoder  # noqa: E402
@@ -712,19 +712,6 @@ Raw numbers: `quality.json`. Command: `{' '.join(['python benchmarks/quality.py'
 """
 
 
-def _json_ready(value: Any) -> Any:
-    """NaN and numpy scalars to plain JSON."""
-    if isinstance(value, dict):
-        return {str(k): _json_ready(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_json_ready(v) for v in value]
-    if isinstance(value, (np.floating, float)):
-        return None if math.isnan(value) or math.isinf(value) else float(value)
-    if isinstance(value, (np.integer, np.bool_)):
-        return value.item()
-    return value
-
-
 # -- main ----------------------------------------------------------------------------------
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
     """Command-line options, checked."""
@@ -800,7 +787,7 @@ def write_outputs(args: argparse.Namespace, run: dict[str, Any]) -> None:
     (out / "quality.md").write_text(render(args, run))
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     raw = {"config": config, "machine": machine(), **{k: v for k, v in run.items() if k != "sets"}}
-    (out / "quality.json").write_text(json.dumps(_json_ready(raw), indent=1) + "\n")
+    (out / "quality.json").write_text(json.dumps(json_ready(raw), indent=1) + "\n")
 
 
 def main(argv: list[str] | None = None) -> None:
