@@ -84,7 +84,6 @@ def score_file(
         for record in writer.existing():
             summary.add(record)
         kept = writer.committed
-        manifest.commit(writer.state())
 
         show = bool(sys.stderr is not None and sys.stderr.isatty()) if progress is None else progress
         bar = _progress_bar(reader.count() if show else None, kept, show)

@@ -164,7 +164,6 @@ def score_file_with_ray(
         manifest = RunManifest(output, plan.settings)
         try:
             writer = open_writer(output, block, on_commit=manifest.commit)
-            manifest.commit(writer.state())
             scored = _scored(_read(files, reader.fields), params, None, chunk, concurrency)
             for batch in scored.iter_batches(batch_size=None, batch_format="pyarrow"):
                 records = _unpack(batch)

@@ -86,7 +86,8 @@ def open_writer(
     Args:
         resume_from: the `state` an earlier writer of this output reported last; the output
             must still be exactly what that writer committed. None: a new output.
-        on_commit: called with the writer's `state` after every durable block.
+        on_commit: called with the writer's `state` once when opened (before it creates a
+            file) and after every durable block.
 
     Raises:
         InputError: the output exists and there is nothing to resume from, it is not a
@@ -169,8 +170,7 @@ class JsonlWriter(_BlockWriter):
         self.size = 0
         if resume_from is not None:
             self._adopt(resume_from)
-        else:  # recorded before the file exists: a run killed at any instant leaves a resumable output
-            self._report()
+        self._report()  # before the file exists: a run killed at any instant leaves a resumable output
         self._handle = path.open("ab")
 
     def state(self) -> dict[str, Any]:
@@ -216,9 +216,10 @@ class JsonlWriter(_BlockWriter):
         self._committed(len(records))
 
 
-def _hash_file(path: Path, size: int | None = None) -> Any:
-    """SHA-256 of the first `size` bytes of `path` (all of it for None)."""
-    digest = hashlib.sha256()
+def _hash_file(path: Path, size: int | None = None, digest: Any = None) -> Any:
+    """SHA-256 of the first `size` bytes of `path` (all of it for None), continuing `digest`
+    when one is given."""
+    digest = digest if digest is not None else hashlib.sha256()
     left = size
     with path.open("rb") as handle:
         while left is None or left > 0:
@@ -246,8 +247,7 @@ class ParquetPartsWriter(_BlockWriter):
         self._recorded: dict[str, Any] | None = None  # the state of a finished run, adopted
         if resume_from is not None:
             self._adopt(resume_from)
-        else:
-            self._report()
+        self._report()
         if not self.finished:
             self.parts.mkdir(exist_ok=True)
 
@@ -270,9 +270,7 @@ class ParquetPartsWriter(_BlockWriter):
         if len(files) < count:
             raise _changed(self.parts, f"it holds {len(files)} parts where the run committed {count}")
         for part in files[:count]:
-            with part.open("rb") as handle:
-                while chunk := handle.read(_READ):
-                    self._digest.update(chunk)
+            _hash_file(part, digest=self._digest)
         if self._digest.hexdigest() != digest:
             raise _changed(self.parts, f"its first {count} parts differ from what the run wrote")
         for extra in [*files[count:], *self.parts.glob("*.tmp")]:  # written after the last recorded commit
@@ -317,9 +315,7 @@ class ParquetPartsWriter(_BlockWriter):
             os.fsync(handle.fileno())
         os.replace(temporary, final)
         _fsync_folder(self.parts)
-        with final.open("rb") as handle:
-            while chunk := handle.read(_READ):
-                self._digest.update(chunk)
+        _hash_file(final, digest=self._digest)
         self._count += 1
         self._committed(len(records))
 
