@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from coherence import __version__
+from coherence.cpus import available_cpus
 from coherence.detector import Detector
 from coherence.readers import InputError, RecordFields, RecordReader
 from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
@@ -102,15 +103,6 @@ def score_file(
         finally:
             bar.close()
         return finish_report(manifest, writer.state(), summary, kept, scored_here, started, workers)
-
-
-def available_cpus() -> int:
-    """CPUs this process may run on (its affinity mask where the OS has one): more worker
-    processes than that only add memory and contention."""
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except AttributeError:  # not on Linux
-        return max(1, os.cpu_count() or 1)
 
 
 @dataclass(frozen=True)

@@ -198,14 +198,11 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         max_chars=args.max_chars,
         **_detector_options(args),
     )
-    from coherence.batch import available_cpus
+    from coherence.cpus import available_cpus
 
-    if args.engine == "local" and args.workers > available_cpus():
-        print(
-            f"coherence: note: --workers {args.workers} is more than the {available_cpus()} CPUs here; "
-            f"using {available_cpus()} (more would only add memory)",
-            file=sys.stderr,
-        )
+    cpus = available_cpus()
+    if args.engine == "local" and args.workers > cpus:
+        print(f"coherence: note: --workers {args.workers} is more than the {cpus} CPUs here; using {cpus} (more would only add memory)", file=sys.stderr)
     try:
         if args.engine == "ray":
             from coherence.ray import score_file_with_ray

@@ -17,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from coherence.cpus import available_cpus
 from coherence.embed import DEFAULT_MODEL, resolve_model, vector_space_of
 from coherence.model_cache import BuiltModel, int8_model
 
@@ -53,11 +54,7 @@ def _usable_cores() -> int:
     try:
         return max(1, int(os.environ["OMP_NUM_THREADS"]))
     except (KeyError, ValueError):
-        pass
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        return os.cpu_count() or 1
+        return available_cpus()
 
 
 class OnnxEncoder:

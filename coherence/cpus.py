@@ -1,0 +1,17 @@
+"""How many CPUs this process may use: one answer for batch workers and encoder threads."""
+
+from __future__ import annotations
+
+import os
+
+__all__ = ["available_cpus"]
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on (its affinity mask where the OS has one, as taskset and
+    container CPU sets set it): more worker processes or threads than that only add memory
+    and contention."""
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except AttributeError:  # not on Linux
+        return max(1, os.cpu_count() or 1)
