@@ -184,7 +184,7 @@ class RecordReader:
             elif fmt == "folder":
                 total += len(folder_entries(path))
             elif fmt == "jsonl":
-                total += sum(1 for _ in read_file(InputFile(path, "jsonl", path.name), self.fields))
+                total += _count_json_records(InputFile(path, "jsonl", path.name), self.fields)
             else:
                 return None
         return total
@@ -212,9 +212,7 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
 
 def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
     """JSON lines; a `.json` file that holds one JSON array instead is read as its items."""
-    head = handle.read(_BINARY_PROBE)
-    if head.startswith(_UTF8_BOM):
-        head = head[len(_UTF8_BOM) :]
+    head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
     if _is_json_array(file, head):
         yield from _json_array_records(head + handle.read(), file, fields)
         return
@@ -246,6 +244,16 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
             yield fields.failed(f"line {number} of {file.name} is a JSON {type(value).__name__}, not an object{hint}")
 
 
+def _count_json_records(file: InputFile, fields: RecordFields) -> int:
+    """Records of a JSON lines file by its lines (no line parsed), or of a `.json` array."""
+    with _open_binary(file.path) as handle:
+        head = handle.read(_BINARY_PROBE)
+        if _is_json_array(file, head.removeprefix(_UTF8_BOM)):
+            return sum(1 for _ in read_file(file, fields))
+        lines = _numbered_lines(handle, file.path, first=head, longest=_line_limit(fields))
+        return sum(1 for _, line in lines if line is None or line.strip())
+
+
 def _is_plain_json(file: InputFile) -> bool:
     return file.name.lower().endswith((".json", ".json.gz"))
 
@@ -271,14 +279,15 @@ def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> I
 
 
 def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    """The rows of a CSV file. Only the columns the run needs are converted; when one of them
-    holds a value that does not fit the type pyarrow inferred from the first block (a word
-    among numbers, far down the file), the file is read again with those columns as text and
-    resumes after the rows already given, so one cell never stops the batch."""
+    """The rows of a CSV file. When a value does not fit the type pyarrow inferred from the
+    first block (a word among numbers, far down the file), the file is read again, only the
+    columns the run needs and those as text, from after the rows already given, so one cell
+    never stops the batch."""
     import pyarrow as pa
 
     reopenable = isinstance(source, (str, Path))
     as_text, done, emitted = False, 0, set()
+    columns: list[str] | None = None
     while True:
         bad_rows: list[str] = []
 
@@ -286,8 +295,7 @@ def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator
             bad_rows.append(f"row {row.number or '?'} of {file.name} has {row.actual_columns} columns, expected {row.expected_columns}")
             return "skip"  # not dropped: each becomes an error record below
 
-        columns = fields.columns(_column_names(file), file.path) if reopenable else None
-        reader = _open_csv(source, file, fields, on_invalid_row, columns, as_text)
+        reader = _open_csv(source, file, fields, on_invalid_row, columns if as_text else None, as_text)
         columns = columns or fields.columns(reader.schema.names, file.path)
         skip = done
         try:

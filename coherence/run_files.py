@@ -93,12 +93,12 @@ def inputs_fingerprint(paths: Sequence[Path]) -> str:
     digest = hashlib.sha256()
     for path in paths:
         digest.update(os.fsencode(str(path.resolve())) + b"\0")
-        if not path.is_dir() and not path.is_file():  # a pipe: read once, nothing to compare on a resume
-            continue
         if path.is_dir():
             for name, file, _ in folder_entries(path):
                 size = file.stat().st_size if file.is_file() else -1
                 digest.update(os.fsencode(name) + f"\0{size}\0".encode())
+            continue
+        if not path.is_file():  # a pipe: read once, nothing to compare on a resume
             continue
         size = path.stat().st_size
         digest.update(f"{size}\0".encode())
