@@ -173,12 +173,13 @@ def to_scored(case: Case, result: ArticleResult, encoder: Encoder) -> Scored:
         raise RuntimeError(f"{case.id}: {result.error}")
     sentences = result.sentences
     texts = [s.text for s in sentences]
-    content = np.array([s.reason not in RULE_REASONS for s in sentences], dtype=bool)
+    # set apart before the topic model: rule verdicts and extraction leftovers (the line model)
+    content = np.array([s.reason not in RULE_REASONS and s.evidence != "leftover" for s in sentences], dtype=bool)
     return Scored(
         id=case.id,
         labels=np.array([is_planted(s.start, s.end, case.planted) for s in sentences], dtype=bool),
         scores=method_scores(texts, result, content, encoder),
-        flags=np.array([s.reason == "off_topic" for s in sentences], dtype=bool),
+        flags=np.array([s.reason == "off_topic" and s.evidence == "topic" for s in sentences], dtype=bool),
         content=content,
         probability=np.array([1.0 - s.score for s in sentences]),
         confidence=np.array([s.confidence for s in sentences]),

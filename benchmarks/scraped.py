@@ -15,8 +15,10 @@ by site (benchmarks/scraped_lines.py, cached under ~/.cache/coherence-bench/scra
 
 Five methods score exactly the same lines, each a leftover score (higher = more likely
 leftover) and a flag:
-  coherence        the detector on the page as one text (lines joined by newlines): 1 - the
-                   lowest score of the sentences touching the line; flagged when one is
+  coherence        the detector on the page as one text (lines joined by newlines): the
+                   highest doubt of the sentences touching the line, a sentence's doubt being
+                   the larger of 1 - its score (intrusion) and its line's leftover
+                   probability; flagged when one of them is
   coherence-lines  the detector on the page's lines as pre-split sentences
   centroid         naive MiniLM centroid: 1 - cosine to the mean of the page's other lines;
                    flagged above the cut that flags, on dev, the share of article lines
@@ -26,7 +28,9 @@ leftover) and a flag:
                    score = 1 - stop-word density, flagged unless classified good
 
 Measures, per extractor, split, dataset and overall: line AUROC (leftover against content),
-precision and recall of the flags as leftover detection, share of article lines flagged,
+precision and recall of the flags as leftover detection, share of article lines flagged
+(a flagged line whose exact text is kept on another line of the page loses nothing and is not
+counted; the share with such copies is in scraped.json as article_flagged_with_copies),
 share of pages losing more than 5% of their article lines, and for L3S-GN1 the share of each
 class flagged. Writes scraped.md and scraped.json to --out (default reports/).
 """
@@ -88,8 +92,14 @@ def line_spans(lines: Sequence[str]) -> list[int]:
     return starts
 
 
+def doubt(sentence: Any) -> float:
+    """How likely a sentence does not belong, by the detector's own two numbers: the larger of
+    its intrusion probability (1 - score) and its line's leftover probability."""
+    return max(1.0 - sentence.score, sentence.leftover)
+
+
 def joined_scores(lines: Sequence[str], result: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Map sentence results of the joined text back to lines: 1 - the lowest score of the
+    """Map sentence results of the joined text back to lines: the highest `doubt` of the
     sentences overlapping a line, flagged when any of them is."""
     import bisect
 
@@ -97,15 +107,15 @@ def joined_scores(lines: Sequence[str], result: Any) -> tuple[np.ndarray, np.nda
     if result.error:
         return score, flag
     starts = line_spans(lines)
-    lowest = np.full(len(lines), np.inf)
+    highest = np.full(len(lines), -np.inf)
     for s in result.sentences:
         i = max(bisect.bisect_right(starts, s.start) - 1, 0)
         while i < len(lines) and starts[i] < s.end:
             if starts[i] + len(lines[i]) > s.start:
-                lowest[i] = min(lowest[i], s.score)
+                highest[i] = max(highest[i], doubt(s))
                 flag[i] |= bool(s.flagged)
             i += 1
-    score = np.where(np.isfinite(lowest), 1.0 - lowest, 0.0)
+    score = np.where(np.isfinite(highest), highest, 0.0)
     return score, flag
 
 
@@ -125,7 +135,7 @@ def score_coherence_lines(pages: Sequence[sl.Page], detector: Any) -> tuple[list
     for page, result in zip(pages, detector.score_many(list(p.lines) for p in pages)):
         if result.error or len(result.sentences) != len(page.lines):
             raise RuntimeError(f"{page.key}: pre-split scoring gave {result.error or len(result.sentences)} for {len(page.lines)} lines")
-        scores.append(np.array([1.0 - s.score for s in result.sentences]))
+        scores.append(np.array([doubt(s) for s in result.sentences]))
         flags.append(np.array([bool(s.flagged) for s in result.sentences]))
     return scores, flags
 
@@ -269,6 +279,7 @@ class Flat:
     dataset: np.ndarray
     label: np.ndarray
     l3s_class: np.ndarray  # -1 outside L3S-GN1
+    copy_of: np.ndarray  # id shared by the lines of one page with the same normalised text
     scores: dict[str, np.ndarray]
     flags: dict[str, np.ndarray]
 
@@ -288,6 +299,8 @@ def flatten(scored: Scored) -> Flat:
         dataset=np.repeat(np.array([p.dataset for p in pages], dtype=object), n),
         label=cat([np.asarray(p.labels, dtype=int) for p in pages]).astype(int),
         l3s_class=cat([np.asarray(p.l3s_class if p.l3s_class is not None else [-1] * len(p.lines), dtype=int) for p in pages]).astype(int),
+        copy_of=np.unique([f"{k}\x00{sl.normalise(line)}" for k, p in enumerate(pages) for line in p.lines], return_inverse=True)[1]
+        if pages else np.zeros(0, dtype=int),
         scores={m: cat(v).astype(float) for m, v in scored.scores.items()},
         flags={m: cat(v).astype(bool) for m, v in scored.flags.items()},
     )
@@ -304,12 +317,14 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
     binary = mask & (flat.label >= 0)
     y, score, flag = flat.label[binary] == sl.LEFTOVER, flat.scores[method][binary], flat.flags[method][binary]
     auroc = float(roc_auc_score(y, score)) if 0 < y.sum() < y.size else math.nan
+    lost = flag & ~kept_elsewhere(flat.copy_of, flat.flags[method])[binary]
     out = {
         "auroc": auroc,
         "precision": _ratio((flag & y).sum(), flag.sum()),
         "recall": _ratio((flag & y).sum(), y.sum()),
-        "article_flagged": _ratio((flag & ~y).sum(), (~y).sum()),
-        "pages_losing": pages_losing(flat.page[binary], y, flag),
+        "article_flagged": _ratio((lost & ~y).sum(), (~y).sum()),
+        "article_flagged_with_copies": _ratio((flag & ~y).sum(), (~y).sum()),
+        "pages_losing": pages_losing(flat.page[binary], y, lost),
         "flagged": int(flag.sum()),
     }
     l3s = mask & (flat.l3s_class >= 0)
@@ -319,6 +334,15 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
             for c in sl.L3S_CLASSES
         }
     return out
+
+
+def kept_elsewhere(copy_of: np.ndarray, flag: np.ndarray) -> np.ndarray:
+    """Whether an unflagged line of the same page has the same normalised text: a flagged
+    copy of a line that is kept loses no article text (a paragraph extracted twice)."""
+    if not len(copy_of):
+        return np.zeros(0, dtype=bool)
+    unflagged = np.bincount(copy_of, weights=(~flag).astype(float), minlength=int(copy_of.max()) + 1)
+    return unflagged[copy_of] > 0
 
 
 def pages_losing(page: np.ndarray, leftover: np.ndarray, flag: np.ndarray) -> float:

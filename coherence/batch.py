@@ -22,6 +22,7 @@ from coherence import __version__
 from coherence.cpus import available_cpus
 from coherence.detector import Detector
 from coherence.readers import InputError, RecordFields, RecordReader
+from coherence.html import EXTRACTED_FIELD
 from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
 from coherence.run_files import RunManifest, inputs_fingerprint, lock_path, output_lock, summary_path
 from coherence.summary import BatchSummary
@@ -42,6 +43,9 @@ def score_file(
     resume: bool = False,
     workers: int = 1,
     max_chars: int = MAX_CHARS,
+    html: bool = False,
+    site_field: str | None = None,
+    line_counts_mb: int = 64,
     progress: bool | None = None,
     detector: Detector | None = None,
     **detector_options: Any,
@@ -56,6 +60,13 @@ def score_file(
             it, an existing output is an error.
         workers: processes scoring in parallel (each loads the model once).
         max_chars: longer texts get an `error` instead of a score.
+        html: the text field holds HTML pages: each is extracted with trafilatura first
+            (the `html` extra) and the extracted text kept as `extracted_text`.
+        site_field: field naming each record's site (a URL or a domain). A first pass then
+            counts how many pages of each site hold each line (`Detector.count_lines`, a
+            sketch of `line_counts_mb` MB), and a line repeated across a site's pages counts
+            as evidence of its template. Costs a second read of the input; off by default.
+        line_counts_mb: memory for that count.
         progress: show a progress bar; default: only when stderr is a terminal.
         detector: a configured Detector (its settings are used by every worker);
             `detector_options` build one otherwise.
@@ -75,7 +86,12 @@ def score_file(
     params = detector.get_params()
     if workers > 1 and not isinstance(params["model"], str):
         raise InputError("workers > 1 need the model as a name or path, not a loaded object")
-    plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
+    plan = plan_run(
+        inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars,
+        html=html, site_field=site_field,
+    )  # fmt: skip
+    if site_field is not None:
+        detector.count_lines(((r.site, r.text) for r in plan.reader if r.text is not None), memory_mb=line_counts_mb)
     detector.prepare()  # a model built on first use is built once, here, not by every worker
     output, reader = plan.output, plan.reader
     with output_lock(output):
@@ -92,7 +108,11 @@ def score_file(
         chunks = chunked(records, detector.articles_per_batch)
         scored_here = 0
         try:
-            results = _score_in_process(detector, chunks) if workers == 1 else _score_in_workers(params, chunks, workers)
+            results = (
+                _score_in_process(detector, chunks)
+                if workers == 1
+                else _score_in_workers(params, chunks, workers, detector.line_counts_)
+            )
             for out in results:
                 writer.add(out)
                 for record in out:
@@ -125,6 +145,8 @@ def plan_run(
     id_field: str | None = None,
     keep_fields: Sequence[str] = (),
     max_chars: int = MAX_CHARS,
+    html: bool = False,
+    site_field: str | None = None,
 ) -> BatchPlan:
     """Check a run's inputs, output and carried fields (shared by the local and Ray engines).
 
@@ -135,12 +157,16 @@ def plan_run(
     paths = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
     output = Path(output)
     fmt = output_format(output)
-    clash = set(keep_fields) & set(OUTPUT_FIELDS)
+    clash = set(keep_fields) & (set(OUTPUT_FIELDS) | ({EXTRACTED_FIELD} if html else set()))
     if clash:
         raise InputError(f"--keep-fields {', '.join(sorted(clash))} would overwrite output fields")
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
         raise InputError(f"--max-chars must be a whole number of 1 or more, got {max_chars!r}")
-    reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars)
+    if html:
+        from coherence.html import require_extractor
+
+        require_extractor()
+    reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars, html, site_field)
     _check_not_an_input(output, paths)
     check_output_path(output)
     chunk = params["articles_per_batch"]
@@ -176,6 +202,8 @@ def _run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str,
         "id_field": fields.id_field,
         "keep_fields": list(fields.keep_fields),
         "max_chars": fields.max_chars,
+        "html": fields.html,
+        "site_field": fields.site_field,
         "detector": {k: v if isinstance(v, (str, int, float, type(None))) else f"<{type(v).__name__}>" for k, v in params.items()},
         "block": block,
         "version": __version__,
@@ -224,7 +252,7 @@ def _score_in_process(detector: Detector, chunks: Iterable[list[Record]]) -> Ite
 
 
 def _score_in_workers(
-    params: dict[str, Any], chunks: Iterable[list[Record]], workers: int
+    params: dict[str, Any], chunks: Iterable[list[Record]], workers: int, line_counts: Any = None
 ) -> Iterator[list[dict[str, Any]]]:
     """Chunks scored by `workers` processes, yielded in input order, few in flight."""
     import multiprocessing
@@ -232,7 +260,7 @@ def _score_in_workers(
 
     threads = max(1, available_cpus() // workers)
     context = multiprocessing.get_context("spawn")
-    initargs = (params, threads, os.getpid())
+    initargs = (params, threads, os.getpid(), line_counts)
     with ProcessPoolExecutor(workers, mp_context=context, initializer=_start_worker, initargs=initargs) as pool:
         pending: deque[Any] = deque()
         for chunk in chunks:
@@ -247,10 +275,11 @@ _WORKER_DETECTOR: Detector | None = None
 _WORKER_BLAS_LIMIT: Any = None
 
 
-def _start_worker(params: dict[str, Any], threads: int, parent: int) -> None:
+def _start_worker(params: dict[str, Any], threads: int, parent: int, line_counts: Any = None) -> None:
     global _WORKER_DETECTOR, _WORKER_BLAS_LIMIT
     _end_with_parent(parent)
     _WORKER_DETECTOR = Detector(**params)
+    _WORKER_DETECTOR.line_counts_ = line_counts
     if params.get("speed") == "fast":
         from threadpoolctl import threadpool_limits
 

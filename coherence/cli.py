@@ -14,7 +14,7 @@ from collections.abc import Callable
 from typing import Any
 
 from coherence.readers import InputError  # input the user must fix: one line, exit code 2
-from coherence.records import MAX_CHARS
+from coherence.records import MAX_CHARS, RecordError
 from coherence.results import ArticleResult
 from coherence.safe_values import json_safe
 
@@ -178,21 +178,36 @@ def _detector_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     text = read_article(args.path)
+    from coherence.html import EXTRACTED_FIELD, extract_article, looks_like_html
+
+    extracted = args.html or (args.html is None and (_is_html_name(args.path) or looks_like_html(text)))
+    if extracted:
+        try:
+            text = extract_article(text)
+        except RecordError as exc:
+            raise InputError(f"{args.path}: {exc}") from None
     from coherence.detector import Detector
 
     detector = Detector(**_detector_options(args))
     result = detector.score(text)
     result.id = args.path
     if args.json:
-        emit(json.dumps(json_safe(result.to_dict(sentences=args.sentences)), ensure_ascii=False, indent=2))
+        record = result.to_dict(sentences=args.sentences) | ({EXTRACTED_FIELD: text} if extracted else {})
+        emit(json.dumps(json_safe(record), ensure_ascii=False, indent=2))
     else:
         emit(format_table(result, low_confidence=detector.min_confidence))
     return 0
 
 
+def _is_html_name(path: str) -> bool:
+    return path.lower().endswith((".html", ".htm", ".xhtml"))
+
+
 def _cmd_batch(args: argparse.Namespace) -> int:
+    if (args.html_field or args.site_field) and args.engine == "ray":
+        raise InputError("--html-field and --site-field work with the local engine only")
     options = dict(
-        text_field=args.text_field,
+        text_field=args.html_field or args.text_field,
         id_field=args.id_field,
         keep_fields=[f for f in args.keep_fields.split(",") if f] if args.keep_fields else [],
         max_chars=args.max_chars,
@@ -213,7 +228,10 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         else:
             from coherence.batch import score_file
 
-            report = score_file(args.inputs, args.output, resume=args.resume, workers=args.workers, **options)
+            report = score_file(
+                args.inputs, args.output, resume=args.resume, workers=args.workers, html=bool(args.html_field),
+                site_field=args.site_field, **options,
+            )  # fmt: skip
     except OSError as exc:
         raise InputError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
     from coherence.batch import summary_path
@@ -343,7 +361,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="score one article (a text file, or - for stdin)")
-    score.add_argument("path", help="article text file, or - to read stdin")
+    score.add_argument("path", help="article text file or HTML page, or - to read stdin")
+    score.add_argument(
+        "--html", action=argparse.BooleanOptionalAction, default=None,
+        help="the input is an HTML page: extract its article text with trafilatura first "
+        "(default: when the name ends in .html/.htm or the text starts like a page)",
+    )
     score.add_argument("--json", action="store_true", help="print the JSON record instead of a table")
     score.add_argument("--sentences", action="store_true", help="with --json: include every sentence")
     _common_options(score)
@@ -356,6 +379,16 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("inputs", nargs="+", metavar="INPUT", help="input files or folders, read in order")
     batch.add_argument("-o", "--output", required=True, help="output file: .jsonl, .jsonl.gz or .parquet")
     batch.add_argument("--text-field", default="text", help="field or column with the article text (default: text)")
+    batch.add_argument(
+        "--html-field", metavar="FIELD",
+        help="field with HTML pages instead of text: each page's article text is extracted (trafilatura) and "
+        "scored, and kept in the output as extracted_text (pip install \"coherence[html]\")",
+    )
+    batch.add_argument(
+        "--site-field", metavar="FIELD",
+        help="field with each record's URL or domain: a first pass counts the lines repeated across a site's "
+        "pages (template: footers, menus), in 64 MB; costs a second read of the input (default: off)",
+    )
     batch.add_argument("--id-field", help="field or column with the record id (default: the record's position)")
     batch.add_argument("--keep-fields", default="", help="comma-separated fields to carry into the output")
     batch.add_argument("--workers", type=_positive, default=1, help="processes scoring in parallel, at most one per CPU (default 1)")
@@ -420,7 +453,7 @@ def main(argv: list[str] | None = None) -> int:
             reconfigure(errors="backslashreplace")
     try:
         return args.run(args)
-    except (InputError, RuntimeError, ValueError, TypeError) as exc:
+    except (InputError, RuntimeError, ValueError, TypeError, ImportError) as exc:
         return _fail(str(exc))
     except KeyboardInterrupt:
         return 130

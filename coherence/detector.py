@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
@@ -13,7 +14,9 @@ import numpy as np
 from coherence.boilerplate import boilerplate_verdict
 from coherence.embed import DEFAULT_MODEL, CachingEncoder, Encoder, SentenceEncoder, vector_space_of
 from coherence.evidence import TopicEvidence, topic_evidence
-from coherence.fragments import fragment_verdict
+from coherence.fragments import fragment_verdict, has_words
+from coherence.leftovers import LeftoverModel, leftover_verdicts
+from coherence.line_features import PageLines
 from coherence.repeats import duplicate_verdicts
 from coherence.results import ArticleResult, SentenceResult
 from coherence.safe_values import replace_surrogates
@@ -48,11 +51,18 @@ class _Prepared:
     sentences: list[Sentence | str]
     texts: list[str]
     verdicts: list[Verdict | None]
+    leftover: np.ndarray  # (sentences,) probability that the sentence's line is extraction leftover
+    language: str | None  # the article's language; None when too short to tell
+    topical: bool  # whether the topic model reads the article's language (English)
+    absorbed: frozenset[int]  # wordless pieces of a line with words ("|" between cells): not content, not flagged
 
     @property
     def content(self) -> list[int]:
-        """Indices of sentences that take part in the topic (not flagged already)."""
-        return [i for i, v in enumerate(self.verdicts) if v is None]
+        """Indices of sentences that take part in the topic (not flagged already); none in
+        an article the topic model cannot read."""
+        if not self.topical:
+            return []
+        return [i for i, v in enumerate(self.verdicts) if v is None and i not in self.absorbed]
 
     @property
     def content_texts(self) -> list[str]:
@@ -96,6 +106,16 @@ class Detector:
             times faster than the default and markedly less accurate (reports/speed.md):
             use it to sort a crawl, then score what it keeps with the default. `backend`
             and `embedding_cache` do not apply to it; only the bundled model has a fast tier.
+        leftovers: find extraction leftovers line by line (teasers of other stories,
+            captions, calls to action, bylines, stamps, comments) from each line's form, place
+            and language (coherence.leftovers). A line over the cut is flagged `boilerplate`,
+            or `off_topic` for another story's headline, and a sentence's score is never above
+            one minus its line's leftover probability. False: topic evidence only.
+        leftover_threshold: leftover probability above which a line is flagged; None: the
+            shipped cut (2% of article lines of held-out scraped pages flagged).
+        leftover_companion_threshold: a line next to a flagged leftover line (or a run of
+            them) is flagged too when its own leftover probability is above this: leftovers
+            come in blocks (a list of teasers under "Related stories"). None: no companions.
         embedding_cache: sentences whose vectors are kept for reuse, least recently used out
             first (0: none); a sentence seen again (a republished story, a repeated
             disclaimer) is not embedded twice. About 1.5 KB a sentence.
@@ -114,6 +134,9 @@ class Detector:
         min_confidence: float = 0.2,
         backend: Backend = "torch",
         speed: Speed = "default",
+        leftovers: bool = True,
+        leftover_threshold: float | None = None,
+        leftover_companion_threshold: float | None = 0.5,
         embedding_cache: int = 10_000,
         batch_size: int = 64,
         articles_per_batch: int = 64,
@@ -127,15 +150,23 @@ class Detector:
         self.min_confidence = min_confidence
         self.backend = backend
         self.speed = speed
+        self.leftovers = leftovers
+        self.leftover_threshold = leftover_threshold
+        self.leftover_companion_threshold = leftover_companion_threshold
         self.embedding_cache = embedding_cache
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
+        self.line_counts_: Any = None  # coherence.line_counts.LineCounts, set by count_lines
         if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):  # NaN fails too
             raise ValueError(f"threshold must be within [0, 1], got {threshold}")
         if off_topic_threshold is not None and not 0.0 <= off_topic_threshold <= 1.0:
             raise ValueError(f"off_topic_threshold must be within [0, 1] or None, got {off_topic_threshold}")
+        if leftover_threshold is not None and not 0.0 <= leftover_threshold <= 1.0:
+            raise ValueError(f"leftover_threshold must be within [0, 1] or None, got {leftover_threshold}")
+        if leftover_companion_threshold is not None and not 0.0 <= leftover_companion_threshold <= 1.0:
+            raise ValueError(f"leftover_companion_threshold must be within [0, 1] or None, got {leftover_companion_threshold}")
         if embedding_cache < 0:
             raise ValueError(f"embedding_cache must be 0 or more, got {embedding_cache}")
         if backend not in get_args(Backend):
@@ -153,14 +184,15 @@ class Detector:
             self.intrusion_model.score_cut(flag_rate)
 
     # -- public API ---------------------------------------------------------------------
-    def score(self, article: Article) -> ArticleResult:
-        """Score one article: a string, or a list of pre-split sentences.
+    def score(self, article: Article, site: str | None = None) -> ArticleResult:
+        """Score one article: a string, or a list of pre-split sentences. `site` names the
+        site it came from, for the line repeats counted by `count_lines`.
 
         Raises:
             TypeError: the article is neither a string nor a list of strings.
             ValueError: the article has no text.
         """
-        prepared = self._prepare(article)
+        prepared = self._prepare(article, site)
         vectors = self._encode(prepared.content_texts)
         return self._finish(prepared, vectors)
 
@@ -173,13 +205,17 @@ class Detector:
         in_topic = evidence.topic.in_topic if evidence is not None else np.zeros(0, dtype=bool)
         return ScoredArticle(result, vectors, prepared.content, np.asarray(in_topic, dtype=bool))
 
-    def score_many(self, articles: Iterable[Any], ids: Iterable[Any] | None = None) -> Iterator[ArticleResult]:
+    def score_many(
+        self, articles: Iterable[Any], ids: Iterable[Any] | None = None, sites: Iterable[str | None] | None = None
+    ) -> Iterator[ArticleResult]:
         """Score articles lazily, embedding the sentences of many articles in shared batches.
+        `sites` names each article's site, for the line repeats counted by `count_lines`.
 
         Records that cannot be scored (not text, empty) yield a result with `error` set;
         they never stop the stream and are never dropped.
         """
         id_iter = iter(ids) if ids is not None else None
+        site_iter = iter(sites) if sites is not None else None
         records = iter(articles)
         position = 0
         while True:
@@ -187,8 +223,25 @@ class Detector:
             if not chunk:
                 return
             chunk_ids = [next(id_iter) if id_iter is not None else position + k for k in range(len(chunk))]
+            chunk_sites = [next(site_iter) if site_iter is not None else None for _ in chunk]
             position += len(chunk)
-            yield from self._score_chunk(chunk, chunk_ids)
+            yield from self._score_chunk(chunk, chunk_ids, chunk_sites)
+
+    def count_lines(self, pages: Iterable[tuple[str | None, Any]], memory_mb: int = 64) -> Detector:
+        """Count, over (site, article) pairs, how many pages of each site hold each line, so
+        that scoring knows a site's template lines (a footer seen on 400 pages). Learned
+        state, like a fit: kept in `line_counts_` until counted again. Costs one pass over
+        the text and `memory_mb` of memory (see `coherence.line_counts`)."""
+        from coherence.line_counts import LineCounts, site_of
+
+        counts = LineCounts(memory_mb)
+        for site, article in pages:
+            if isinstance(article, str):
+                counts.add(site_of(site), article.splitlines())
+            elif isinstance(article, Sequence):
+                counts.add(site_of(site), [s for s in article if isinstance(s, str)])
+        self.line_counts_ = counts
+        return self
 
     def prepare(self) -> None:
         """Build what scoring needs (the int8 model of backend="onnx", the token table of
@@ -215,6 +268,13 @@ class Detector:
         if self.intrusion_model_ is None:
             self.intrusion_model_ = IntrusionModel.default(self.speed)
         return self.intrusion_model_
+
+    @property
+    def leftover_cut(self) -> float:
+        """Leftover probability above which a line is flagged."""
+        if self.leftover_threshold is not None:
+            return self.leftover_threshold
+        return LeftoverModel.default().cut
 
     @property
     def off_topic_cut(self) -> float:
@@ -258,12 +318,15 @@ class Detector:
             return np.zeros((0, 1), dtype=np.float32)
         return np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
 
-    def _prepare(self, article: Article) -> _Prepared:
+    def _prepare(self, article: Article, site: str | None = None) -> _Prepared:
         sentences: list[Sentence | str]
         if isinstance(article, str):  # lone surrogates (from JSON escapes) break the tokenizer
-            sentences = list(split_sentences(replace_surrogates(article)))
+            article = replace_surrogates(article)
+            sentences = list(split_sentences(article))
+            lines, owners = _lines_of_text(article, sentences)
         elif isinstance(article, Sequence) and all(isinstance(s, str) for s in article):
             sentences = [replace_surrogates(s.strip()) for s in article if s.strip()]
+            lines, owners = [str(s) for s in sentences], [[i] for i in range(len(sentences))]
         else:
             raise TypeError(f"expected text or a list of sentences, got {type(article).__name__}")
         if not sentences:
@@ -273,13 +336,33 @@ class Detector:
         for i, repeat in enumerate(duplicate_verdicts(texts)):
             if verdicts[i] is None and repeat is not None:
                 verdicts[i] = repeat
-        return _Prepared(sentences, texts, verdicts)
+        absorbed = _absorbed(texts, owners)
+        for i in absorbed:
+            verdicts[i] = None
+        repeats = None
+        if self.line_counts_ is not None and site is not None:
+            from coherence.line_counts import site_of
 
-    def _score_chunk(self, chunk: list[Any], ids: list[Any]) -> Iterator[ArticleResult]:
+            repeats = self.line_counts_.seen(site_of(site), lines)
+        page = PageLines(lines, repeats)
+        leftover = np.zeros(len(texts))
+        if self.leftovers:
+            by_line = LeftoverModel.default().probability(page)
+            line_verdicts = leftover_verdicts(page, by_line, self.leftover_cut, self.leftover_companion_threshold)
+            for i, own in enumerate(owners):
+                if not own:
+                    continue
+                leftover[i] = max(by_line[j] for j in own)
+                flagged = [j for j in own if j in line_verdicts]
+                if verdicts[i] is None and flagged:
+                    verdicts[i] = line_verdicts[max(flagged, key=lambda j: by_line[j])]
+        return _Prepared(sentences, texts, verdicts, leftover, page.language_, page.english, absorbed)
+
+    def _score_chunk(self, chunk: list[Any], ids: list[Any], sites: list[str | None]) -> Iterator[ArticleResult]:
         prepared: list[_Prepared | str] = []
-        for article in chunk:
+        for article, site in zip(chunk, sites):
             try:
-                prepared.append(self._prepare(article))
+                prepared.append(self._prepare(article, site))
             except (TypeError, ValueError) as exc:
                 prepared.append(str(exc))
         texts = [t for p in prepared if isinstance(p, _Prepared) for t in p.content_texts]
@@ -313,9 +396,9 @@ class Detector:
         model = self.intrusion_model
         cutoff = self.off_topic_cut
         content = prepared.content
-        scores = np.zeros(len(prepared.texts))  # boilerplate and fragments carry no topic
-        confidence = np.zeros(len(prepared.texts))
         verdicts = list(prepared.verdicts)
+        scores = np.array([_score_without_topic(v, p, prepared.topical) for v, p in zip(verdicts, prepared.leftover)])
+        confidence = np.zeros(len(prepared.texts))
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
@@ -331,12 +414,12 @@ class Detector:
                     because = explain_off_topic(evidence, k, model, float(weighed[k]))
                     if companion[k] and companion_cut is not None:
                         because += _companion_note(lead, scores[i], companion_cut)
-                    verdicts[i] = Verdict("off_topic", because)
+                    verdicts[i] = Verdict("off_topic", because, evidence="topic")
         for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
             if verdict is not None and verdict.original is not None:
                 scores[i], confidence[i] = scores[verdict.original], confidence[verdict.original]
         results = [
-            _sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i])
+            _sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i], float(prepared.leftover[i]))
             for i, s in enumerate(prepared.sentences)
         ]
         coherence = _coherence(results)
@@ -345,17 +428,65 @@ class Detector:
             passed=coherence >= self.threshold,
             sentences=results,
             threshold=self.threshold,
+            language=prepared.language,
         )
         return result, evidence
 
 
-def _sentence_result(sentence: Sentence | str, score: float, confidence: float, verdict: Verdict | None) -> SentenceResult:
+def _score_without_topic(verdict: Verdict | None, leftover: float, topical: bool) -> float:
+    """A sentence's score before (or without) topic evidence: rule boilerplate and fragments
+    score 0; a leftover line, and any line of an article the topic model cannot read, one
+    minus its leftover probability; the rest start at 1 and get their topic fit."""
+    if verdict is not None and verdict.evidence == "leftover":
+        return 1.0 - leftover
+    if verdict is not None and verdict.reason in ("boilerplate", "fragment"):
+        return 0.0
+    return 1.0 if topical else 1.0 - leftover
+
+
+def _absorbed(texts: Sequence[str], owners: Sequence[Sequence[int]]) -> frozenset[int]:
+    """Cell borders ("|") that share a line with words: part of a table row, not a fragment
+    of their own (a stray "." still is)."""
+    worded_lines = {j for text, own in zip(texts, owners) if has_words(text) for j in own}
+    return frozenset(
+        i for i, (text, own) in enumerate(zip(texts, owners)) if _CELL_BORDER.fullmatch(text) and set(own) & worded_lines
+    )
+
+
+_CELL_BORDER = re.compile(r"[|¦\s]+")
+
+
+def _lines_of_text(text: str, sentences: Sequence[Sentence]) -> tuple[list[str], list[list[int]]]:
+    """The non-blank lines of a text and, for each sentence, the lines it touches."""
+    spans = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group().strip()]
+    lines = [text[a:b].strip() for a, b in spans]
+    owners: list[list[int]] = []
+    j = 0
+    for sentence in sentences:
+        while j < len(spans) and spans[j][1] <= sentence.start:
+            j += 1
+        k, own = j, []
+        while k < len(spans) and spans[k][0] < sentence.end:
+            own.append(k)
+            k += 1
+        owners.append(own)
+    return lines, owners
+
+
+_LINE = re.compile(r"[^\r\n]+")
+
+
+def _sentence_result(
+    sentence: Sentence | str, score: float, confidence: float, verdict: Verdict | None, leftover: float
+) -> SentenceResult:
     if isinstance(sentence, str):
         text, start, end, paragraph = sentence, None, None, None
     else:
         text, start, end, paragraph = sentence.text, sentence.start, sentence.end, sentence.paragraph
     return SentenceResult(
         text=text,
+        leftover=leftover,
+        evidence=verdict.evidence if verdict else None,
         start=start,
         end=end,
         score=score,

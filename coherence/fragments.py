@@ -2,7 +2,9 @@
 
 A fragment has no word at all (".", "* * *", "|"), or is a short piece cut at both ends:
 it starts in lower case and stops without end punctuation ("and the minister said").
-A short line in title case without a full stop is a headline, not a fragment.
+A short line in title case without a full stop is a headline, not a fragment; a line that
+opens with a digit, a bullet or a dash ("3rd 1m 15.8s", "- no need for a cable") is a result
+or a list item, and a web address is a link the article cites: none is cut from a sentence.
 """
 
 from __future__ import annotations
@@ -11,10 +13,16 @@ import re
 
 from coherence.verdict import Verdict
 
-__all__ = ["fragment_verdict"]
+__all__ = ["fragment_verdict", "has_words"]
 
 _WORD = re.compile(r"[^\W\d_]{2,}|[^\W\d_]\b", re.UNICODE)
 _END = tuple(".!?…\"'”’)]:;")
+_ADDRESS = re.compile(r"https?://|\bwww\.|\.(com|org|net|gov|edu|html?)\b|@\w", re.IGNORECASE)
+
+
+def has_words(text: str) -> bool:
+    """Whether a text holds a word at all ("|" and "* * *" do not)."""
+    return _WORD.search(text) is not None
 
 
 def fragment_verdict(text: str, max_cut_words: int = 6) -> Verdict | None:
@@ -26,8 +34,10 @@ def fragment_verdict(text: str, max_cut_words: int = 6) -> Verdict | None:
     first_word = words[0]
     if (
         len(words) <= max_cut_words
-        and first_word.islower()  # "and the", not a brand such as "iTunes" or "eBay"
+        and stripped[:1].islower()  # "and the"; not "3rd", "- item", nor a brand such as "iTunes"
+        and first_word.islower()
         and not stripped.endswith(_END)
+        and _ADDRESS.search(stripped) is None
     ):
         return Verdict("fragment", "A piece of a sentence: it starts in lower case and has no ending.")
     return None

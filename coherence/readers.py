@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
+from coherence.html import EXTRACTED_FIELD, extract_article
 from coherence.records import MAX_CHARS, Record, RecordError, check_text
 
 __all__ = ["InputError", "InputFile", "InputFormat", "RecordFields", "RecordReader", "folder_entries", "input_format", "read_file"]
@@ -70,17 +71,26 @@ class RecordFields:
     id_field: str | None = None
     keep_fields: tuple[str, ...] = ()
     max_chars: int = MAX_CHARS
+    html: bool = False  # the text field holds HTML: its article text is extracted and kept
+    site_field: str | None = None  # the field naming the record's site (a URL or a domain)
 
     def record(self, fields: dict[str, Any], default_id: Any = None) -> Record:
         kept = {name: fields.get(name) for name in self.keep_fields}
         record_id = fields.get(self.id_field) if self.id_field is not None else default_id
+        site = fields.get(self.site_field) if self.site_field is not None else None
+        if self.html:
+            kept[EXTRACTED_FIELD] = None
         try:
-            return Record(record_id, check_text(fields.get(self.text_field), self.text_field, self.max_chars), kept=kept)
+            text = check_text(fields.get(self.text_field), self.text_field, self.max_chars)
+            if self.html:
+                text = kept[EXTRACTED_FIELD] = extract_article(text)
+            return Record(record_id, text, kept=kept, site=site)
         except RecordError as exc:
             return Record(record_id, None, str(exc), kept)
 
     def failed(self, message: str, record_id: Any = None) -> Record:
-        return Record(record_id, None, message, {name: None for name in self.keep_fields})
+        kept = {name: None for name in self.keep_fields} | ({EXTRACTED_FIELD: None} if self.html else {})
+        return Record(record_id, None, message, kept)
 
     def columns(self, names: Sequence[str], source: Any) -> list[str]:
         """The columns to read of a table with columns `names`.
@@ -90,7 +100,7 @@ class RecordFields:
         """
         if self.text_field not in names:
             raise InputError(f"{source} has no column '{self.text_field}' (columns: {', '.join(names)}); use --text-field")
-        wanted = [self.text_field, *([self.id_field] if self.id_field else []), *self.keep_fields]
+        wanted = [self.text_field, *(f for f in (self.id_field, self.site_field) if f), *self.keep_fields]
         columns = [name for name in dict.fromkeys(wanted) if name in names]
         twice = [name for name in columns if list(names).count(name) > 1]
         if twice:
@@ -134,6 +144,9 @@ class RecordReader:
             relative path).
         keep_fields: fields carried through to the output unchanged.
         max_chars: longer texts get an error instead of a score.
+        html: the text field holds HTML pages; each page's article text is extracted
+            (trafilatura) and scored, and kept in the output as `extracted_text`.
+        site_field: field naming each record's site (a URL or a domain), for line repeats.
     """
 
     inputs: Sequence[Path]
@@ -141,6 +154,8 @@ class RecordReader:
     id_field: str | None = None
     keep_fields: Sequence[str] = ()
     max_chars: int = MAX_CHARS
+    html: bool = False
+    site_field: str | None = None
     fields: RecordFields = field(init=False)
 
     def __post_init__(self) -> None:
@@ -148,7 +163,9 @@ class RecordReader:
         if not self.inputs:
             raise InputError("no input given")
         self.formats = [input_format(p) for p in self.inputs]
-        self.fields = RecordFields(self.text_field, self.id_field, tuple(self.keep_fields), self.max_chars)
+        self.fields = RecordFields(
+            self.text_field, self.id_field, tuple(self.keep_fields), self.max_chars, self.html, self.site_field
+        )
         for path, fmt in zip(self.inputs, self.formats):  # a missing text column stops the run before it starts
             if fmt in ("parquet", "csv"):
                 self.fields.columns(_column_names(InputFile(path, fmt, path.name)), path)

@@ -26,7 +26,7 @@ MAX_CHARS = 200_000
 """Longest text scored by default (about 40 long news articles); longer is not one article,
 and would cost minutes and gigabytes to cluster. Raise it with ``max_chars``."""
 
-OUTPUT_FIELDS = ("id", "coherence", "passed", "n_sentences", "n_flagged", "counts", "flags", "error")
+OUTPUT_FIELDS = ("id", "coherence", "passed", "n_sentences", "n_flagged", "counts", "flags", "error", "language")
 
 # C0 and C1 control characters other than tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -44,6 +44,7 @@ class Record:
     text: str | None
     error: str | None = None
     kept: dict[str, Any] = field(default_factory=dict)
+    site: Any = None  # the site (URL or domain) it came from, for line repeats
 
 
 def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS) -> str:
@@ -103,7 +104,8 @@ def score_records(detector: Detector, records: Sequence[Record]) -> list[dict[st
     """
     usable = [r for r in records if r.error is None and r.text is not None]
     try:
-        scored = dict(zip(map(id, usable), detector.score_many([r.text for r in usable], ids=[r.id for r in usable])))
+        results = detector.score_many([r.text for r in usable], ids=[r.id for r in usable], sites=[r.site for r in usable])
+        scored = dict(zip(map(id, usable), results))
     except Exception:  # noqa: BLE001 - find the record at fault, score the rest one by one
         scored = {id(r): _score_alone(detector, r) for r in usable}
     out = []
@@ -115,7 +117,7 @@ def score_records(detector: Detector, records: Sequence[Record]) -> list[dict[st
 
 def _score_alone(detector: Detector, record: Record) -> ArticleResult:
     try:
-        result = detector.score(record.text or "")
+        result = detector.score(record.text or "", site=record.site)
     except Exception as exc:  # noqa: BLE001 - reported in the record, never raised
         return ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}", id=record.id)
     result.id = record.id

@@ -2,14 +2,15 @@
 
 Two sentences are near copies when their sets of words overlap strongly (Jaccard), which
 catches a headline repeated with a changed word or punctuation but not two different
-sentences that share a phrase.
+sentences that share a phrase. Short lines repeat by design (list items, recipe steps, Q&A
+headings, "Reply" under every comment): they are copies only of the article's first line,
+the headline an extractor picked up twice.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections import Counter
 from collections.abc import Sequence
 
 from coherence.verdict import Verdict
@@ -17,7 +18,6 @@ from coherence.verdict import Verdict
 __all__ = ["duplicate_verdicts"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
-SHORT_REPEATS = 3  # a line shorter than min_words is a repeat only from this many copies on
 _INDEX_MIN_CHARS = 4  # words shorter than this are too common to find candidates by
 
 
@@ -26,15 +26,15 @@ def _words(text: str) -> list[str]:
 
 
 def duplicate_verdicts(
-    sentences: Sequence[str], near_threshold: float = 0.8, min_words: int = 3
+    sentences: Sequence[str], near_threshold: float = 0.8, min_words: int = 6
 ) -> list[Verdict | None]:
     """A `duplicate` verdict for every sentence that repeats an earlier one, else None.
 
     Args:
         sentences: the article's sentences in order.
         near_threshold: Jaccard overlap of the two word sets above which sentences are copies.
-        min_words: shorter sentences are duplicates only when exactly the same line occurs
-            `SHORT_REPEATS` times or more ("Yes." twice is a reply, a line 50 times is not).
+        min_words: shorter sentences are duplicates only as exact copies of the first
+            sentence (a short headline repeated); elsewhere they repeat by design.
     """
     first_seen: dict[tuple[str, ...], int] = {}
     word_sets: list[frozenset[str]] = []
@@ -42,11 +42,10 @@ def duplicate_verdicts(
     by_word: dict[str, list[int]] = {}
     out: list[Verdict | None] = []
     keys = [tuple(_words(text)) for text in sentences]
-    occurrences = Counter(keys)
     for index, key in enumerate(keys):
-        if len(key) < min_words:  # a short line repeats only when it comes back again and again
-            short_repeat = bool(key) and occurrences[key] >= SHORT_REPEATS and key in first_seen
-            out.append(_verdict(first_seen[key], exact=True) if short_repeat else None)
+        if len(key) < min_words:  # a short line is a repeat only of the headline
+            headline_copy = index > 0 and bool(key) and key == keys[0]
+            out.append(_verdict(0, exact=True) if headline_copy else None)
             first_seen.setdefault(key, index)
             continue
         words = list(key)

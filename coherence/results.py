@@ -6,7 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from coherence.verdict import REASONS, Reason
+from coherence.verdict import REASONS, Evidence, Reason
 
 __all__ = ["SentenceResult", "ArticleResult", "DECIMALS"]
 
@@ -18,9 +18,13 @@ class SentenceResult:
     """One sentence: where it is, how well it fits the dominant topic, and any flag.
 
     `score` is in [0, 1], higher = fits the dominant topic; for content sentences it is one
-    minus the estimated probability that the sentence was intruded from another story;
+    minus the estimated probability that the sentence was intruded from another story; rule
     boilerplate and fragments score 0, a duplicate scores as the sentence it repeats.
     `confidence` says how much topic evidence the sentence carries (low for short quotes).
+    `leftover` is the probability that the sentence's line is extraction leftover (a teaser,
+    a caption, a call to action), from its form and place alone; a line flagged on that
+    evidence scores one minus it. `evidence` says what decided a flag: a text "rule", the
+    "topic" model or the "leftover" line model.
     """
 
     text: str
@@ -32,6 +36,8 @@ class SentenceResult:
     explanation: str | None = None
     paragraph: int | None = None
     confidence: float = 1.0
+    leftover: float = 0.0
+    evidence: Evidence | None = None
 
     def to_span(self) -> dict[str, Any]:
         """The output-schema span of a flagged sentence."""
@@ -55,6 +61,7 @@ class ArticleResult:
     threshold: float = 0.0
     id: str | int | None = None
     error: str | None = None
+    language: str | None = None  # ISO 639-1, None when the text is too short to tell
 
     @property
     def flagged(self) -> list[SentenceResult]:
@@ -81,6 +88,7 @@ class ArticleResult:
             "counts": self.counts,
             "flags": [s.to_span() for s in self.flagged],
             "error": self.error,
+            "language": self.language,
         }
         if sentences:
             record["sentences"] = [
@@ -91,8 +99,10 @@ class ArticleResult:
                     "paragraph": s.paragraph,
                     "score": round(s.score, DECIMALS),
                     "confidence": round(s.confidence, DECIMALS),
+                    "leftover": round(s.leftover, DECIMALS),
                     "flagged": s.flagged,
                     "reason": s.reason,
+                    "evidence": s.evidence,
                     "explanation": s.explanation,
                 }
                 for s in self.sentences

@@ -8,10 +8,11 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Reason", "REASONS", "Verdict", "companion_cut_in_effect", "off_topic_eligible", "off_topic_flags"]
+__all__ = ["Evidence", "Reason", "REASONS", "Verdict", "companion_cut_in_effect", "off_topic_eligible", "off_topic_flags"]
 
 Reason = Literal["off_topic", "boilerplate", "duplicate", "fragment"]
 REASONS: tuple[Reason, ...] = ("off_topic", "boilerplate", "duplicate", "fragment")
+Evidence = Literal["rule", "topic", "leftover"]  # what decided a flag: a text rule, the topic model, the line model
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +22,7 @@ class Verdict:
     reason: Reason
     explanation: str
     original: int | None = None  # for a duplicate: index of the sentence it repeats
+    evidence: Evidence = "rule"
 
 
 def off_topic_eligible(confidence: Sequence[float], min_confidence: float, min_sentences: int) -> np.ndarray:

@@ -379,6 +379,7 @@ def _core_schema() -> Any:
             ("counts", pa.struct([(reason, pa.int64()) for reason in REASONS])),
             ("flags", pa.list_(span)),
             ("error", pa.string()),
+            ("language", pa.string()),
         ]
     )
 

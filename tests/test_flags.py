@@ -158,7 +158,7 @@ def test_no_duplicates_in_distinct_sentences():
 
 
 def test_min_words_protects_short_repeats():
-    assert reasons(duplicate_verdicts(["Yes.", OTHER, "Yes."], min_words=2)) == [None, None, None]
+    assert reasons(duplicate_verdicts([HEADLINE, "Yes.", OTHER, "Yes."], min_words=2)) == [None] * 4
 
 
 # -- fragments ------------------------------------------------------------------------------------
@@ -188,16 +188,25 @@ def test_not_fragment(text):
     assert fragment_verdict(text) is None
 
 
-def test_a_short_line_twice_is_not_a_repeat_but_again_and_again_is():
-    assert duplicate_verdicts(["Yes.", "The vote passed.", "Yes."]) == [None, None, None]
-    verdicts = duplicate_verdicts(["Hello world."] * 4 + ["The council met on Monday evening."])
+def test_short_lines_repeat_by_design_but_a_short_headline_copy_is_a_repeat():
+    assert duplicate_verdicts(["Council votes on the budget", "Yes.", "The vote passed.", "Yes."]) == [None] * 4
+    steps = ["Pancakes for a crowd", "Step 1", "Whisk the eggs and milk together.", "Step 2", "Fry each one for a minute."]
+    assert duplicate_verdicts(steps + ["Reply", "Nice recipe!", "Reply", "Reply"]) == [None] * 9
+    verdicts = duplicate_verdicts(["Flood barrier opens early"] * 3 + ["The council met on Monday evening."])
     assert verdicts[0] is None and verdicts[-1] is None
-    assert all(v is not None and v.reason == "duplicate" and v.original == 0 for v in verdicts[1:4])
+    assert all(v is not None and v.reason == "duplicate" and v.original == 0 for v in verdicts[1:3])
+
+
+def test_a_long_sentence_copied_is_a_repeat_anywhere():
+    long = "The council approved the new flood barrier on Tuesday evening."
+    verdicts = duplicate_verdicts(["Headline here", long, "Another line of the story follows here.", long])
+    assert [v.reason if v else None for v in verdicts] == [None, None, None, "duplicate"]
+    assert verdicts[3].original == 1
 
 
 def test_near_copy_threshold_at_its_extremes() -> None:
     sentences = ["The council approved the barrier today.", "Shares fell sharply in the airline.", "The council approved the barrier."]
-    anything = duplicate_verdicts(sentences, near_threshold=0.0)  # any shared long word makes a copy
+    anything = duplicate_verdicts(sentences, near_threshold=0.0, min_words=3)  # any shared long word makes a copy
     assert anything[2] is not None and anything[2].original == 0 and anything[1] is None
-    exact_only = duplicate_verdicts(sentences, near_threshold=1.0)
+    exact_only = duplicate_verdicts(sentences, near_threshold=1.0, min_words=3)
     assert exact_only == [None, None, None]

@@ -1,0 +1,91 @@
+"""What kind of page furniture a line looks like: a caption, a call to action, a date stamp...
+
+Each kind is a pattern searched anywhere in a short line, with the words the explanation
+uses. Unlike `coherence.boilerplate`, whose rules must cover the whole line and flag on
+their own, a kind here is only evidence: the leftover model weighs it with the line's form
+and place on the page, and names it when the line is flagged ("a caption").
+"""
+
+from __future__ import annotations
+
+import re
+
+__all__ = ["LINE_KINDS", "TEASER", "describe", "kind_flags", "line_kind"]
+
+_MAX_CHARS = 300  # longer lines are prose, whatever words they hold
+
+# (name, what the explanation calls it, pattern searched case-insensitively)
+LINE_KINDS: tuple[tuple[str, str, str], ...] = (
+    ("link", "a web address or e-mail", r"https?://|\bwww\.|[\w.+-]+@[\w-]+\.[a-z]{2,}|(^|\s)@\w{2,}"),
+    (
+        "call_to_action",
+        "a call to action",
+        r"^\W*(subscribe|follow|sign ?up|sign ?in|share|click|tap|download|listen|watch|join|register"
+        r"|log ?in|donate|support us|get (the|our)|contact us|send us|tell us|read more|see more|view more)\b"
+        r"|\b(newsletter|click here|sign up (for|to)|subscribe (to|now|today)|follow (us|him|her|me) on"
+        r"|available on the app store|get it on google play|listen live)\b",
+    ),
+    (
+        "caption",
+        "a caption or picture credit",
+        r"^\W*(photo|image|picture|video|caption|credit|illustration|graphic|gallery)s?\b\s*[:|/(]"
+        r"|\b(getty images|shutterstock|afp|ap photo|reuters|epa|pa (media|wire)|istock|alamy|file photo)\b"
+        r"|\((photo|image|picture|credit|file)\b|\b(photo|image|picture)s? (by|courtesy|credit)\b",
+    ),
+    (
+        "stamp",
+        "a date or time stamp",
+        r"^\W*(updated|published|posted|last (updated|modified)|first published)\b"
+        r"|\b\d{1,2}:\d{2}\s*([ap]\.?m\.?|gmt|utc|[ecmp][sd]t|bst|cet)\b|\b\d+ (minutes?|hours?|days?) ago\b",
+    ),
+    (
+        "byline",
+        "a byline, author bio or contact line",
+        r"^\W*(by|written by|reporting by|edited by|additional reporting|contact|email|e-mail|tel|phone)\b"
+        r"|\b(is an? ([\w-]+ ){0,3}(reporter|writer|editor|correspondent|columnist|contributor|producer)"
+        r"|can be reached at|follow (him|her|them) on|contributed to this (report|story))\b",
+    ),
+    (
+        "notice",
+        "a legal, affiliate or comment-policy notice",
+        r"©|\(c\) ?\d{4}|\bcopyright\b|all rights reserved|\b(affiliate|commission|sponsored|advertisement"
+        r"|disclosure|disclaimer|terms of (use|service)|privacy policy|cookies?|comments? (are|is) (closed|moderated)"
+        r"|this (article|story) (was|is|has been) (originally|first) published|may not be (published|reproduced))\b",
+    ),
+    (
+        "comment",
+        "a reader comment or its controls",
+        r"^\W*(\d+\s+)?(comments?|responses?|replies|trackbacks?)\W*$|leave a (comment|reply)|\bposted by\b"
+        r"|\(score:\s*\d|^\W*re:\s|\b(says|wrote|said)(:|\.\.\.)\s*$"
+        r"|^\W*(delete|report( abuse)?|permalink|reply|like|flag|log in to reply)\W*$",
+    ),
+    ("tags", "a tag or category list", r"^\W*(tags?|topics?|categor(y|ies)|filed under|keywords?|related topics)\s*:"),
+    (
+        "navigation",
+        "a heading of links to other stories",
+        r"^\W*(related|more (from|on|about|stories|news|in)|most (read|popular|viewed|shared)|trending|latest"
+        r"|recommended|you may (also )?like|(read|see) (also|next)|top stories|editor'?s picks|what to read next"
+        r"|popular|advertisement)\b",
+    ),
+)
+TEASER = ("teaser", "a headline or teaser of another story")  # found by form and runs, not by words
+
+_COMPILED = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, _, pattern in LINE_KINDS)
+_DESCRIPTION = {name: what for name, what, _ in LINE_KINDS} | {TEASER[0]: TEASER[1]}
+
+
+def kind_flags(text: str) -> dict[str, bool]:
+    """Which kinds' patterns a line matches (all False for a long line of prose)."""
+    if len(text) > _MAX_CHARS:
+        return {name: False for name, _ in _COMPILED}
+    return {name: pattern.search(text) is not None for name, pattern in _COMPILED}
+
+
+def line_kind(text: str) -> str | None:
+    """The first kind a line matches, by name, or None."""
+    return next((name for name, hit in kind_flags(text).items() if hit), None)
+
+
+def describe(kind: str) -> str:
+    """What the explanation calls a kind ("a caption or picture credit")."""
+    return _DESCRIPTION[kind]

@@ -1,0 +1,214 @@
+"""Extraction leftovers: line kinds and features, the shipped tree model, language, HTML in."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coherence.cli import main
+from coherence.leftovers import LeftoverModel
+from coherence.line_features import LINE_FEATURES, PageLines, page_line_features
+from coherence.line_kinds import LINE_KINDS, line_kind
+from coherence.trees import TreeEnsemble
+from tests.conftest import read_output, write_jsonl
+
+EXAMPLE = Path(__file__).parents[1] / "examples" / "scraped_page.txt"
+BODY = [
+    "The harbourside library in Kellwick reopened on Saturday after a two-year rebuild that moved its reading rooms.",
+    "Hundreds of residents queued along the quay before the doors opened at nine on a cold and windy morning.",
+    "The old building flooded three times in a decade, and each time the council had to dry out thousands of books.",
+    "The rebuild cost 8.4 million pounds, most of it from a coastal resilience fund set up after the storms of 2020.",
+]
+GERMAN = [
+    "Die Stadtbibliothek von Kellwick hat am Samstag nach zweijährigem Umbau wieder eröffnet.",
+    "Hunderte Einwohner standen am Kai Schlange, bevor sich um neun Uhr die Türen öffneten.",
+    "Das alte Gebäude war in einem Jahrzehnt dreimal überflutet worden, jedes Mal mussten Bücher getrocknet werden.",
+    "Der Umbau kostete 8,4 Millionen Pfund, der größte Teil stammte aus einem Fonds für den Küstenschutz.",
+    "Die Bibliothek bleibt werktags bis acht Uhr geöffnet, zwei Stunden länger als bisher.",
+]
+
+
+# -- trees ---------------------------------------------------------------------------------
+def test_exported_trees_score_as_scikit_learn_does_missing_values_included():
+    from sklearn.ensemble import HistGradientBoostingClassifier
+
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(600, 4))
+    y = (x[:, 0] + x[:, 1] * x[:, 2] > 0).astype(int)
+    x[rng.random(x.shape) < 0.1] = np.nan
+    fitted = HistGradientBoostingClassifier(max_iter=30, random_state=0).fit(x, y)
+    trees = TreeEnsemble.from_sklearn(fitted, ("a", "b", "c", "d"))
+    assert np.allclose(trees.logit(x), fitted.decision_function(x), atol=1e-9)
+    again = TreeEnsemble.from_arrays(trees.arrays("m"), "m")
+    assert np.allclose(again.probability(x), fitted.predict_proba(x)[:, 1], atol=1e-9)
+    with pytest.raises(ValueError, match="expected"):
+        trees.logit(x[:, :3])
+
+
+# -- kinds and features ----------------------------------------------------------------------
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Photo: Getty Images", "caption"),
+        ("Subscribe to our newsletter for the best stories", "call_to_action"),
+        ("Updated 14:32 GMT", "stamp"),
+        ("By Mara Lindqvist, Political Correspondent", "byline"),
+        ("© 2026 Kellwick Gazette. All rights reserved.", "notice"),
+        ("Tags: flooding, libraries, Kellwick", "tags"),
+        ("Most read", "navigation"),
+        ("Read the report at https://example.org/report.pdf", "link"),
+        ("3 comments", "comment"),
+        ("The council approved the new flood barrier on Tuesday.", None),
+    ],
+)
+def test_line_kinds(line, kind):
+    assert line_kind(line) == kind
+    assert kind is None or kind in {name for name, _, _ in LINE_KINDS}
+
+
+def test_features_have_one_column_each_and_site_columns_only_when_counted():
+    lines = ["Local news", *BODY, "Related stories", "Ferry timetable cut as fuel costs rise"]
+    plain = page_line_features(PageLines(lines))
+    assert plain.shape == (len(lines), len(LINE_FEATURES))
+    site = [LINE_FEATURES.index(name) for name in ("site_repeats", "site_repeat_share")]
+    assert np.isnan(plain[:, site]).all()
+    others = np.delete(plain, site, axis=1)
+    assert np.isfinite(others).all()
+    counted = page_line_features(PageLines(lines, ([3] + [0] * (len(lines) - 1), 10)))
+    assert np.isfinite(counted).all() and counted[0, site[0]] > counted[1, site[0]]
+    assert page_line_features(PageLines([])).shape == (0, len(LINE_FEATURES))
+
+
+def test_shipped_model_ranks_furniture_above_prose():
+    model = LeftoverModel.default()
+    lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
+    probability = model.probability(PageLines(lines))
+    body = [i for i, line in enumerate(lines) if len(line.split()) > 20]
+    furniture = [lines.index(line) for line in ("Follow us on Facebook and Twitter", "Related stories")]
+    assert 0 < model.cut < 1
+    assert probability[furniture].min() > probability[body].max()
+
+
+# -- the detector on a scraped page -------------------------------------------------------
+def test_example_page_flags_teasers_caption_and_call_to_action(detector):
+    result = detector.score(EXAMPLE.read_text(encoding="utf-8"))
+    by_text = {s.text: s for s in result.sentences}
+    teasers = ["Council approves new cycle lanes on the coast road", "Kellwick school wins national science prize"]
+    for teaser in teasers:
+        assert by_text[teaser].reason == "off_topic" and "another story" in by_text[teaser].explanation
+    caption = next(s for s in result.sentences if s.text.startswith("Photo:"))
+    assert caption.reason == "boilerplate" and "caption" in caption.explanation
+    call = next(s for s in result.sentences if s.text.startswith("Sign up"))
+    assert call.reason == "boilerplate"
+    body = [s for s in result.sentences if len(s.text.split()) > 15]
+    assert body and not any(s.flagged for s in body)
+    assert result.language == "en" and result.to_dict()["language"] == "en"
+
+
+def test_pre_split_lines_get_leftover_flags_too(detector):
+    lines = [line for line in EXAMPLE.read_text(encoding="utf-8").splitlines() if line.strip()]
+    result = detector.score(lines)
+    assert len(result.sentences) == len(lines)
+    assert result.sentences[lines.index("Kellwick school wins national science prize")].flagged
+
+
+def test_leftovers_off_keeps_topic_evidence_only(make_detector):
+    result = make_detector(leftovers=False).score(EXAMPLE.read_text(encoding="utf-8"))
+    assert not any("extraction" in (s.explanation or "") for s in result.sentences)
+
+
+def test_a_non_english_article_gets_its_language_and_no_off_topic(make_detector):
+    planted = GERMAN[:3] + ["Der Stürmer erzielte im zweiten Durchgang zwei Tore und sicherte seinem Verein den Pokal."] + GERMAN[3:]
+    result = make_detector().score("\n".join(planted))
+    assert result.language == "de"
+    assert not any(s.reason == "off_topic" for s in result.sentences)
+
+
+def test_a_line_in_another_language_is_flagged_and_named(make_detector):
+    english = "The library will also open a new reading room for children on the first floor next spring."
+    result = make_detector().score("\n".join(GERMAN[:3] + [english] + GERMAN[3:]))
+    flagged = next(s for s in result.sentences if s.text == english)
+    assert flagged.flagged and "'en'" in flagged.explanation and "'de'" in flagged.explanation
+
+
+def test_wordless_pieces_of_a_line_with_words_are_not_fragments(detector):
+    result = detector.score("The fee is 155 dollars a term. |\n" + "\n".join(BODY) + "\n\n.")
+    pipe = next(s for s in result.sentences if s.text == "|")  # a table row's closing cell border
+    assert not pipe.flagged
+    assert result.sentences[-1].text == "." and result.sentences[-1].reason == "fragment"
+
+
+# -- HTML in -------------------------------------------------------------------------------
+PAGE = (
+    "<!DOCTYPE html><html><head><title>Library reopens</title></head><body><nav><a href='/'>Home</a></nav>"
+    "<article><h1>Harbourside library reopens after rebuild</h1>"
+    + "".join(f"<p>{line}</p>" for line in BODY)
+    + "</article><footer>Copyright 2026 Kellwick Gazette</footer></body></html>"
+)
+
+
+def test_score_extracts_an_html_page_first(tmp_path, capsys):
+    page = tmp_path / "page.html"
+    page.write_text(PAGE, encoding="utf-8")
+    assert main(["score", str(page), "--json"]) == 0
+    record = json.loads(capsys.readouterr().out)
+    assert BODY[0] in record["extracted_text"] and "<p>" not in record["extracted_text"]
+    assert record["error"] is None and record["language"] == "en"
+
+
+def test_batch_html_field_extracts_each_page_and_keeps_the_text(tmp_path):
+    source = write_jsonl(tmp_path / "pages.jsonl", [{"html": PAGE}, {"html": "<html><body></body></html>"}])
+    output = tmp_path / "out.jsonl"
+    assert main(["batch", str(source), "-o", str(output), "--html-field", "html"]) == 0
+    good, empty = read_output(output)
+    assert good["error"] is None and BODY[1] in good["extracted_text"]
+    flag = good["flags"][0] if good["flags"] else None
+    if flag is not None:
+        assert good["extracted_text"][flag["start"] : flag["end"]] == flag["text"]
+    assert empty["error"] == "no article text found in the HTML" and empty["extracted_text"] is None
+
+
+# -- site repeats ----------------------------------------------------------------------------
+def test_line_counts_count_pages_per_site_and_never_undercount():
+    from coherence.line_counts import LineCounts, site_of
+
+    assert site_of("https://www.Example.com/news/1") == "example.com" and site_of("example.org") == "example.org"
+    assert site_of(None) is None and site_of("  ") is None
+    counts = LineCounts(memory_mb=1)
+    footer = "Sign up for the Kellwick Gazette newsletter"
+    for k in range(5):
+        counts.add("gazette.example", [f"Story number {k} about the harbour", footer, footer])
+    counts.add("other.example", [footer])
+    seen, pages = counts.seen("gazette.example", [footer, "Story number 2 about the harbour", "never counted"])
+    assert pages == 5 and seen[0] >= 4 and seen[1] >= 0 and seen[2] >= 0
+    assert seen[0] > max(seen[1], seen[2])
+    assert counts.seen("unknown.example", [footer]) is None
+
+
+def test_batch_site_field_names_a_template_line_by_its_repeats(tmp_path):
+    footer = "Support independent local journalism in Kellwick today"
+    rows = [
+        {"url": f"https://gazette.example/story/{k}", "text": "\n".join([*BODY[k % 4 :], *BODY[: k % 4], footer])}
+        for k in range(6)
+    ]
+    source = write_jsonl(tmp_path / "pages.jsonl", rows)
+    output = tmp_path / "out.jsonl"
+    assert main(["batch", str(source), "-o", str(output), "--site-field", "url"]) == 0
+    records = read_output(output)
+    assert len(records) == 6 and all(r["error"] is None for r in records)
+    summary = json.loads((tmp_path / "out.jsonl.summary.json").read_text(encoding="utf-8"))
+    assert summary["settings"]["site_field"] == "url"
+
+
+def test_counted_repeats_raise_a_template_lines_leftover_probability(make_detector):
+    footer = "Support independent local journalism in Kellwick today"
+    pages = [("https://gazette.example/story/%d" % k, "\n".join([*BODY[k % 4 :], *BODY[: k % 4], footer])) for k in range(8)]
+    plain = make_detector()
+    counted = make_detector().count_lines(pages)
+    site, text = pages[0]
+    before = next(s for s in plain.score(text).sentences if s.text == footer)
+    after = next(s for s in counted.score(text, site=site).sentences if s.text == footer)
+    assert after.leftover > before.leftover
