@@ -284,6 +284,12 @@ class Flat:
     flags: dict[str, np.ndarray]
 
 
+def copy_ids(pages: Sequence[sl.Page]) -> np.ndarray:
+    """One id per (page, normalised line text): lines of a page with the same text share it."""
+    ids: dict[tuple[int, str], int] = {}
+    return np.array([ids.setdefault((k, sl.normalise(line)), len(ids)) for k, p in enumerate(pages) for line in p.lines], dtype=np.int64)
+
+
 def cat(arrays: Sequence[np.ndarray]) -> np.ndarray:
     """np.concatenate that takes an empty list."""
     return np.concatenate(arrays) if len(arrays) else np.zeros(0)
@@ -299,8 +305,7 @@ def flatten(scored: Scored) -> Flat:
         dataset=np.repeat(np.array([p.dataset for p in pages], dtype=object), n),
         label=cat([np.asarray(p.labels, dtype=int) for p in pages]).astype(int),
         l3s_class=cat([np.asarray(p.l3s_class if p.l3s_class is not None else [-1] * len(p.lines), dtype=int) for p in pages]).astype(int),
-        copy_of=np.unique([f"{k}\x00{sl.normalise(line)}" for k, p in enumerate(pages) for line in p.lines], return_inverse=True)[1]
-        if pages else np.zeros(0, dtype=int),
+        copy_of=copy_ids(pages),
         scores={m: cat(v).astype(float) for m, v in scored.scores.items()},
         flags={m: cat(v).astype(bool) for m, v in scored.flags.items()},
     )
