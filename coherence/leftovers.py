@@ -14,7 +14,7 @@ from importlib import resources
 
 import numpy as np
 
-from coherence.line_features import LINE_FEATURES, PageLines, other_language_of, page_line_features
+from coherence.line_features import LINE_FEATURES, PageLines, page_line_features
 from coherence.line_kinds import TEASER, describe, line_kind
 from coherence.trees import TreeEnsemble
 from coherence.verdict import Reason, Verdict
@@ -63,7 +63,7 @@ def leftover_verdicts(
     link, a label), is flagged with it, and so on along the block; prose needs its own
     evidence.
     """
-    flagged = {j for j in range(len(page.lines)) if probability[j] > cut or other_language_of(page.lines[j], page)}
+    flagged = {j for j in range(len(page.lines)) if probability[j] > cut or page.other_language(j)}
     if companion_cut is not None and companion_cut < cut:
         frontier = sorted(flagged)
         while frontier:
@@ -81,7 +81,7 @@ def leftover_verdict(page: PageLines, line: int, probability: float, companion: 
     `companion`, that it was flagged with the block of leftover lines it sits in)."""
     text = page.lines[line]
     kind = line_kind(text)
-    language = other_language_of(text, page)
+    language = page.other_language(line)
     if kind is None and language is None and len(text.split()) <= _TEASER_MAX_WORDS and not _ends_sentence(text):
         kind = TEASER[0]
     what = f"a line in {language!r}, not the article's {page.language_!r}" if language else (

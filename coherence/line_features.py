@@ -25,7 +25,7 @@ __all__ = ["LINE_FEATURES", "PageLines", "normalise_line", "page_line_features"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
 _TERMINAL = set(".!?\"'”’»)…。！？")
-_SEPARATORS = set("|»›·•/>–—:")
+_SEPARATOR_CHARS = re.compile("[|»›·•/>–—:]")
 _BULLET = re.compile(r"^\s*([-*•·▪●►▶»›◦>]|\d+[.)]\s)")
 _BODY_MIN_WORDS = 10  # a line of the article body: this many words and end punctuation
 _NAVIGATION_REACH = 12  # lines after a "Related stories" heading that may be its links
@@ -72,6 +72,13 @@ class PageLines:
         self.body_ = _body_run(self.form_)
         body_text = "\n".join(self.lines[i] for i in range(len(self.lines)) if _is_body(self.form_[i]))
         self.language_ = language_of(body_text or "\n".join(self.lines))
+        # each line's language, where it is named with confidence (None: too short or unsure)
+        self.line_languages_ = [line_language(line) if self.language_ else None for line in self.lines]
+
+    def other_language(self, line: int) -> str | None:
+        """The language of a line when it is not its page's, else None."""
+        found = self.line_languages_[line]
+        return found if found is not None and found != self.language_ else None
 
     @property
     def english(self) -> bool:
@@ -105,12 +112,12 @@ def _form(line: str) -> dict[str, float]:
         "log_chars": math.log1p(len(line)),
         "ends_terminal": float(last in _TERMINAL and not line.endswith("...")),
         "ends_colon": float(last == ":"),
-        "title_share": sum(t.istitle() for t in alpha) / n_alpha,
-        "capital_share": sum(t[:1].isupper() for t in alpha) / n_alpha,
-        "upper_share": sum(t.isupper() and len(t) > 1 for t in alpha) / n_alpha,
-        "digit_share": sum(c.isdigit() for c in line) / n_chars,
-        "alpha_share": sum(c.isalpha() for c in line) / n_chars,
-        "separators": float(sum(c in _SEPARATORS for c in line)),
+        "title_share": sum(map(str.istitle, alpha)) / n_alpha,
+        "capital_share": sum(t[0].isupper() for t in alpha) / n_alpha,
+        "upper_share": sum(len(t) > 1 and t.isupper() for t in alpha) / n_alpha,
+        "digit_share": sum(map(str.isdigit, line)) / n_chars,
+        "alpha_share": sum(map(str.isalpha, line)) / n_chars,
+        "separators": float(len(_SEPARATOR_CHARS.findall(line))),
         "bullet": float(_BULLET.match(line) is not None),
         "stop_share": sum(t.lower() in ENGLISH_STOP_WORDS for t in tokens) / n_tokens,
         "mean_word_length": sum(len(t) for t in tokens) / n_tokens,
@@ -177,7 +184,7 @@ def _context(
     keys = [normalise_line(line) for line in page.lines]
     copies = Counter(keys)
     headline_run = _runs([_is_headline_like(f) for f in page.form_])
-    other = [_other_language(line, page.language_) for line in page.lines]
+    other = [page.other_language(i) is not None for i in range(n)]
     return {
         "position": index / max(n - 1, 1),
         "log_lines": np.full(n, math.log1p(n)),
@@ -213,22 +220,9 @@ def _seen_before(marks: Sequence[bool], window: int) -> np.ndarray:
     return out
 
 
-def _other_language(line: str, page_language: str | None) -> bool:
-    if page_language is None:
-        return False
-    found = line_language(line)
-    return found is not None and found != page_language
-
-
 def _site(page: PageLines, n: int) -> dict[str, np.ndarray]:
     if page.site_repeats is None:
         return {name: np.full(n, np.nan) for name in SITE}
     seen, pages = page.site_repeats
     seen_array = np.asarray(seen, dtype=float)
     return {"site_repeats": np.log1p(seen_array), "site_repeat_share": seen_array / max(pages - 1, 1)}
-
-
-def other_language_of(line: str, page: PageLines) -> str | None:
-    """The language a line is in when it differs from its page's, for the explanation."""
-    found = line_language(line)
-    return found if found is not None and page.language_ is not None and found != page.language_ else None

@@ -182,6 +182,10 @@ def test_fragment_flagged(text):
         "No, he said.",
         "The minister said.",
         "The hospital admitted its first patients on Monday after six years of planning and building work.",
+        "3rd 1m 15.788s",  # a result line
+        "- no need for a phone wire",  # a list item
+        "www.kellwick-gazette.example/library",  # a link the article cites
+        "read the report at https://example.org",
     ],
 )
 def test_not_fragment(text):
