@@ -31,8 +31,8 @@ def require_extractor() -> None:
     """
     try:
         import trafilatura  # noqa: F401
-    except ImportError:
-        raise ImportError(f"scoring HTML needs trafilatura: {HTML_EXTRA}") from None
+    except ImportError as error:  # named: a broken install of a dependency reads like a missing one
+        raise ImportError(f"scoring HTML needs trafilatura ({error}): {HTML_EXTRA}") from None
 
 
 def extract_article(html: str) -> str:
