@@ -2,7 +2,9 @@
 
 Two sentences are near copies when their sets of words overlap strongly (Jaccard), which
 catches a headline repeated with a changed word or punctuation but not two different
-sentences that share a phrase. Short lines repeat by design (list items, recipe steps, Q&A
+sentences that share a phrase. Two sentences that differ in a number are two facts (the rows
+of a timetable, scores of two games), not a copy; nor are two rows of a table that share most
+of their cells ("| Scheduled: | Mon., Feb 12 |"): those repeat only as exact copies. Short lines repeat by design (list items, recipe steps, Q&A
 headings, "Reply" under every comment): they are copies only of the article's first line,
 the headline an extractor picked up twice.
 """
@@ -19,6 +21,7 @@ __all__ = ["duplicate_verdicts"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _INDEX_MIN_CHARS = 4  # words shorter than this are too common to find candidates by
+_TABLE_ROW = re.compile(r"\|.*\|")  # two cell borders: a row of a table
 
 
 def _words(text: str) -> list[str]:
@@ -53,6 +56,9 @@ def duplicate_verdicts(
             out.append(_verdict(first_seen[key], exact=True))
             continue
         first_seen[key] = index
+        if _TABLE_ROW.search(sentences[index]):  # rows of a table share their cells by design
+            out.append(None)
+            continue
         bag = frozenset(words)
         candidates = sorted({j for w in bag if len(w) >= _INDEX_MIN_CHARS for j in by_word.get(w, ())})
         # Jaccard is at most the ratio of the two sizes: most candidates fail on size alone
@@ -64,6 +70,7 @@ def duplicate_verdicts(
                 for j in candidates
                 if low <= len(word_sets[j]) <= high
                 and len(bag & word_sets[j]) / len(bag | word_sets[j]) >= near_threshold
+                and not _differ_in_a_number(bag, word_sets[j])
             ),
             None,
         )
@@ -74,6 +81,11 @@ def duplicate_verdicts(
         owners.append(index)
         out.append(_verdict(match, exact=False) if match is not None else None)
     return out
+
+
+def _differ_in_a_number(a: frozenset[str], b: frozenset[str]) -> bool:
+    """Whether a word with a digit is in one set and not the other."""
+    return any(any(c.isdigit() for c in w) for w in a ^ b)
 
 
 def _verdict(original: int, exact: bool) -> Verdict:

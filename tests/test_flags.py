@@ -153,6 +153,20 @@ def test_sentences_sharing_a_phrase_not_duplicates():
     assert reasons(duplicate_verdicts(sentences)) == [None] * 4
 
 
+def test_sentences_differing_in_a_number_are_two_facts():
+    first = "The evening class meets on Monday, February 12 from 1 to 4 p.m. in room 210."
+    other_day = first.replace("12", "19")
+    assert reasons(duplicate_verdicts([first, OTHER, other_day])) == [None, None, None]
+    assert reasons(duplicate_verdicts([first, OTHER, first.replace("class", "course")])) == [None, None, "duplicate"]
+
+
+def test_table_rows_repeat_only_as_exact_copies():
+    row = "| Scheduled: | Tuesday evenings in the main hall of the library |"
+    near = row.replace("Tuesday", "Thursday")
+    assert reasons(duplicate_verdicts([HEADLINE, row, near])) == [None, None, None]
+    assert reasons(duplicate_verdicts([HEADLINE, row, row])) == [None, None, "duplicate"]
+
+
 def test_no_duplicates_in_distinct_sentences():
     assert reasons(duplicate_verdicts([HEADLINE, OTHER, "Yes."])) == [None, None, None]
 
