@@ -447,6 +447,9 @@ def test_workers_end_with_their_parent(tmp_path, how):
     process = subprocess.Popen(
         [sys.executable, "-m", "coherence.cli", "batch", str(source), "-o", str(out), "--workers", "2", *FAST],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        # a shell's background job inherits SIGINT ignored, and Python then installs no Ctrl-C
+        # handler: give the batch the default disposition a terminal gives it
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while (not out.exists() or out.stat().st_size == 0) and process.poll() is None and time.monotonic() < deadline:
