@@ -30,8 +30,9 @@ leftover) and a flag:
 Measures, per extractor, split, dataset and overall: line AUROC (leftover against content),
 precision and recall of the flags as leftover detection, share of article lines flagged
 (a flagged line whose exact text is kept on another line of the page loses nothing and is not
-counted; the share with such copies is in scraped.json as article_flagged_with_copies),
-share of pages losing more than 5% of their article lines, and for L3S-GN1 the share of each
+counted; the share with such copies is in scraped.json as article_flagged_with_copies), the
+AUROC and article lines flagged again on lines of 3+ words (a line of 1-2 words matches the
+gold by chance as easily as by right, so its label says little), share of pages losing more than 5% of their article lines, and for L3S-GN1 the share of each
 class flagged. Writes scraped.md and scraped.json to --out (default reports/).
 """
 
@@ -280,6 +281,7 @@ class Flat:
     label: np.ndarray
     l3s_class: np.ndarray  # -1 outside L3S-GN1
     copy_of: np.ndarray  # id shared by the lines of one page with the same normalised text
+    worded: np.ndarray  # the line has 3+ words: its label is not a match by chance
     scores: dict[str, np.ndarray]
     flags: dict[str, np.ndarray]
 
@@ -306,6 +308,7 @@ def flatten(scored: Scored) -> Flat:
         label=cat([np.asarray(p.labels, dtype=int) for p in pages]).astype(int),
         l3s_class=cat([np.asarray(p.l3s_class if p.l3s_class is not None else [-1] * len(p.lines), dtype=int) for p in pages]).astype(int),
         copy_of=copy_ids(pages),
+        worded=np.array([not sl.short(sl.normalise(line)) for p in pages for line in p.lines], dtype=bool),
         scores={m: cat(v).astype(float) for m, v in scored.scores.items()},
         flags={m: cat(v).astype(bool) for m, v in scored.flags.items()},
     )
@@ -323,12 +326,16 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
     y, score, flag = flat.label[binary] == sl.LEFTOVER, flat.scores[method][binary], flat.flags[method][binary]
     auroc = float(roc_auc_score(y, score)) if 0 < y.sum() < y.size else math.nan
     lost = flag & ~kept_elsewhere(flat.copy_of, flat.flags[method])[binary]
+    worded = flat.worded[binary]
+    yw = y[worded]
     out = {
         "auroc": auroc,
         "precision": _ratio((flag & y).sum(), flag.sum()),
         "recall": _ratio((flag & y).sum(), y.sum()),
         "article_flagged": _ratio((lost & ~y).sum(), (~y).sum()),
         "article_flagged_with_copies": _ratio((flag & ~y).sum(), (~y).sum()),
+        "auroc_worded": float(roc_auc_score(yw, score[worded])) if 0 < yw.sum() < yw.size else math.nan,
+        "article_flagged_worded": _ratio((lost & ~y & worded).sum(), (~y & worded).sum()),
         "pages_losing": pages_losing(flat.page[binary], y, lost),
         "flagged": int(flag.sum()),
     }
@@ -436,12 +443,15 @@ def _num(value: float | None) -> str:
 def method_table(group: dict[str, Any], methods: Sequence[str]) -> str:
     """One row per method: AUROC, precision, recall, article lines flagged, pages losing."""
     rows = [
-        "| method | line AUROC | precision | recall | article lines flagged | pages losing >5% of article |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| method | line AUROC | precision | recall | article lines flagged | pages losing >5% of article | AUROC, lines of 3+ words | article lines of 3+ words flagged |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for m in methods:
         r = group["methods"][m]
-        rows.append(f"| {METHODS[m]} | {_num(r['auroc'])} | {_pct(r['precision'])} | {_pct(r['recall'])} | {_pct(r['article_flagged'])} | {_pct(r['pages_losing'])} |")
+        rows.append(
+            f"| {METHODS[m]} | {_num(r['auroc'])} | {_pct(r['precision'])} | {_pct(r['recall'])} | {_pct(r['article_flagged'])} "
+            f"| {_pct(r['pages_losing'])} | {_num(r.get('auroc_worded'))} | {_pct(r.get('article_flagged_worded'))} |"
+        )
     return "\n".join(rows)
 
 
