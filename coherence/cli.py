@@ -204,8 +204,8 @@ def _is_html_name(path: str) -> bool:
 
 
 def _cmd_batch(args: argparse.Namespace) -> int:
-    if (args.html_field or args.site_field) and args.engine == "ray":
-        raise InputError("--html-field and --site-field work with the local engine only")
+    if args.site_field and args.engine == "ray":
+        raise InputError("--site-field works with the local engine only (it counts lines in a first pass)")
     options = dict(
         text_field=args.html_field or args.text_field,
         id_field=args.id_field,
@@ -224,7 +224,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
 
             if args.resume:
                 raise InputError("--resume works with the local engine only; Ray runs restart from the start")
-            report = score_file_with_ray(args.inputs, args.output, address=args.address, **options)
+            report = score_file_with_ray(args.inputs, args.output, address=args.address, html=bool(args.html_field), **options)
         else:
             from coherence.batch import score_file
 
@@ -387,7 +387,7 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument(
         "--site-field", metavar="FIELD",
         help="field with each record's URL or domain: a first pass counts the lines repeated across a site's "
-        "pages (template: footers, menus), in 64 MB; costs a second read of the input (default: off)",
+        "pages (template: footers, menus), in 64 MB; costs a second read of the input; local engine only (default: off)",
     )
     batch.add_argument("--id-field", help="field or column with the record id (default: the record's position)")
     batch.add_argument("--keep-fields", default="", help="comma-separated fields to carry into the output")

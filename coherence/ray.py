@@ -113,6 +113,7 @@ def score_file_with_ray(
     id_field: str | None = None,
     keep_fields: Sequence[str] = (),
     max_chars: int = MAX_CHARS,
+    html: bool = False,
     concurrency: int | tuple[int, int] | None = None,
     **detector_options: Any,
 ) -> dict[str, Any]:
@@ -123,7 +124,9 @@ def score_file_with_ray(
     Runs cannot be resumed with Ray; a run that stopped can be resumed by the local engine.
 
     Args:
-        inputs, output, text_field, id_field, keep_fields, max_chars: as for `score_file`.
+        inputs, output, text_field, id_field, keep_fields, max_chars, html: as for
+            `score_file` (pages are extracted where they are read, on the cluster). Site
+            repeats (`score_file`'s `site_field`) need a counting pass and are local only.
         address: the Ray cluster to join; default: the running one, or start a local one
             (shut down again at the end).
         concurrency: scoring actors, see `score_dataset`.
@@ -142,7 +145,9 @@ def score_file_with_ray(
     detector = Detector(**detector_options)
     detector.prepare()
     params = detector.get_params()
-    plan = plan_run(inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars)
+    plan = plan_run(
+        inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars, html=html
+    )
     output, reader, block = plan.output, plan.reader, plan.block
     files = list(reader.files())
     unreadable = [f for f in files if f.error is not None]

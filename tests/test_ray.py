@@ -122,3 +122,30 @@ def test_cli_ray_engine_writes_what_the_local_engine_writes(ray_cluster, tmp_pat
     assert ray_summary == local_summary
     assert ray_summary["records"] == len(records) and ray_summary["errors"] == 4
     assert ray_text.splitlines()[:-1] == local_text.splitlines()[:-1]  # all but the summary's path
+
+
+def test_cli_ray_engine_extracts_html_pages_like_the_local_engine(ray_cluster, tmp_path, article_texts):
+    pytest.importorskip("trafilatura")
+    name = sorted(article_texts)[0]
+    body = "".join(f"<p>{line}</p>" for line in article_texts[name].splitlines() if line.strip())
+    page = f"<!DOCTYPE html><html><head><title>t</title></head><body><nav><a href='/'>Home</a></nav><article>{body}</article></body></html>"
+    source = tmp_path / "pages.jsonl"
+    rows = [{"html": page, "source": name}, {"html": "<html><body></body></html>", "source": "blank"}]
+    source.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    ray_out, local_out = tmp_path / "ray.jsonl", tmp_path / "local.jsonl"
+    options = ["--html-field", "html", "--keep-fields", "source"]
+
+    assert main(["batch", str(source), "-o", str(ray_out), "--engine", "ray", *options]) == 0
+    assert main(["batch", str(source), "-o", str(local_out), *options]) == 0
+    records = read_jsonl(ray_out)
+    assert records == read_jsonl(local_out)
+    assert records[0]["error"] is None and records[0]["n_sentences"] > 3
+    assert "Home" not in records[0]["extracted_text"]
+    assert records[1]["error"] and records[1]["coherence"] is None
+
+
+def test_cli_ray_engine_refuses_site_counts(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"
+    source.write_text(json.dumps({"text": "A line.", "url": "https://example.org/a"}) + "\n", encoding="utf-8")
+    assert main(["batch", str(source), "-o", str(tmp_path / "out.jsonl"), "--engine", "ray", "--site-field", "url"]) == 2
+    assert "--site-field works with the local engine only" in capsys.readouterr().err
