@@ -13,7 +13,9 @@ rest, so one model serves a batch that counts repeats and a single page that can
 The tree settings were chosen among three (15, 31 and 63 leaves) by the same held-out figures:
 63 leaves found the most leftover lines at the cut (18.8% against 14.2% and 16.2% on
 trafilatura output). A second pass that added the neighbours' first-pass probabilities (leftovers come in
-blocks) was tried and dropped: held out, it lost 0.02-0.03 AUROC on every extractor. Also tried
+blocks) was tried and dropped: held out, it lost 0.02-0.03 AUROC on every extractor; redone
+with first-stage probabilities from inner folds (stacking without leakage) it moved the three
+extractors' AUROC by -0.009 / -0.002 / +0.007. Also tried
 and dropped, held-out AUROC on trafilatura / datatrove settings / whole page against 0.787 /
 0.805 / 0.899: the share of a line's words among its page's 20 most frequent (a function-word
 share in any language) 0.783 / 0.806 / 0.903; a reader's voice (I, you, "!!", ":)") 0.786 /
