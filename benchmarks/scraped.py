@@ -32,8 +32,8 @@ precision and recall of the flags as leftover detection, share of article lines 
 (a flagged line whose exact text is kept on another line of the page loses nothing and is not
 counted; the share with such copies is in scraped.json as article_flagged_with_copies), the
 AUROC and article lines flagged again on lines of 3+ words (a line of 1-2 words matches the
-gold by chance as easily as by right, so its label says little), share of pages losing more than 5% of their article lines, and for L3S-GN1 the share of each
-class flagged. Writes scraped.md and scraped.json to --out (default reports/).
+gold by chance as easily as by right, so its label says little), share of pages losing more
+than 5% of their article lines, and for L3S-GN1 the share of each class flagged. Writes scraped.md and scraped.json to --out (default reports/).
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ import math
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -99,23 +99,30 @@ def doubt(sentence: Any) -> float:
     return max(1.0 - sentence.score, sentence.leftover)
 
 
-def joined_scores(lines: Sequence[str], result: Any) -> tuple[np.ndarray, np.ndarray]:
-    """Map sentence results of the joined text back to lines: the highest `doubt` of the
-    sentences overlapping a line, flagged when any of them is."""
+def line_overlaps(lines: Sequence[str], result: Any) -> Iterator[tuple[int, Any]]:
+    """(line index, sentence) for every sentence of the joined text's result and every line
+    it overlaps, in sentence order."""
     import bisect
 
-    score, flag = np.zeros(len(lines)), np.zeros(len(lines), dtype=bool)
-    if result.error:
-        return score, flag
     starts = line_spans(lines)
-    highest = np.full(len(lines), -np.inf)
     for s in result.sentences:
         i = max(bisect.bisect_right(starts, s.start) - 1, 0)
         while i < len(lines) and starts[i] < s.end:
             if starts[i] + len(lines[i]) > s.start:
-                highest[i] = max(highest[i], doubt(s))
-                flag[i] |= bool(s.flagged)
+                yield i, s
             i += 1
+
+
+def joined_scores(lines: Sequence[str], result: Any) -> tuple[np.ndarray, np.ndarray]:
+    """Map sentence results of the joined text back to lines: the highest `doubt` of the
+    sentences overlapping a line, flagged when any of them is."""
+    score, flag = np.zeros(len(lines)), np.zeros(len(lines), dtype=bool)
+    if result.error:
+        return score, flag
+    highest = np.full(len(lines), -np.inf)
+    for i, s in line_overlaps(lines, result):
+        highest[i] = max(highest[i], doubt(s))
+        flag[i] |= bool(s.flagged)
     score = np.where(np.isfinite(highest), highest, 0.0)
     return score, flag
 
@@ -320,21 +327,17 @@ def _ratio(num: float, den: float) -> float:
 
 def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
     """The benchmark's numbers for one method on the lines in `mask`."""
-    from sklearn.metrics import roc_auc_score
-
     binary = mask & (flat.label >= 0)
     y, score, flag = flat.label[binary] == sl.LEFTOVER, flat.scores[method][binary], flat.flags[method][binary]
-    auroc = float(roc_auc_score(y, score)) if 0 < y.sum() < y.size else math.nan
     lost = flag & ~kept_elsewhere(flat.copy_of, flat.flags[method])[binary]
     worded = flat.worded[binary]
-    yw = y[worded]
     out = {
-        "auroc": auroc,
+        "auroc": _auroc(y, score),
         "precision": _ratio((flag & y).sum(), flag.sum()),
         "recall": _ratio((flag & y).sum(), y.sum()),
         "article_flagged": _ratio((lost & ~y).sum(), (~y).sum()),
         "article_flagged_with_copies": _ratio((flag & ~y).sum(), (~y).sum()),
-        "auroc_worded": float(roc_auc_score(yw, score[worded])) if 0 < yw.sum() < yw.size else math.nan,
+        "auroc_worded": _auroc(y[worded], score[worded]),
         "article_flagged_worded": _ratio((lost & ~y & worded).sum(), (~y & worded).sum()),
         "pages_losing": pages_losing(flat.page[binary], y, lost),
         "flagged": int(flag.sum()),
@@ -346,6 +349,13 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
             for c in sl.L3S_CLASSES
         }
     return out
+
+
+def _auroc(leftover: np.ndarray, score: np.ndarray) -> float:
+    """Line AUROC, NaN when the lines hold one label only."""
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(leftover, score)) if 0 < leftover.sum() < leftover.size else math.nan
 
 
 def kept_elsewhere(copy_of: np.ndarray, flag: np.ndarray) -> np.ndarray:

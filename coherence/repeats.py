@@ -4,9 +4,9 @@ Two sentences are near copies when their sets of words overlap strongly (Jaccard
 catches a headline repeated with a changed word or punctuation but not two different
 sentences that share a phrase. Two sentences that differ in a number are two facts (the rows
 of a timetable, scores of two games), not a copy; nor are two rows of a table that share most
-of their cells ("| Scheduled: | Mon., Feb 12 |"): those repeat only as exact copies. Short lines repeat by design (list items, recipe steps, Q&A
-headings, "Reply" under every comment): they are copies only of the article's first line,
-the headline an extractor picked up twice.
+of their cells ("| Scheduled: | Mon., Feb 12 |"): those repeat only as exact copies. Short
+lines repeat by design (list items, recipe steps, Q&A headings, "Reply" under every comment):
+they are copies only of the article's first line, the headline an extractor picked up twice.
 """
 
 from __future__ import annotations

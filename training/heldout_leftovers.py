@@ -51,11 +51,10 @@ def heldout_model(fold: int) -> tuple[LeftoverModel, set[str]]:
 
 def line_reasons(lines: list[str], result: object) -> list[str]:
     """For each line, "reason:evidence" of the first flagged sentence touching it, else ""."""
-    starts = scraped.line_spans(lines)
-    out = []
-    for start, line in zip(starts, lines):
-        hits = [f"{s.reason}:{s.evidence}" for s in result.sentences if s.flagged and s.start < start + len(line) and s.end > start]
-        out.append(hits[0] if hits else "")
+    out = [""] * len(lines)
+    for i, s in scraped.line_overlaps(lines, result):
+        if s.flagged and not out[i]:
+            out[i] = f"{s.reason}:{s.evidence}"
     return out
 
 
