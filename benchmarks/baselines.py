@@ -6,8 +6,8 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coherence.embed import Encoder
-from coherence.similarity import leave_one_out_cosine, tfidf_similarity
+from coherence.encoders.torch_encoder import Encoder
+from coherence.evidence.similarity import leave_one_out_cosine, tfidf_similarity
 
 
 def naive_centroid_scores(sentences: Sequence[str], encoder: Encoder) -> np.ndarray:

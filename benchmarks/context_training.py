@@ -1,7 +1,7 @@
-"""Train the article-context model (`coherence.context`) on synthetic intrusions, with torch.
+"""Train the article-context model (`coherence.models.context`) on synthetic intrusions, with torch.
 
 Used by fit_weights.py. The torch module's parameter names are the ones
-`coherence.context.ContextModel` reads, so export is a plain copy of the state dicts.
+`coherence.models.context.ContextModel` reads, so export is a plain copy of the state dicts.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def train_context(
 ) -> tuple[bytes, list[np.ndarray]]:
     """Train one model per fold (each leaves its fold's articles out).
 
-    Returns the npz bytes of the ensemble `coherence.context.ContextModel` reads, and the
+    Returns the npz bytes of the ensemble `coherence.models.context.ContextModel` reads, and the
     out-of-fold logits of every article (from the one fold model that never saw it), for
     honest operating points.
     """

@@ -26,7 +26,7 @@ from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, spl
 from metrics import baseline_at_rate, machine  # noqa: E402
 
 from coherence import Detector  # noqa: E402
-from coherence.embed import CachingEncoder, SentenceEncoder  # noqa: E402
+from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -6,7 +6,7 @@ Builds (or finds) the token table distilled from the bundled model, embeds every
 sentence of the dev half with the model itself (fp32), and fits a ridge regression from each
 sentence's weighted bag of token vectors to its sentence vector. The token weighting
 (``a / (a + word frequency)``) and the ridge strength are chosen on a held-out fifth of the
-dev articles, then the map is refitted on all of them. Writes coherence/static_map.npz and
+dev articles, then the map is refitted on all of them. Writes coherence/encoders/static_map.npz and
 reports/static_map.md, with the map's fidelity on the test half (reported, never fitted on).
 """
 
@@ -23,8 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from intrusions import DEFAULT_CORPUS, Source, load_corpus, split_half  # noqa: E402
 
 from coherence import Detector  # noqa: E402
-from coherence.embed import DEFAULT_MODEL, SentenceEncoder  # noqa: E402
-from coherence.static_encoder import STATIC_MAP, StaticEncoder, StaticMap, bag_of_tokens, token_weights  # noqa: E402
+from coherence.encoders.torch_encoder import DEFAULT_MODEL, SentenceEncoder  # noqa: E402
+from coherence.encoders.static_encoder import STATIC_MAP, StaticEncoder, StaticMap, bag_of_tokens, token_weights  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOOTHINGS = (1e-4, 1e-3, 1e-2)
@@ -75,7 +75,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS, help="folder of .txt articles or JSONL")
     parser.add_argument("--seed", type=int, default=7, help="which dev articles are held out to choose the settings")
-    parser.add_argument("--out", type=Path, default=ROOT / "coherence" / STATIC_MAP)
+    parser.add_argument("--out", type=Path, default=ROOT / "coherence" / "encoders" / STATIC_MAP)
     parser.add_argument("--report", type=Path, default=ROOT / "reports" / "static_map.md")
     args = parser.parse_args(argv)
 

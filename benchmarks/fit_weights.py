@@ -3,12 +3,12 @@
     python benchmarks/fit_weights.py --corpus ../shared/data/bbc
 
 Fits the logistic model on `--n` dev articles, then trains the article-context model
-(`coherence.context`, needs torch) on every dev article planted under `--context-seeds`, as
+(`coherence.models.context`, needs torch) on every dev article planted under `--context-seeds`, as
 an ensemble of fold models; the operating points come from out-of-fold probabilities of the
 clean dev articles, so they are not flattered by articles the model has seen.
-Writes coherence/weights.json, coherence/context_weights.npz and reports/weights.md.
+Writes coherence/models/weights.json, coherence/models/context_weights.npz and reports/weights.md.
 With `--speed fast`, fits the fast tier's logistic model on its static vectors instead
-(no context model): coherence/weights_fast.json and reports/weights_fast.md.
+(no context model): coherence/models/weights_fast.json and reports/weights_fast.md.
 Only the dev half is used; benchmarks report on the test half.
 """
 
@@ -27,10 +27,10 @@ from context_training import ArticleRows, ContextSettings, train_context  # noqa
 from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half, subsample  # noqa: E402
 
 from coherence import Detector  # noqa: E402
-from coherence.context import CONTEXT_WEIGHTS  # noqa: E402
-from coherence.embed import CachingEncoder, SentenceEncoder  # noqa: E402
-from coherence.evidence import FEATURES, topic_evidence  # noqa: E402
-from coherence.scoring import WEIGHTS_FILES, IntrusionModel  # noqa: E402
+from coherence.models.context import CONTEXT_WEIGHTS  # noqa: E402
+from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder  # noqa: E402
+from coherence.evidence.sentences import FEATURES, topic_evidence  # noqa: E402
+from coherence.models.intrusion import WEIGHTS_FILES, IntrusionModel  # noqa: E402
 from coherence.thresholds import rate_cut  # noqa: E402
 from coherence.verdict import off_topic_eligible  # noqa: E402
 
@@ -150,10 +150,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--speed", choices=tuple(WEIGHTS_FILES), default="default", help="the tier to fit (fast: logistic model only)"
     )
-    parser.add_argument("--out", type=Path, help="default: coherence/weights.json (weights_fast.json for --speed fast)")
+    parser.add_argument("--out", type=Path, help="default: coherence/models/weights.json (weights_fast.json for --speed fast)")
     parser.add_argument("--report-only", action="store_true", help="rewrite reports/weights.md from --out, no fit")
     args = parser.parse_args(argv)
-    args.out = args.out or ROOT / "coherence" / WEIGHTS_FILES[args.speed]
+    args.out = args.out or ROOT / "coherence" / "models" / WEIGHTS_FILES[args.speed]
     if args.report_only:
         print(write_report(json.loads(args.out.read_text())))
         return
@@ -196,12 +196,12 @@ def main(argv: list[str] | None = None) -> None:
     if args.speed == "fast":
         pass  # the fast tier has no context model: the default tier's stays as it is
     elif args.no_context:
-        (ROOT / "coherence" / CONTEXT_WEIGHTS).unlink(missing_ok=True)
+        (ROOT / "coherence" / "models" / CONTEXT_WEIGHTS).unlink(missing_ok=True)
     else:
         blob, lowest, context_info = fit_context(
             detector, model, args.corpus, parse_seeds(args.context_seeds), parse_seeds(args.context_shortened_seeds)
         )
-        (ROOT / "coherence" / CONTEXT_WEIGHTS).write_bytes(blob)
+        (ROOT / "coherence" / "models" / CONTEXT_WEIGHTS).write_bytes(blob)
         operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
     weights = {
         "features": list(FEATURES),
@@ -250,7 +250,7 @@ def write_report(weights: dict) -> str:
     if context:
         s = context["settings"]
         report += (
-            f"\nArticle-context model (`coherence/context_weights.npz`): {s['folds']} fold models, each a "
+            f"\nArticle-context model (`coherence/models/context_weights.npz`): {s['folds']} fold models, each a "
             f"{s['layers']}-layer, {s['heads']}-head pre-norm transformer of width {s['width']} over the article's "
             f"sentences (vector and evidence row per sentence; each head's attention biased by a learned multiple of "
             f"the cosine between two sentences), trained for {s['epochs']} epochs (dropout {s['dropout']}, "

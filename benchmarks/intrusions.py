@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
-from coherence.segment import split_sentences
+from coherence.text.segment import split_sentences
 
 Condition = Literal["clean", "cross", "same"]
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bbc"

@@ -46,9 +46,9 @@ from intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, lo
 from metrics import json_ready, machine, threshold_at_rate, top_k_hit_rate  # noqa: E402
 
 from coherence import Detector  # noqa: E402
-from coherence.embed import Encoder  # noqa: E402
+from coherence.encoders.torch_encoder import Encoder  # noqa: E402
 from coherence.results import ArticleResult  # noqa: E402
-from coherence.segment import split_sentences  # noqa: E402
+from coherence.text.segment import split_sentences  # noqa: E402
 from coherence.verdict import off_topic_eligible, off_topic_flags  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]

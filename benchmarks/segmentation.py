@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""Benchmark coherence.segment against baseline sentence splitters.
+"""Benchmark coherence.text.segment against baseline sentence splitters.
 
 Compares ``split_sentences`` with a naive regex splitter and pysbd (optional,
 benchmark-only dependency) on the labelled cases: exact-match accuracy per
@@ -27,10 +27,10 @@ from typing import Callable
 
 ROOT = Path(__file__).resolve().parents[1]
 try:
-    from coherence.segment import split_sentences
+    from coherence.text.segment import split_sentences
 except ImportError:  # run from a checkout without installing
     sys.path.insert(0, str(ROOT))
-    from coherence.segment import split_sentences
+    from coherence.text.segment import split_sentences
 
 Splitter = Callable[[str], list[str]]
 _NAIVE = re.compile(r"(?<=[.!?])\s+")
@@ -172,7 +172,7 @@ def timed(split: Splitter, text: str, repeat: int) -> tuple[float, list[str]]:
 def run(cases_path: Path, out_path: Path, n_chars: int) -> str:
     cases = [json.loads(x) for x in cases_path.read_text(encoding="utf-8").splitlines() if x.strip()]
     pysbd_split, pysbd_note = make_pysbd()
-    splitters: dict[str, tuple[Splitter, int]] = {"coherence.segment": (ours, 3), "naive regex": (naive, 3)}
+    splitters: dict[str, tuple[Splitter, int]] = {"coherence.text.segment": (ours, 3), "naive regex": (naive, 3)}
     if pysbd_split is not None:
         splitters["pysbd"] = (pysbd_split, 1)  # slow: a single timed run
     big, big_gold = synthetic_text(n_chars)
@@ -232,12 +232,12 @@ def run(cases_path: Path, out_path: Path, n_chars: int) -> str:
         "of all but the last sentence, micro-averaged over cases. *Unmapped* counts predicted sentences "
         "that could not be located in the input (0 means offsets were comparable). *Synthetic* P/R/F1 "
         "are the same boundary metrics on the synthetic text, whose gold sentences are known by construction.",
-        "- The labelled cases and the synthetic templates were written together with `coherence.segment` "
+        "- The labelled cases and the synthetic templates were written together with `coherence.text.segment` "
         "and target its design (scraped-news quirks: standalone lines, hard wraps, stray leading `.`), "
         "so they favour it; treat the accuracy columns as a regression check, not an unbiased evaluation. "
         "Some differences are labelling conventions (e.g. a trailing ` ...` stays with the previous "
         "sentence here, pysbd makes it a sentence).",
-        f"- Known failures of `coherence.segment` (xfail in tests): {', '.join(xfails) or 'none'}.",
+        f"- Known failures of `coherence.text.segment` (xfail in tests): {', '.join(xfails) or 'none'}.",
         "- Timings are best of 3 runs (pysbd: 1 run) on the machine above; throughput is given at two "
         "input sizes to show how it scales with length.",
         "",

@@ -9,12 +9,12 @@ reported apart) and its peak RSS is read from the process itself:
 - `sentence-transformers fp32`: plain `SentenceTransformer(model).encode(sentences)` (its
   defaults) of exactly the content sentences the detector embeds, and nothing else: the
   reference;
-- `int8 ONNX encoder`: `coherence.onnx_encoder.OnnxEncoder.encode` of the same sentences;
+- `int8 ONNX encoder`: `coherence.encoders.onnx_encoder.OnnxEncoder.encode` of the same sentences;
 - `naive centroid`: segmentation + fp32 encoding + cosine to the leave-one-out centroid;
 - `coherence, backend=torch` and `coherence, backend=onnx`: `Detector.score_many`, the whole
   pipeline (segmentation, rules, embedding, evidence, context model, verdicts);
 - `coherence, speed=fast`: the fast tier's `Detector.score_many` (one process, so one core),
-  and the same through `coherence.batch.score_file` with 2 worker processes (JSONL in and
+  and the same through `coherence.engines.local.score_file` with 2 worker processes (JSONL in and
   out, worker start-up included): how a crawl would be triaged on both cores.
 Then the wall time from process start to the printed result of `coherence score ARTICLE`
 (median of --repeats runs, cached models already built). Writes reports/speed.md and
@@ -71,17 +71,17 @@ def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
     if method == "st_fp32":
         from sentence_transformers import SentenceTransformer
 
-        from coherence.embed import default_model_path
+        from coherence.encoders.torch_encoder import default_model_path
 
         plain = SentenceTransformer(str(default_model_path()), device="cpu")
         plain.encode(["warm up"])
     elif method == "onnx_encode":
-        from coherence.onnx_encoder import OnnxEncoder
+        from coherence.encoders.onnx_encoder import OnnxEncoder
 
         encoder = OnnxEncoder()
         encoder.encode(["warm up"])
     elif method == "naive":
-        from coherence.embed import SentenceEncoder
+        from coherence.encoders.torch_encoder import SentenceEncoder
 
         encoder = SentenceEncoder()
         encoder.encode(["warm up"])
@@ -102,7 +102,7 @@ def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
         (plain if method == "st_fp32" else encoder).encode(batch)
         count = len(batch)
     elif method == "naive":
-        from coherence.segment import split_sentences
+        from coherence.text.segment import split_sentences
 
         count = 0
         for text in texts:
@@ -114,7 +114,7 @@ def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
             _ = (vectors * others).sum(axis=1)
             count += len(parts)
     elif method == "fast_batch":
-        from coherence.batch import score_file
+        from coherence.engines.local import score_file
 
         with tempfile.TemporaryDirectory() as work:
             source, target = Path(work) / "in.jsonl", Path(work) / "out.jsonl"
@@ -165,7 +165,7 @@ def cache_hit_rate(texts: list[str], entries: int, per_call: int = 64) -> dict[s
     """Share of content sentences an embedding cache of `entries` sentences would serve, fed
     as `Detector.score_many` feeds it (the sentences of 64 articles per call)."""
     from coherence import Detector
-    from coherence.embed import CachingEncoder
+    from coherence.encoders.torch_encoder import CachingEncoder
 
     detector, cache = Detector(), CachingEncoder(_Counter(), max_entries=entries)
     for start in range(0, len(texts), per_call):

@@ -11,17 +11,17 @@ from typing import Any, Literal, get_args
 
 import numpy as np
 
-from coherence.boilerplate import boilerplate_verdict
-from coherence.embed import DEFAULT_MODEL, CachingEncoder, Encoder, SentenceEncoder, vector_space_of
-from coherence.evidence import TopicEvidence, topic_evidence
-from coherence.fragments import fragment_verdict, has_words
-from coherence.leftovers import LeftoverModel, leftover_verdicts
-from coherence.line_features import PageLines
-from coherence.repeats import duplicate_verdicts
+from coherence.text.boilerplate import boilerplate_verdict
+from coherence.encoders.torch_encoder import DEFAULT_MODEL, CachingEncoder, Encoder, SentenceEncoder, vector_space_of
+from coherence.evidence.sentences import TopicEvidence, topic_evidence
+from coherence.text.fragments import fragment_verdict, has_words
+from coherence.models.leftovers import LeftoverModel, leftover_verdicts
+from coherence.evidence.lines import PageLines
+from coherence.text.repeats import duplicate_verdicts
 from coherence.results import ArticleResult, SentenceResult
-from coherence.safe_values import replace_surrogates
-from coherence.scoring import IntrusionModel, explain_off_topic
-from coherence.segment import Sentence, split_sentences
+from coherence.io.safe_values import replace_surrogates
+from coherence.models.intrusion import IntrusionModel, explain_off_topic
+from coherence.text.segment import Sentence, split_sentences
 from coherence.verdict import Verdict, companion_cut_in_effect, off_topic_eligible, off_topic_flags
 
 __all__ = ["Detector", "Article", "Backend", "ScoredArticle", "Speed"]
@@ -108,7 +108,7 @@ class Detector:
             and `embedding_cache` do not apply to it; only the bundled model has a fast tier.
         leftovers: find extraction leftovers line by line (teasers of other stories,
             captions, calls to action, bylines, stamps, comments) from each line's form, place
-            and language (coherence.leftovers). A line over the cut is flagged `boilerplate`,
+            and language (coherence.models.leftovers). A line over the cut is flagged `boilerplate`,
             or `off_topic` for another story's headline, and a sentence's score is never above
             one minus its line's leftover probability. False: topic evidence only.
         leftover_threshold: leftover probability above which a line is flagged; None: the
@@ -158,7 +158,7 @@ class Detector:
         self.articles_per_batch = articles_per_batch
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
-        self.line_counts_: Any = None  # coherence.line_counts.LineCounts, set by count_lines
+        self.line_counts_: Any = None  # coherence.evidence.line_counts.LineCounts, set by count_lines
         if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):  # NaN fails too
             raise ValueError(f"threshold must be within [0, 1], got {threshold}")
         if off_topic_threshold is not None and not 0.0 <= off_topic_threshold <= 1.0:
@@ -231,8 +231,8 @@ class Detector:
         """Count, over (site, article) pairs, how many pages of each site hold each line, so
         that scoring knows a site's template lines (a footer seen on 400 pages). Learned
         state, like a fit: kept in `line_counts_` until counted again. Costs one pass over
-        the text and `memory_mb` of memory (see `coherence.line_counts`)."""
-        from coherence.line_counts import LineCounts, site_of
+        the text and `memory_mb` of memory (see `coherence.evidence.line_counts`)."""
+        from coherence.evidence.line_counts import LineCounts, site_of
 
         counts = LineCounts(memory_mb)
         for site, article in pages:
@@ -297,13 +297,13 @@ class Detector:
         look-up), or `model` itself when it is an encoder object."""
         if self.encoder_ is None:
             if isinstance(self.model, str) and self.speed == "fast":
-                from coherence.static_encoder import StaticEncoder
+                from coherence.encoders.static_encoder import StaticEncoder
 
                 self.encoder_ = StaticEncoder(self.model)
             elif isinstance(self.model, str):
                 inner: Encoder
                 if self.backend == "onnx":
-                    from coherence.onnx_encoder import OnnxEncoder
+                    from coherence.encoders.onnx_encoder import OnnxEncoder
 
                     inner = OnnxEncoder(self.model)
                 else:
@@ -341,7 +341,7 @@ class Detector:
             verdicts[i] = None
         repeats = None
         if self.line_counts_ is not None and site is not None:
-            from coherence.line_counts import site_of
+            from coherence.evidence.line_counts import site_of
 
             repeats = self.line_counts_.seen(site_of(site), lines)
         page = PageLines(lines, repeats)

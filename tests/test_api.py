@@ -509,7 +509,7 @@ def test_explanations_say_far_only_when_the_numbers_show_it(scored):
 
 
 def test_repeated_sentences_are_embedded_once(make_detector, article_texts):
-    from coherence.embed import CachingEncoder
+    from coherence.encoders.torch_encoder import CachingEncoder
 
     texts = list(article_texts.values())
     detector = make_detector()

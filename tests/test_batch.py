@@ -16,10 +16,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from coherence.batch import score_file, summary_path
+from coherence.engines.local import score_file, summary_path
 from coherence.cli import main
-from coherence.readers import InputError
-from coherence.writers import open_writer
+from coherence.io.readers import InputError
+from coherence.io.writers import open_writer
 from conftest import read_output, write_jsonl
 
 CHUNK = 8  # small scoring chunks, so a short corpus spans many blocks
@@ -219,9 +219,9 @@ def test_a_writer_refuses_to_resume_an_output_that_changed(tmp_path, suffix):
 
 KILL_SCRIPT = """
 import sys
-import coherence.batch
-from coherence.batch import score_file
-coherence.batch.PARQUET_CHUNKS_PER_PART = 2  # small Parquet parts, so a short corpus spans several
+import coherence.engines.local
+from coherence.engines.local import score_file
+coherence.engines.local.PARQUET_CHUNKS_PER_PART = 2  # small Parquet parts, so a short corpus spans several
 source, out, resume, chunk = sys.argv[1:]
 score_file(source, out, id_field="doc", keep_fields=["source"], resume=resume == "1", articles_per_batch=int(chunk))
 """
@@ -270,7 +270,7 @@ def test_sigkill_midway_then_resume_gives_every_record_once(tmp_path, suffix, sm
 
 def _reference(tmp_path: Path, source: Path, suffix: str, detector, monkeypatch) -> Path:
     path = tmp_path / f"reference.{suffix}"
-    monkeypatch.setattr("coherence.batch.PARQUET_CHUNKS_PER_PART", 2)
+    monkeypatch.setattr("coherence.engines.local.PARQUET_CHUNKS_PER_PART", 2)
     score_file(source, path, id_field="doc", keep_fields=["source"], detector=detector)
     return path
 

@@ -60,7 +60,7 @@ def test_quality_benchmark_writes_its_reports(small_corpus: Path, tmp_path: Path
 def test_shortened_copies_keep_the_headline_and_paragraphs_and_are_seeded() -> None:
     from intrusions import subsample
 
-    from coherence.segment import split_sentences
+    from coherence.text.segment import split_sentences
 
     body = "\n\n".join(" ".join(f"Paragraph {p} sentence {k} is here." for k in range(6)) for p in range(5))
     source = Source("a1", "x", "The headline\n\n" + body)
@@ -132,7 +132,7 @@ def test_ridge_recovers_a_linear_map_and_fidelity_is_one_for_the_same_vectors() 
 def test_fit_static_writes_a_map_fitted_on_the_dev_half(tmp_path: Path) -> None:
     import fit_static
 
-    from coherence.static_encoder import StaticMap
+    from coherence.encoders.static_encoder import StaticMap
 
     corpus = tmp_path / "corpus.jsonl"
     with corpus.open("w", encoding="utf-8") as handle:

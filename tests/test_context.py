@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from coherence.context import ContextModel
-from coherence.evidence import FEATURES
+from coherence.models.context import ContextModel
+from coherence.evidence.sentences import FEATURES
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
@@ -128,8 +128,8 @@ def test_shipped_model_matches_the_features_and_gives_probabilities() -> None:
 
 
 def test_explanation_says_when_the_article_context_raised_the_probability(detector) -> None:
-    from coherence.evidence import topic_evidence
-    from coherence.scoring import explain_off_topic
+    from coherence.evidence.sentences import topic_evidence
+    from coherence.models.intrusion import explain_off_topic
 
     texts = [
         "Flood barrier to protect the old harbour town opens after years of delay.",
@@ -149,7 +149,7 @@ def test_explanation_says_when_the_article_context_raised_the_probability(detect
 
 def test_context_model_only_reads_vectors_of_its_own_embedding_model(detector, make_detector) -> None:
     from coherence import Detector
-    from coherence.embed import CachingEncoder, SentenceEncoder
+    from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder
 
     assert detector.uses_context
     assert Detector(model=CachingEncoder(SentenceEncoder())).uses_context

@@ -19,8 +19,8 @@ from datatrove.data import Document  # noqa: E402
 from datatrove.pipeline.writers import ParquetWriter  # noqa: E402
 
 from coherence import ArticleResult, Detector  # noqa: E402
-from coherence.datatrove import CoherenceFilter, remove_spans  # noqa: E402
-from coherence.records import OUTPUT_FIELDS  # noqa: E402
+from coherence.engines.datatrove import CoherenceFilter, remove_spans  # noqa: E402
+from coherence.io.records import OUTPUT_FIELDS  # noqa: E402
 from coherence.verdict import REASONS  # noqa: E402
 
 
@@ -317,7 +317,7 @@ def test_deepcopy_shares_the_loaded_detector(annotated):
 
 
 def test_importing_coherence_does_not_import_datatrove():
-    code = "import sys, coherence, coherence.records, coherence.batch; assert 'datatrove' not in sys.modules"
+    code = "import sys, coherence, coherence.io.records, coherence.engines.local; assert 'datatrove' not in sys.modules"
     env = {**os.environ, "HF_HUB_OFFLINE": "1"}
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coherence.anchoring import anchoring
-from coherence.continuity import Continuity, continuity
-from coherence.evidence import FEATURES, topic_evidence
-from coherence.lexicon import WordEvidence, analyse, refers_back, word_information
-from coherence.topic import fit_topic
+from coherence.evidence.anchoring import anchoring
+from coherence.evidence.continuity import Continuity, continuity
+from coherence.evidence.sentences import FEATURES, topic_evidence
+from coherence.text.lexicon import WordEvidence, analyse, refers_back, word_information
+from coherence.evidence.topic import fit_topic
 
 
 def test_rare_words_carry_more_information_than_common_ones():
@@ -131,7 +131,7 @@ def test_a_name_counts_once():
 
 
 def test_operating_points_are_monotone_and_bounded():
-    from coherence.scoring import IntrusionModel
+    from coherence.models.intrusion import IntrusionModel
 
     model = IntrusionModel.default()
     rates = [rate for rate, _ in model.operating_points]
@@ -152,7 +152,7 @@ def test_whole_names_are_one_mention():
 
 
 def test_caching_encoder_reuses_vectors_and_drops_the_least_recently_used():
-    from coherence.embed import CachingEncoder
+    from coherence.encoders.torch_encoder import CachingEncoder
 
     class Counting:
         calls: list[list[str]] = []
@@ -175,7 +175,7 @@ def test_caching_encoder_reuses_vectors_and_drops_the_least_recently_used():
 
 
 def test_intrusion_probability_is_the_stronger_detector():
-    from coherence.scoring import IntrusionModel
+    from coherence.models.intrusion import IntrusionModel
 
     coef = np.zeros(len(FEATURES))
     model = IntrusionModel(coef, intercept=-2.0, unanchored_probability=(0.6, 0.9))  # logistic alone: 0.12
@@ -193,7 +193,7 @@ def test_caching_encoder_is_safe_to_share_between_threads():
     import threading
     import time
 
-    from coherence.embed import CachingEncoder
+    from coherence.encoders.torch_encoder import CachingEncoder
 
     class Slow:  # lets other threads run while it "embeds", as onnxruntime and torch do
         def encode(self, sentences):

@@ -13,13 +13,13 @@ import pytest
 from conftest import SENTENCES
 
 from coherence import Detector
-from coherence.batch import score_file
+from coherence.engines.local import score_file
 from coherence.cli import main
-from coherence.embed import SentenceEncoder
-from coherence.model_cache import cache_root
-from coherence.readers import InputError
-from coherence.scoring import IntrusionModel
-from coherence.static_encoder import StaticEncoder, StaticMap, bag_of_tokens
+from coherence.encoders.torch_encoder import SentenceEncoder
+from coherence.encoders.model_cache import cache_root
+from coherence.io.readers import InputError
+from coherence.models.intrusion import IntrusionModel
+from coherence.encoders.static_encoder import StaticEncoder, StaticMap, bag_of_tokens
 
 
 @pytest.fixture(scope="module")
@@ -58,7 +58,7 @@ def test_vectors_follow_the_model_they_were_distilled_from(static_encoder: Stati
 
 
 def test_a_very_long_sentence_is_summed_in_blocks_and_alone_as_in_a_batch(static_encoder: StaticEncoder) -> None:
-    from coherence.static_encoder import _TOKENS_PER_SUM
+    from coherence.encoders.static_encoder import _TOKENS_PER_SUM
 
     long = " ".join(SENTENCES) * (_TOKENS_PER_SUM // 40 + 1)
     assert len(static_encoder.token_ids([long])[0]) > _TOKENS_PER_SUM

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from coherence.boilerplate import boilerplate_verdict
-from coherence.fragments import fragment_verdict
-from coherence.repeats import duplicate_verdicts
+from coherence.text.boilerplate import boilerplate_verdict
+from coherence.text.fragments import fragment_verdict
+from coherence.text.repeats import duplicate_verdicts
 
 # -- boilerplate ----------------------------------------------------------------------------------
 

@@ -29,9 +29,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from coherence import Detector
-from coherence.batch import available_cpus, summary_path
+from coherence.engines.local import available_cpus, summary_path
 from coherence.cli import main
-from coherence.run_files import output_lock
+from coherence.io.run_files import output_lock
 from conftest import read_output, write_jsonl
 
 FAST = ["--speed", "fast"]
@@ -98,7 +98,7 @@ def one_line_error(err: str, *words: str) -> bool:
 
 def cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
     """`coherence ARGS` in a fresh process (real stdin, stdout and exit)."""
-    command = [sys.executable, "-c", "import sys; from coherence.cli import main; sys.exit(main())", *args]
+    command = [sys.executable, "-c", "import sys; from coherence.cli.main import main; sys.exit(main())", *args]
     kwargs.setdefault("stdout", subprocess.PIPE)
     kwargs.setdefault("stderr", subprocess.PIPE)
     return subprocess.run(command, timeout=300, **kwargs)
@@ -609,7 +609,7 @@ def test_values_parquet_cannot_hold_as_inferred_are_written_as_text(tmp_path, ca
 
 
 def test_a_kept_column_whose_type_changes_between_parts_is_merged_as_text(tmp_path):
-    from coherence.batch import score_file
+    from coherence.engines.local import score_file
 
     rows = [{"id": k, "text": article(k), "v": 2**53 + 1 if k < 64 else 1.5} for k in range(80)]
     source = write_jsonl(tmp_path / "in.jsonl", rows)
@@ -640,7 +640,7 @@ def test_an_integer_too_long_for_python_is_the_line_error(tmp_path, capsys):
 @pytest.mark.parametrize("kept", [False, True])
 def test_a_late_csv_cell_of_another_type_costs_nothing(tmp_path, kept):
     """Past pyarrow's first 8 MB block, where the column types were inferred."""
-    from coherence.readers import RecordReader
+    from coherence.io.readers import RecordReader
 
     source = tmp_path / "in.csv"
     n = 90_000

@@ -9,10 +9,10 @@ import numpy as np
 import pytest
 
 from coherence.cli import main
-from coherence.leftovers import LeftoverModel
-from coherence.line_features import LINE_FEATURES, PageLines, page_line_features
-from coherence.line_kinds import LINE_KINDS, line_kind
-from coherence.trees import TreeEnsemble
+from coherence.models.leftovers import LeftoverModel
+from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
+from coherence.text.line_kinds import LINE_KINDS, line_kind
+from coherence.models.trees import TreeEnsemble
 from tests.conftest import read_output, write_jsonl
 
 EXAMPLE = Path(__file__).parents[1] / "examples" / "scraped_page.txt"
@@ -173,7 +173,7 @@ def test_batch_html_field_extracts_each_page_and_keeps_the_text(tmp_path):
 
 # -- site repeats ----------------------------------------------------------------------------
 def test_line_counts_count_pages_per_site_and_never_undercount():
-    from coherence.line_counts import LineCounts, site_of
+    from coherence.evidence.line_counts import LineCounts, site_of
 
     assert site_of("https://www.Example.com/news/1") == "example.com" and site_of("example.org") == "example.org"
     assert site_of(None) is None and site_of("  ") is None

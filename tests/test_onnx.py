@@ -11,9 +11,9 @@ from conftest import SENTENCES
 
 from coherence import Detector
 from coherence.cli import main
-from coherence.embed import CachingEncoder, SentenceEncoder
-from coherence.model_cache import MANIFEST_FILE, cache_root, int8_model
-from coherence.onnx_encoder import OnnxEncoder
+from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder
+from coherence.encoders.model_cache import MANIFEST_FILE, cache_root, int8_model
+from coherence.encoders.onnx_encoder import OnnxEncoder
 
 
 @pytest.fixture(scope="module")
@@ -130,7 +130,7 @@ def test_an_unwritable_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
 def test_concurrent_builds_build_once(onnx_encoder: OnnxEncoder) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from coherence.embed import resolve_model
+    from coherence.encoders.torch_encoder import resolve_model
 
     assert onnx_encoder.built_ is not None
     folder = onnx_encoder.built_.path.parent
@@ -151,7 +151,7 @@ def test_a_forked_copy_reloads_its_session(onnx_encoder: OnnxEncoder) -> None:
 
 
 def test_thread_count_follows_omp_num_threads(onnx_encoder: OnnxEncoder, monkeypatch: pytest.MonkeyPatch) -> None:
-    from coherence.onnx_encoder import _usable_cores
+    from coherence.encoders.onnx_encoder import _usable_cores
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
     assert _usable_cores() == 1
@@ -171,7 +171,7 @@ def test_fingerprint_reads_the_version_of_a_differently_named_distribution(monke
 
     import onnxruntime
 
-    from coherence.model_cache import _library_version
+    from coherence.encoders.model_cache import _library_version
 
     def not_installed(name: str) -> str:  # as with onnxruntime-gpu, which has no "onnxruntime" distribution
         raise importlib.metadata.PackageNotFoundError(name)

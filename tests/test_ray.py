@@ -13,10 +13,10 @@ from conftest import ARTICLES_DIR, CLEAN_NAMES, PLANTED_NAMES
 
 ray = pytest.importorskip("ray")
 
-from coherence.batch import summary_path  # noqa: E402
+from coherence.engines.local import summary_path  # noqa: E402
 from coherence.cli import main  # noqa: E402
-from coherence.ray import score_dataset  # noqa: E402
-from coherence.records import OUTPUT_FIELDS  # noqa: E402
+from coherence.engines.ray import score_dataset  # noqa: E402
+from coherence.io.records import OUTPUT_FIELDS  # noqa: E402
 
 BAD_ROWS = [
     ({"doc": "missing", "source": "bad"}, "'text' is missing or null"),

@@ -22,9 +22,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from coherence.batch import score_file
+from coherence.engines.local import score_file
 from coherence.cli import main
-from coherence.readers import InputError
+from coherence.io.readers import InputError
 from coherence.report import (
     article_figure,
     article_page,
@@ -71,7 +71,7 @@ def article_html(planted_scored, detector) -> str:
 
 
 def test_import_stays_light():
-    code = "import sys, coherence, coherence.report, coherence.cli; print(sorted(m for m in ('matplotlib', 'umap', 'jinja2', 'torch', 'numba') if m in sys.modules))"
+    code = "import sys, coherence, coherence.report, coherence.cli.main; print(sorted(m for m in ('matplotlib', 'umap', 'jinja2', 'torch', 'numba') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
 

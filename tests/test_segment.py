@@ -1,4 +1,4 @@
-"""Tests for coherence.segment: labelled cases, invariants, limits, linearity."""
+"""Tests for coherence.text.segment: labelled cases, invariants, limits, linearity."""
 
 from __future__ import annotations
 
@@ -14,10 +14,10 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 try:
-    from coherence.segment import Sentence, split_sentences
+    from coherence.text.segment import Sentence, split_sentences
 except ImportError:  # running from another directory without an install
     sys.path.insert(0, str(ROOT))
-    from coherence.segment import Sentence, split_sentences
+    from coherence.text.segment import Sentence, split_sentences
 
 CASES_PATH = Path(__file__).parent / "data" / "segmentation_cases.jsonl"
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
@@ -176,7 +176,7 @@ def test_200kb_pathological_inputs(unit, expected_count):
 
 
 def _work(text: str) -> int:
-    """Count executed lines inside coherence/segment.py (a deterministic work counter)."""
+    """Count executed lines inside coherence/text/segment.py (a deterministic work counter)."""
     target = sys.modules[split_sentences.__module__].__file__
     count = 0
 
@@ -217,7 +217,7 @@ def test_work_is_linear_in_input_size(unit):
 def test_module_imports_only_stdlib():
     code = (
         "import importlib.util, sys\n"
-        f"spec = importlib.util.spec_from_file_location('segment', {str(ROOT / 'coherence' / 'segment.py')!r})\n"
+        f"spec = importlib.util.spec_from_file_location('segment', {str(ROOT / 'coherence' / 'text' / 'segment.py')!r})\n"
         "mod = sys.modules['segment'] = importlib.util.module_from_spec(spec)\n"
         "spec.loader.exec_module(mod)\n"
         "bad = sorted({m.split('.')[0] for m in sys.modules} - set(sys.stdlib_module_names) - {'segment', '__main__'})\n"

@@ -5,10 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from coherence.segment import split_sentences
-from coherence.similarity import leave_one_out_cosine, tfidf_matrix, tfidf_similarity
-from coherence.stop_words import ENGLISH_STOP_WORDS
-from coherence.topic import _clusters
+from coherence.text.segment import split_sentences
+from coherence.evidence.similarity import leave_one_out_cosine, tfidf_matrix, tfidf_similarity
+from coherence.text.stop_words import ENGLISH_STOP_WORDS
+from coherence.evidence.topic import _clusters
 
 sklearn_text = pytest.importorskip("sklearn.feature_extraction.text")
 sklearn_cluster = pytest.importorskip("sklearn.cluster")
@@ -53,7 +53,7 @@ def test_clusters_match_scikit_learns_average_linkage(seed: int, threshold: floa
 
 
 def test_of_two_equal_groups_the_first_in_the_article_is_the_topic() -> None:
-    from coherence.topic import fit_topic
+    from coherence.evidence.topic import fit_topic
 
     rng = np.random.default_rng(0)
     a, b = np.eye(16)[:2]  # orthogonal: cosine distance 1, never merged

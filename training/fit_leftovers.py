@@ -1,12 +1,12 @@
-"""Fit the leftover model (coherence/leftover_weights.npz) on the scraped benchmark's dev pages.
+"""Fit the leftover model (coherence/models/leftover_weights.npz) on the scraped benchmark's dev pages.
 
-    python training/fit_leftovers.py            # writes coherence/leftover_weights.npz
+    python training/fit_leftovers.py            # writes coherence/models/leftover_weights.npz
     python training/fit_leftovers.py --check    # cross-validated figures only, writes nothing
 
 Every non-blank line of the dev pages of three extractors (trafilatura at its defaults, as
 datatrove calls it, and a whole-page text dump) is a training row, labelled leftover or
 article against the human gold (benchmarks/scraped_lines.py; the test pages, on other sites,
-are never read). Features are `coherence.line_features`, computed exactly as at scoring time.
+are never read). Features are `coherence.evidence.lines`, computed exactly as at scoring time.
 Site repetition is given for half the pages (chosen by a fixed seed) and missing for the
 rest, so one model serves a batch that counts repeats and a single page that cannot.
 
@@ -51,14 +51,14 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "benchmarks"))
 import scraped_lines as sl  # noqa: E402
 
-from coherence.line_features import LINE_FEATURES, PageLines, normalise_line, page_line_features  # noqa: E402
-from coherence.trees import TreeEnsemble  # noqa: E402
+from coherence.evidence.lines import LINE_FEATURES, PageLines, normalise_line, page_line_features  # noqa: E402
+from coherence.models.trees import TreeEnsemble  # noqa: E402
 
 EXTRACTORS = ("trafilatura", "trafilatura-datatrove", "whole-page")
 CUT_EXTRACTOR = "trafilatura"
 ARTICLE_LINE_BUDGET = 0.02  # share of held-out article lines the shipped cut may flag
 SEED = 18
-OUT = ROOT / "coherence" / "leftover_weights.npz"
+OUT = ROOT / "coherence" / "models" / "leftover_weights.npz"
 
 
 def site_counts(pages: list[sl.Page]) -> tuple[Counter, Counter]:

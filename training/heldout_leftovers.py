@@ -30,9 +30,9 @@ import fit_leftovers as fit  # noqa: E402
 import scraped  # noqa: E402
 import scraped_lines as sl  # noqa: E402
 
-from coherence.leftovers import LeftoverModel  # noqa: E402
-from coherence.line_features import LINE_FEATURES  # noqa: E402
-from coherence.trees import TreeEnsemble  # noqa: E402
+from coherence.models.leftovers import LeftoverModel  # noqa: E402
+from coherence.evidence.lines import LINE_FEATURES  # noqa: E402
+from coherence.models.trees import TreeEnsemble  # noqa: E402
 
 
 def heldout_model(fold: int) -> tuple[LeftoverModel, set[str]]:

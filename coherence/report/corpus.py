@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any, get_args
 
 import numpy as np
 
-from coherence.batch import summary_path
+from coherence.engines.local import summary_path
 from coherence.detector import Backend
 from coherence.report.corpus_plots import corpus_figure, plot_distribution, plot_fail_share, plot_flag_map, plot_reasons
 from coherence.report.corpus_stats import CorpusStats, summarise_results
@@ -23,7 +23,7 @@ from coherence.report.style import REASON_LABELS
 from coherence.thresholds import coherence_threshold, rate_table
 
 if TYPE_CHECKING:
-    from coherence.embed import Encoder
+    from coherence.encoders.torch_encoder import Encoder
 
 __all__ = ["RunSettings", "TARGET_RATES", "corpus_page", "corpus_report", "marked_text", "run_settings", "target_thresholds"]
 

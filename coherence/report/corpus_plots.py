@@ -10,7 +10,7 @@ import numpy as np
 
 from coherence.report.render import axes_for
 from coherence.report.style import FAIL_COLOUR, PASS_COLOUR, REASON_COLOURS, REASON_LABELS, REASON_MARKERS
-from coherence.summary import BatchSummary
+from coherence.io.summary import BatchSummary
 from coherence.thresholds import rate_table
 
 __all__ = ["coherence_range", "corpus_figure", "plot_distribution", "plot_fail_share", "plot_flag_map", "plot_reasons"]

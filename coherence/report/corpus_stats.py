@@ -19,10 +19,10 @@ from typing import Any
 
 import numpy as np
 
-from coherence.readers import InputError
-from coherence.summary import BatchSummary
+from coherence.io.readers import InputError
+from coherence.io.summary import BatchSummary
 from coherence.verdict import REASONS
-from coherence.writers import output_format
+from coherence.io.writers import output_format
 
 __all__ = ["CorpusStats", "read_results", "results_format", "summarise_results"]
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coherence.readers import InputError
+from coherence.io.readers import InputError
 from coherence.report.corpus_stats import CorpusStats
 from coherence.report.projection import Projection, project
 
 if TYPE_CHECKING:
     from coherence.detector import Backend
-    from coherence.embed import Encoder
+    from coherence.encoders.torch_encoder import Encoder
 
 __all__ = ["FlagMap", "MAP_REASONS", "flag_map", "input_texts", "mapped_flags"]
 
@@ -63,7 +63,7 @@ def input_texts(
         InputError: the inputs cannot be read or do not line up with the results (the batch
             run's inputs, in the same order, are needed).
     """
-    from coherence.readers import RecordReader
+    from coherence.io.readers import RecordReader
 
     texts: dict[int, str] = {}
     if not wanted:
@@ -105,7 +105,7 @@ def flag_map(
     position, see `input_texts`) with `model` (a name or path run on `backend`, or a loaded
     encoder; default: the bundled model); None when nothing is flagged."""
     from coherence.detector import Detector
-    from coherence.embed import DEFAULT_MODEL
+    from coherence.encoders.torch_encoder import DEFAULT_MODEL
 
     sample = mapped_flags(stats)
     if not sample:

@@ -1,4 +1,4 @@
-"""English stop words for the article's own TF-IDF (`coherence.similarity`).
+"""English stop words for the article's own TF-IDF (`coherence.evidence.similarity`).
 
 The list of scikit-learn's ``ENGLISH_STOP_WORDS`` (318 words; scikit-learn is BSD-3-Clause
 licensed), kept here so that scoring never imports scikit-learn, whose import alone takes about

@@ -1,14 +1,14 @@
 """Ray Data support (``pip install coherence[ray]``): score a Dataset, or run ``coherence batch --engine ray``.
 
 >>> import ray
->>> from coherence.ray import score_dataset
+>>> from coherence.engines.ray import score_dataset
 >>> scored = score_dataset(ray.data.read_parquet("news/"), id_field="url")  # doctest: +SKIP
 
 - `score_dataset` adds scoring to any Ray Dataset: each actor loads the model once and turns
   every input row into exactly one output row (a row that cannot be scored gets `error`).
 - `score_file_with_ray` is the batch runner on Ray: it reads the inputs with Ray, scores them
   on the cluster, and writes the output and summary on the driver, in input order, in the
-  same form as `coherence.batch.score_file`.
+  same form as `coherence.engines.local.score_file`.
 
 Ray is imported only when a function here runs. Inputs must be readable from every node
 (one machine, a shared file system), and every node needs `coherence` installed.
@@ -25,13 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from coherence.batch import finish_report, plan_run
+from coherence.engines.local import finish_report, plan_run
 from coherence.detector import Detector
-from coherence.readers import ROWS_PER_READ, InputError, InputFile, RecordFields, read_file
-from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
-from coherence.summary import BatchSummary
-from coherence.run_files import RunManifest, output_lock
-from coherence.writers import leftovers, open_writer, records_table
+from coherence.io.readers import ROWS_PER_READ, InputError, InputFile, RecordFields, read_file
+from coherence.io.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
+from coherence.io.summary import BatchSummary
+from coherence.io.run_files import RunManifest, output_lock
+from coherence.io.writers import leftovers, open_writer, records_table
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -117,7 +117,7 @@ def score_file_with_ray(
     concurrency: int | tuple[int, int] | None = None,
     **detector_options: Any,
 ) -> dict[str, Any]:
-    """`coherence.batch.score_file` on Ray: same inputs, output, ids, summary and report.
+    """`coherence.engines.local.score_file` on Ray: same inputs, output, ids, summary and report.
 
     Reading and scoring run on the cluster; the driver receives the records in input order,
     numbers those without an id (their position across all inputs, from 0), and writes them.
@@ -133,7 +133,7 @@ def score_file_with_ray(
         detector_options: `coherence.Detector` arguments.
 
     Returns:
-        The run summary (also written beside the output, see `coherence.batch.summary_path`),
+        The run summary (also written beside the output, see `coherence.engines.local.summary_path`),
         with ``"text"``: the human-readable summary.
 
     Raises:
@@ -277,7 +277,7 @@ def _actor_pool(concurrency: int | tuple[int, int] | None) -> Any:
 # -- reading files with Ray -----------------------------------------------------------------
 def _read(files: list[InputFile], fields: RecordFields) -> Dataset:
     """One Dataset of packed records of every file, in input order (when the DataContext
-    preserves order), each file read on a worker by `coherence.readers.read_file`.
+    preserves order), each file read on a worker by `coherence.io.readers.read_file`.
 
     Not `read_parquet`, `read_csv`, `read_text`, `read_binary_files` and `Dataset.union`:
     a union under ``preserve_order`` interleaves its inputs block by block, not one after

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coherence.continuity import Continuity
-from coherence.lexicon import WordEvidence
+from coherence.evidence.continuity import Continuity
+from coherence.text.lexicon import WordEvidence
 
 __all__ = ["Anchoring", "anchoring"]
 

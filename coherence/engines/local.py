@@ -19,14 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from coherence import __version__
-from coherence.cpus import available_cpus
+from coherence.encoders.cpus import available_cpus
 from coherence.detector import Detector
-from coherence.readers import InputError, RecordFields, RecordReader
-from coherence.html import EXTRACTED_FIELD
-from coherence.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
-from coherence.run_files import RunManifest, inputs_fingerprint, lock_path, output_lock, summary_path
-from coherence.summary import BatchSummary
-from coherence.writers import check_output_path, open_writer, output_format, parts_dir
+from coherence.io.readers import InputError, RecordFields, RecordReader
+from coherence.io.html import EXTRACTED_FIELD
+from coherence.io.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
+from coherence.io.run_files import RunManifest, inputs_fingerprint, lock_path, output_lock, summary_path
+from coherence.io.summary import BatchSummary
+from coherence.io.writers import check_output_path, open_writer, output_format, parts_dir
 
 __all__ = ["BatchPlan", "InputError", "available_cpus", "finish_report", "plan_run", "score_file", "summary_path"]
 
@@ -55,7 +55,7 @@ def score_file(
     Args:
         inputs: JSONL (.gz), Parquet or CSV files, or folders of .txt files (id = relative path).
         output: the output file; its extension picks the format.
-        text_field, id_field, keep_fields: see `coherence.readers.RecordReader`.
+        text_field, id_field, keep_fields: see `coherence.io.readers.RecordReader`.
         resume: continue a run of the same job that stopped (or was killed) part way; without
             it, an existing output is an error.
         workers: processes scoring in parallel (each loads the model once).
@@ -163,7 +163,7 @@ def plan_run(
     if not isinstance(max_chars, int) or isinstance(max_chars, bool) or max_chars < 1:
         raise InputError(f"--max-chars must be a whole number of 1 or more, got {max_chars!r}")
     if html:
-        from coherence.html import require_extractor
+        from coherence.io.html import require_extractor
 
         require_extractor()
     reader = RecordReader(paths, text_field, id_field, tuple(keep_fields), max_chars, html, site_field)

@@ -1,10 +1,10 @@
 """The fast tier's sentence vectors: a weighted bag of token vectors, no neural network at run time.
 
-The token table (`coherence.static_export`) is distilled locally from the bundled model's own
+The token table (`coherence.encoders.static_export`) is distilled locally from the bundled model's own
 weights: every vocabulary token run through the model alone. A sentence's vector is the mean
 of its tokens' rows, each weighed by how rare its word is (``a / (a + frequency)``), mapped by
 a linear map into the model's sentence space and normalised. The map
-(``coherence/static_map.npz``, 384 x 384) is fitted by ``benchmarks/fit_static.py`` on
+(``coherence/encoders/static_map.npz``, 384 x 384) is fitted by ``benchmarks/fit_static.py`` on
 development sentences to bring the bag close to the model's sentence vectors
 (reports/speed.md measures how close). A sentence costs a tokenisation and a few row sums:
 tens of thousands of sentences a second on one core, at a cost in quality the quality
@@ -23,8 +23,8 @@ from typing import Any
 
 import numpy as np
 
-from coherence.embed import DEFAULT_MODEL, resolve_model, vector_space_of
-from coherence.model_cache import BuiltModel, token_table
+from coherence.encoders.torch_encoder import DEFAULT_MODEL, resolve_model, vector_space_of
+from coherence.encoders.model_cache import BuiltModel, token_table
 
 __all__ = ["StaticEncoder", "StaticMap", "STATIC_MAP", "bag_of_tokens", "token_weights"]
 
@@ -44,7 +44,7 @@ class StaticMap:
     @classmethod
     def default(cls) -> "StaticMap":
         """The map shipped with the package."""
-        path = resources.files("coherence").joinpath(STATIC_MAP)
+        path = resources.files("coherence.encoders").joinpath(STATIC_MAP)
         if not path.is_file():
             raise RuntimeError(f"coherence/{STATIC_MAP} is missing from this installation; speed='fast' needs it")
         return cls.from_bytes(path.read_bytes())

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from coherence.records import RecordError
+from coherence.io.records import RecordError
 
 __all__ = ["EXTRACTED_FIELD", "HTML_EXTRA", "extract_article", "looks_like_html", "require_extractor"]
 

@@ -5,8 +5,8 @@ mean-pooled output is kept: a static embedding in the model's own space, one row
 The table also holds each token's word frequency (wordfreq), from which the fast tier weighs
 tokens (rare words count more). Nothing is downloaded: the source is a model directory on disk.
 
-The model cache (`coherence.model_cache`) runs it in a child process
-(``python -m coherence.model_cache static SOURCE_DIR TARGET.npz``), so torch never loads into
+The model cache (`coherence.encoders.model_cache`) runs it in a child process
+(``python -m coherence.encoders.model_cache static SOURCE_DIR TARGET.npz``), so torch never loads into
 the process that scores.
 """
 

@@ -13,10 +13,10 @@ from pathlib import Path
 from collections.abc import Callable
 from typing import Any
 
-from coherence.readers import InputError  # input the user must fix: one line, exit code 2
-from coherence.records import MAX_CHARS, RecordError
+from coherence.io.readers import InputError  # input the user must fix: one line, exit code 2
+from coherence.io.records import MAX_CHARS, RecordError
 from coherence.results import ArticleResult
-from coherence.safe_values import json_safe
+from coherence.io.safe_values import json_safe
 
 __all__ = ["main"]
 
@@ -118,7 +118,7 @@ def format_table(result: ArticleResult, *, low_confidence: float, width: int | N
 
 def _share(value: str) -> float:
     """argparse type: a share of articles within the shipped operating points."""
-    from coherence.scoring import IntrusionModel
+    from coherence.models.intrusion import IntrusionModel
 
     try:
         share = float(value)
@@ -178,7 +178,7 @@ def _detector_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def _cmd_score(args: argparse.Namespace) -> int:
     text = read_article(args.path)
-    from coherence.html import EXTRACTED_FIELD, extract_article, looks_like_html
+    from coherence.io.html import EXTRACTED_FIELD, extract_article, looks_like_html
 
     extracted = args.html or (args.html is None and (_is_html_name(args.path) or looks_like_html(text)))
     if extracted:
@@ -213,20 +213,20 @@ def _cmd_batch(args: argparse.Namespace) -> int:
         max_chars=args.max_chars,
         **_detector_options(args),
     )
-    from coherence.cpus import available_cpus
+    from coherence.encoders.cpus import available_cpus
 
     cpus = available_cpus()
     if args.engine == "local" and args.workers > cpus:
         print(f"coherence: note: --workers {args.workers} is more than the {cpus} CPUs here; using {cpus} (more would only add memory)", file=sys.stderr)
     try:
         if args.engine == "ray":
-            from coherence.ray import score_file_with_ray
+            from coherence.engines.ray import score_file_with_ray
 
             if args.resume:
                 raise InputError("--resume works with the local engine only; Ray runs restart from the start")
             report = score_file_with_ray(args.inputs, args.output, address=args.address, html=bool(args.html_field), **options)
         else:
-            from coherence.batch import score_file
+            from coherence.engines.local import score_file
 
             report = score_file(
                 args.inputs, args.output, resume=args.resume, workers=args.workers, html=bool(args.html_field),
@@ -234,7 +234,7 @@ def _cmd_batch(args: argparse.Namespace) -> int:
             )  # fmt: skip
     except OSError as exc:
         raise InputError(f"{exc.filename or args.output}: {exc.strerror or exc}") from None
-    from coherence.batch import summary_path
+    from coherence.engines.local import summary_path
 
     emit(f"{report['text']}\nsummary: {summary_path(args.output)}")
     return 0
@@ -270,7 +270,7 @@ def _cmd_report(args: argparse.Namespace) -> int:
         else:
             text = read_article(args.input)
             from coherence.detector import Detector
-            from coherence.embed import DEFAULT_MODEL
+            from coherence.encoders.torch_encoder import DEFAULT_MODEL
             from coherence.report.article import article_report
 
             detector = Detector(
@@ -300,11 +300,11 @@ def _cmd_report(args: argparse.Namespace) -> int:
 
 def _cmd_prepare(args: argparse.Namespace) -> int:
     if args.speed == "fast":
-        from coherence.static_encoder import StaticEncoder
+        from coherence.encoders.static_encoder import StaticEncoder
 
         built, what = StaticEncoder(args.model).prepare(rebuild=args.rebuild), "fast tier's token table"
     else:
-        from coherence.onnx_encoder import OnnxEncoder
+        from coherence.encoders.onnx_encoder import OnnxEncoder
 
         built, what = OnnxEncoder(args.model).prepare(rebuild=args.rebuild), "int8 ONNX model"
     how = f"built in {built.seconds:.1f} s" if built.built else "already built"
@@ -477,6 +477,3 @@ def _fail(message: str) -> int:
         pass
     return 2
 
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -1,6 +1,6 @@
 """A datatrove pipeline step: annotate, gate and clean news articles (``pip install coherence[datatrove]``).
 
->>> from coherence.datatrove import CoherenceFilter
+>>> from coherence.engines.datatrove import CoherenceFilter
 >>> step = CoherenceFilter(drop_failed=True, remove_flagged=("boilerplate", "duplicate"))
 
 Every document gets ``doc.metadata["coherence"]``: the output-schema record of the batch
@@ -24,7 +24,7 @@ from datatrove.pipeline.filters.base_filter import BaseFilter
 from datatrove.pipeline.writers.disk_base import DiskWriter
 
 from coherence.detector import Detector
-from coherence.records import MAX_CHARS, Record, RecordError, check_text, score_records
+from coherence.io.records import MAX_CHARS, Record, RecordError, check_text, score_records
 from coherence.verdict import REASONS, Reason
 
 __all__ = ["CoherenceFilter", "remove_spans"]

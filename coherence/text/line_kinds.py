@@ -1,7 +1,7 @@
 """What kind of page furniture a line looks like: a caption, a call to action, a date stamp...
 
 Each kind is a pattern searched anywhere in a short line, with the words the explanation
-uses. Unlike `coherence.boilerplate`, whose rules must cover the whole line and flag on
+uses. Unlike `coherence.text.boilerplate`, whose rules must cover the whole line and flag on
 their own, a kind here is only evidence: the leftover model weighs it with the line's form
 and place on the page, and names it when the line is flagged ("a caption").
 """

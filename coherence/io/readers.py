@@ -16,8 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from coherence.html import EXTRACTED_FIELD, extract_article
-from coherence.records import MAX_CHARS, Record, RecordError, check_text
+from coherence.io.html import EXTRACTED_FIELD, extract_article
+from coherence.io.records import MAX_CHARS, Record, RecordError, check_text
 
 __all__ = ["InputError", "InputFile", "InputFormat", "RecordFields", "RecordReader", "folder_entries", "input_format", "read_file"]
 

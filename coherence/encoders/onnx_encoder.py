@@ -1,7 +1,7 @@
 """Sentence embeddings from an int8 ONNX copy of the model: onnxruntime and tokenizers only.
 
 The copy is built locally from the bundled weights on first use (or ahead of time by
-``coherence prepare``) and cached (`coherence.model_cache`). Its vectors are those of the
+``coherence prepare``) and cached (`coherence.encoders.model_cache`). Its vectors are those of the
 fp32 model up to quantisation (cosine about 0.99 to the fp32 vector); reports/speed.md
 measures the speed and what it costs in detection quality.
 """
@@ -17,9 +17,9 @@ from typing import Any
 
 import numpy as np
 
-from coherence.cpus import available_cpus
-from coherence.embed import DEFAULT_MODEL, resolve_model, vector_space_of
-from coherence.model_cache import BuiltModel, int8_model
+from coherence.encoders.cpus import available_cpus
+from coherence.encoders.torch_encoder import DEFAULT_MODEL, resolve_model, vector_space_of
+from coherence.encoders.model_cache import BuiltModel, int8_model
 
 __all__ = ["OnnxEncoder"]
 

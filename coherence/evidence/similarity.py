@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coherence.stop_words import ENGLISH_STOP_WORDS
+from coherence.text.stop_words import ENGLISH_STOP_WORDS
 
 __all__ = ["leave_one_out_cosine", "tfidf_matrix", "tfidf_similarity"]
 

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import numpy as np
 
-from coherence.line_features import normalise_line
+from coherence.evidence.lines import normalise_line
 
 __all__ = ["LineCounts", "site_of"]
 

@@ -15,7 +15,7 @@ same scores as an unbroken one.
 - Parquet: a file cannot be appended to, so each block is written (atomically) as a part in
   ``OUTPUT.parts/``; ``finish`` merges the parts into ``OUTPUT`` row group by row group.
 
-Every record is made writable first (`coherence.records.writable`): a value JSON or Arrow
+Every record is made writable first (`coherence.io.records.writable`): a value JSON or Arrow
 cannot hold is converted, and a record that cannot be converted becomes an error record.
 """
 
@@ -30,9 +30,9 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, Literal, Protocol
 
-from coherence.readers import InputError
-from coherence.records import writable
-from coherence.safe_values import arrow_safe, json_safe, replace_surrogates
+from coherence.io.readers import InputError
+from coherence.io.records import writable
+from coherence.io.safe_values import arrow_safe, json_safe, replace_surrogates
 from coherence.verdict import REASONS
 
 __all__ = [

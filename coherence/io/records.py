@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from coherence.results import ArticleResult
-from coherence.safe_values import replace_surrogates
+from coherence.io.safe_values import replace_surrogates
 
 if TYPE_CHECKING:
     from coherence.detector import Detector
@@ -81,7 +81,7 @@ def output_record(result: ArticleResult, kept: dict[str, Any] | None = None) -> 
 
 
 def writable(record: dict[str, Any], convert: Callable[[Any], Any]) -> dict[str, Any]:
-    """`record` passed through `convert` (see `coherence.safe_values`); a record that cannot
+    """`record` passed through `convert` (see `coherence.io.safe_values`); a record that cannot
     be converted (nesting too deep for Python, say) becomes an error record with its id, so
     one record never stops a batch."""
     try:

@@ -1,7 +1,7 @@
 """Extraction leftovers: lines a scraper kept that are not the article (teasers, captions,
 calls to action, bylines, stamps, comments), found line by line from text alone.
 
-The evidence is `coherence.line_features`; the weights are a boosted tree ensemble fitted on
+The evidence is `coherence.evidence.lines`; the weights are a boosted tree ensemble fitted on
 the dev pages of real scraped web pages (training/fit_leftovers.py) and shipped as arrays.
 The shipped cut flags 2% of the article lines of trafilatura output on held-out dev sites.
 """
@@ -14,9 +14,9 @@ from importlib import resources
 
 import numpy as np
 
-from coherence.line_features import LINE_FEATURES, PageLines, page_line_features
-from coherence.line_kinds import TEASER, describe, line_kind
-from coherence.trees import TreeEnsemble
+from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
+from coherence.text.line_kinds import TEASER, describe, line_kind
+from coherence.models.trees import TreeEnsemble
 from coherence.verdict import Reason, Verdict
 
 __all__ = ["LEFTOVER_WEIGHTS", "LeftoverModel", "leftover_verdict", "leftover_verdicts"]
@@ -37,7 +37,7 @@ class LeftoverModel:
     @lru_cache(maxsize=1)
     def default(cls) -> LeftoverModel:
         """The shipped model."""
-        with resources.files("coherence").joinpath(LEFTOVER_WEIGHTS).open("rb") as handle:
+        with resources.files("coherence.models").joinpath(LEFTOVER_WEIGHTS).open("rb") as handle:
             with np.load(handle, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
         model = cls(TreeEnsemble.from_arrays(arrays, "trees"), float(arrays["cut"]))

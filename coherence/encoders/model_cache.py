@@ -9,7 +9,7 @@ missing, half-written or altered file (its checksum no longer matches the manife
 The cache root is ``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else
 ``~/.cache/coherence``.
 
-Builds run in a child process, ``python -m coherence.model_cache KIND SOURCE_DIR TARGET``
+Builds run in a child process, ``python -m coherence.encoders.model_cache KIND SOURCE_DIR TARGET``
 (KIND: onnx or static), so torch never loads into the process that scores.
 """
 
@@ -28,8 +28,8 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from coherence.onnx_export import EXPORT_FORMAT
-from coherence.static_export import STATIC_FORMAT
+from coherence.encoders.onnx_export import EXPORT_FORMAT
+from coherence.encoders.static_export import STATIC_FORMAT
 
 __all__ = ["BuiltModel", "cache_root", "int8_model", "token_table"]
 
@@ -60,9 +60,9 @@ class _Recipe:
     duration: str
 
 
-_INT8 = _Recipe("onnx", "coherence.onnx_export:export_int8", "model.onnx", EXPORT_FORMAT, "onnxruntime", "int8 model", "about 10 s")
+_INT8 = _Recipe("onnx", "coherence.encoders.onnx_export:export_int8", "model.onnx", EXPORT_FORMAT, "onnxruntime", "int8 model", "about 10 s")
 _TABLE = _Recipe(
-    "static", "coherence.static_export:export_static", "tokens.npz", STATIC_FORMAT, "wordfreq", "fast tier's token table", "about 20 s"
+    "static", "coherence.encoders.static_export:export_static", "tokens.npz", STATIC_FORMAT, "wordfreq", "fast tier's token table", "about 20 s"
 )
 
 
@@ -199,7 +199,7 @@ def int8_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
 
 
 def token_table(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
-    """The cached token table (`coherence.static_export`) of `source`, built if missing or stale.
+    """The cached token table (`coherence.encoders.static_export`) of `source`, built if missing or stale.
 
     Raises:
         RuntimeError: the build failed (its last lines of output say why).

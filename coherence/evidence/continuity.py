@@ -12,7 +12,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
-from coherence.lexicon import WordEvidence
+from coherence.text.lexicon import WordEvidence
 
 __all__ = ["Continuity", "continuity"]
 

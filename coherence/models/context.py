@@ -1,7 +1,7 @@
 """The article-context model: reads every sentence of an article at once and weighs each one's
 evidence against the others.
 
-The logistic model in `coherence.scoring` judges a sentence from its own evidence row. This
+The logistic model in `coherence.models.intrusion` judges a sentence from its own evidence row. This
 small attention model (two layers, about 117k weights per fold) sees all of the article's
 sentence vectors and evidence rows together, and each attention head is biased by a learned
 multiple of the cosine between two sentences, so a head can gather from the sentences most
@@ -22,7 +22,7 @@ from importlib import resources
 
 import numpy as np
 
-from coherence.embed import DEFAULT_MODEL
+from coherence.encoders.torch_encoder import DEFAULT_MODEL
 
 __all__ = ["ContextModel", "CONTEXT_WEIGHTS"]
 
@@ -63,7 +63,7 @@ class ContextModel:
     @classmethod
     def default(cls) -> "ContextModel | None":
         """The model shipped with the package, or None when the package has none."""
-        path = resources.files("coherence").joinpath(CONTEXT_WEIGHTS)
+        path = resources.files("coherence.models").joinpath(CONTEXT_WEIGHTS)
         if not path.is_file():
             return None
         return cls.from_bytes(path.read_bytes())

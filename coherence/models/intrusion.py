@@ -3,7 +3,7 @@
 Two calibrated detectors, combined by taking the stronger. The evidence is weighed by a
 logistic model whose few weights are learnt from synthetic intrusions (sentences of one news
 story planted in another; `benchmarks/fit_weights.py` refits them) and, when the sentence
-vectors are at hand, by the article-context model (`coherence.context`), which reads the
+vectors are at hand, by the article-context model (`coherence.models.context`), which reads the
 same evidence rows together with every sentence of the article. An unanchored sentence
 (several names and words all new, in an article whose naming sentences share theirs) is
 evidence on its own, even when its meaning sits close to the topic, as a line about
@@ -20,9 +20,9 @@ from importlib import resources
 
 import numpy as np
 
-from coherence.context import CONTEXT_WEIGHTS, ContextModel
-from coherence.evidence import FEATURES, TopicEvidence
-from coherence.form import FORM_FEATURES
+from coherence.models.context import CONTEXT_WEIGHTS, ContextModel
+from coherence.evidence.sentences import FEATURES, TopicEvidence
+from coherence.text.form import FORM_FEATURES
 
 __all__ = ["IntrusionModel", "WEIGHTS_FILES", "explain_off_topic"]
 
@@ -54,7 +54,7 @@ class IntrusionModel:
         on the fast tier's static vectors, no context model)."""
         if speed not in WEIGHTS_FILES:
             raise ValueError(f"speed must be one of {tuple(WEIGHTS_FILES)}, got {speed!r}")
-        path = resources.files("coherence").joinpath(WEIGHTS_FILES[speed])
+        path = resources.files("coherence.models").joinpath(WEIGHTS_FILES[speed])
         if not path.is_file():
             raise RuntimeError(f"coherence/{WEIGHTS_FILES[speed]} is missing from this installation")
         data = json.loads(path.read_text())

@@ -5,8 +5,8 @@ L2 normalisation), so scoring needs only onnxruntime and tokenizers, not torch. 
 every MatMul are quantised to int8 per output channel; activations are quantised on the
 fly (dynamic quantisation). Nothing is downloaded: the source is a model directory on disk.
 
-The model cache (`coherence.model_cache`) runs it in a child process
-(``python -m coherence.model_cache onnx SOURCE_DIR TARGET.onnx``), so torch never loads into
+The model cache (`coherence.encoders.model_cache`) runs it in a child process
+(``python -m coherence.encoders.model_cache onnx SOURCE_DIR TARGET.onnx``), so torch never loads into
 (and never competes for threads with) the process that scores.
 """
 

@@ -17,9 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from coherence.readers import InputError, folder_entries
-from coherence.safe_values import json_safe
-from coherence.writers import leftovers
+from coherence.io.readers import InputError, folder_entries
+from coherence.io.safe_values import json_safe
+from coherence.io.writers import leftovers
 
 __all__ = ["RunManifest", "inputs_fingerprint", "lock_path", "output_lock", "summary_path", "write_json"]
 

@@ -16,9 +16,9 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from coherence.language import ENGLISH, language_of, line_language
-from coherence.line_kinds import LINE_KINDS, kind_flags
-from coherence.stop_words import ENGLISH_STOP_WORDS
+from coherence.text.language import ENGLISH, language_of, line_language
+from coherence.text.line_kinds import LINE_KINDS, kind_flags
+from coherence.text.stop_words import ENGLISH_STOP_WORDS
 
 __all__ = ["LINE_FEATURES", "PageLines", "normalise_line", "page_line_features"]
 

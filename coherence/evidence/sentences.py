@@ -13,12 +13,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from coherence.anchoring import Anchoring, anchoring
-from coherence.continuity import Continuity, continuity
-from coherence.form import FORM_FEATURES, sentence_form
-from coherence.lexicon import WordEvidence, analyse
-from coherence.similarity import leave_one_out_cosine, tfidf_similarity
-from coherence.topic import TopicFit, fit_topic
+from coherence.evidence.anchoring import Anchoring, anchoring
+from coherence.evidence.continuity import Continuity, continuity
+from coherence.text.form import FORM_FEATURES, sentence_form
+from coherence.text.lexicon import WordEvidence, analyse
+from coherence.evidence.similarity import leave_one_out_cosine, tfidf_similarity
+from coherence.evidence.topic import TopicFit, fit_topic
 
 __all__ = ["FEATURES", "INFORMATION_SCALE", "TopicEvidence", "topic_evidence"]
 
@@ -45,7 +45,7 @@ FEATURES: tuple[str, ...] = (
     "unanchored",  # 1 when names and words are all new in an otherwise anchored article
     "confidence",  # how much topic information the sentence carries
     "log_sentences",  # log of the article's number of content sentences
-    *FORM_FEATURES,  # the sentence's form (coherence.form)
+    *FORM_FEATURES,  # the sentence's form (coherence.text.form)
     *(f"{name}_x_topic_distance" for name in FORM_FEATURES),  # form times topic distance
 )
 

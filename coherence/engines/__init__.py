@@ -1,0 +1,1 @@
+"""Ways to score many articles: the local process pool, Ray Data and datatrove."""

@@ -1,0 +1,2 @@
+"""Fitted models and their shipped weights: the intrusion model, the article-context model and
+the extraction-leftover line model."""
