@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from coherence.encoders.torch_encoder import Encoder
+from coherence.encoders.base import Encoder
 from coherence.evidence.similarity import leave_one_out_cosine, tfidf_similarity
 
 

@@ -1,6 +1,6 @@
 """Batch throughput and memory: `coherence batch` on corpora sampled (with repeats) from a corpus.
 
-    python benchmarks/batch.py --corpus ../shared/data/bbc
+    python -m benchmarks.batch --corpus ../shared/data/bbc
 
 Runs the CLI as a fresh process per measurement, on JSONL inputs sampled with replacement
 (fixed seed) from the corpus:
@@ -28,9 +28,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intrusions import DEFAULT_CORPUS, load_corpus  # noqa: E402
-from metrics import machine  # noqa: E402
+from benchmarks.intrusions import DEFAULT_CORPUS, load_corpus
+from benchmarks.metrics import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 RSS_LIMIT = 1.2
@@ -98,7 +97,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.baseline is not None and not (args.baseline / "coherence" / "__init__.py").exists():
         parser.error(f"--baseline needs a checkout of coherence, got {args.baseline}")
     sources = load_corpus(args.corpus)
-    options = ["--speed", args.speed, "--backend", args.backend]
+    options = ["--speed", args.speed, *(["--backend", args.backend] if args.speed == "default" else [])]
     trees = {"this tree": ROOT, **({"baseline": args.baseline.resolve()} if args.baseline else {})}
     rows = []
     with tempfile.TemporaryDirectory(prefix="coherence-batch-") as tmp:

@@ -1,7 +1,7 @@
 """Corpus report on BBC articles with planted intruders, and its cost at scale.
 
-    python benchmarks/corpus_report.py --corpus ../shared/data/bbc
-    python benchmarks/corpus_report.py --scale 100000      # also time the report on 100,000 records
+    python -m benchmarks.corpus_report --corpus ../shared/data/bbc
+    python -m benchmarks.corpus_report --scale 100000      # also time the report on 100,000 records
 
 Takes --n articles of the corpus's test half (fixed seed) and plants intruders in them with
 benchmarks/intrusions.py: a third are left clean, a third get 1-3 sentences of an article of
@@ -31,13 +31,11 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from batch import _MEASURE  # noqa: E402
-from intrusions import DEFAULT_CORPUS, Case, build_cases, is_planted, load_corpus, split_half  # noqa: E402
-from metrics import machine  # noqa: E402
-
-from coherence.engines.local import score_file, summary_path  # noqa: E402
-from coherence.report import corpus_report  # noqa: E402
+from benchmarks.batch import _MEASURE
+from benchmarks.intrusions import DEFAULT_CORPUS, Case, build_cases, is_planted, load_corpus, split_half
+from benchmarks.metrics import machine
+from coherence.engines.local import score_file, summary_path
+from coherence.report import corpus_report
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("clean", "cross", "same")

@@ -1,6 +1,6 @@
 """First quality check: false flags on clean articles, recall on planted cross-category lines.
 
-    python benchmarks/first_check.py --corpus ../shared/data/bbc --n 200
+    python -m benchmarks.first_check --corpus ../shared/data/bbc --n 200
 
 Takes N articles of the corpus's test half, scores them clean and again with one sentence of
 an article of another category planted at a random sentence boundary, and reports for the
@@ -14,19 +14,17 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import random
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import naive_centroid_scores, tfidf_scores  # noqa: E402
-from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half  # noqa: E402
-from metrics import baseline_at_rate, machine  # noqa: E402
-
-from coherence import Detector  # noqa: E402
-from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder  # noqa: E402
+from benchmarks.baselines import naive_centroid_scores, tfidf_scores
+from benchmarks.intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half
+from benchmarks.metrics import baseline_at_rate, machine
+from coherence import Detector
+from coherence.encoders.caching import CachingEncoder
+from coherence.encoders.torch_encoder import SentenceEncoder
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -1,8 +1,8 @@
 """Detection quality (issue 3): how well each method finds planted sentences, by condition
 and article length, with the detector's operating point and calibration.
 
-    python benchmarks/quality.py                       # the whole BBC test half
-    python benchmarks/quality.py --n 60                # a quick run on 60 articles
+    python -m benchmarks.quality                       # the whole BBC test half
+    python -m benchmarks.quality --n 60                # a quick run on 60 articles
 
 Takes the articles of one half of the corpus (default: test; the detector's weights are fit on
 dev) and scores each of them three ways: `clean`, and with 1..P sentences of ONE donor article
@@ -40,16 +40,14 @@ from typing import Any
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from baselines import knn_scores, lof_scores, naive_centroid_scores, tfidf_scores  # noqa: E402
-from intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, load_corpus, split_half  # noqa: E402
-from metrics import json_ready, machine, threshold_at_rate, top_k_hit_rate  # noqa: E402
-
-from coherence import Detector  # noqa: E402
-from coherence.encoders.torch_encoder import Encoder  # noqa: E402
-from coherence.results import ArticleResult  # noqa: E402
-from coherence.text.segment import split_sentences  # noqa: E402
-from coherence.verdict import off_topic_eligible, off_topic_flags  # noqa: E402
+from benchmarks.baselines import knn_scores, lof_scores, naive_centroid_scores, tfidf_scores
+from benchmarks.intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, load_corpus, split_half
+from benchmarks.metrics import json_ready, machine, threshold_at_rate, top_k_hit_rate
+from coherence import Detector
+from coherence.encoders.base import Encoder
+from coherence.results import ArticleResult
+from coherence.text.segment import split_sentences
+from coherence.verdict import off_topic_eligible, off_topic_flags
 
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("cross", "same")
@@ -709,7 +707,7 @@ split by the host's content-sentence count, and the 5-sentence and 60+-sentence 
 
 ![precision-recall](quality_pr.png)
 
-Raw numbers: `quality.json`. Command: `{' '.join(['python benchmarks/quality.py', *run['argv']])}`.
+Raw numbers: `quality.json`. Command: `{' '.join(['python -m benchmarks.quality', *run['argv']])}`.
 """
 
 
@@ -748,7 +746,8 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     started = time.perf_counter()
     sources = sample(args)
     # each sentence embedded once across the sets (the fast tier has no cache: it is cheaper than one)
-    detector = Detector(backend=args.backend, speed=args.speed, embedding_cache=1_000_000)
+    backend = args.backend if args.speed == "default" else None  # the fast tier runs no model: it takes no backend
+    detector = Detector(backend=backend, speed=args.speed, embedding_cache=1_000_000)
     # the MiniLM baselines run on MiniLM vectors whatever the detector's tier
     minilm = detector if args.speed == "default" else Detector(backend=args.backend, embedding_cache=1_000_000)
     timer = {"detector": 0.0, "baselines": 0.0}

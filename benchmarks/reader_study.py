@@ -1,7 +1,7 @@
 """Reader study: how far is the detector from what a careful reader finds?
 
-    python benchmarks/reader_study.py make --out /tmp/reader          # the packet to read
-    python benchmarks/reader_study.py score reports/reader_study/*.json
+    python -m benchmarks.reader_study make --out /tmp/reader          # the packet to read
+    python -m benchmarks.reader_study score reports/reader_study/*.json
 
 `make` writes numbered articles of the corpus's test half (same-category plants and clean
 articles, shuffled, nothing marking which is which) for a reader to mark the sentences they
@@ -17,15 +17,12 @@ import argparse
 import datetime as dt
 import json
 import random
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intrusions import DEFAULT_CORPUS, Case, build_cases, is_planted, load_corpus, split_half  # noqa: E402
-from metrics import machine  # noqa: E402
-
-from coherence import Detector  # noqa: E402
+from benchmarks.intrusions import DEFAULT_CORPUS, Case, build_cases, is_planted, load_corpus, split_half
+from benchmarks.metrics import machine
+from coherence import Detector
 
 ROOT = Path(__file__).resolve().parents[1]
 PARTS = 2  # the packet is split in parts so that each reader gets a manageable file
@@ -171,7 +168,7 @@ def main(argv: list[str] | None = None) -> None:
 Date {dt.date.today().isoformat()}; machine: {machine()}.
 Corpus `{args.corpus.name}`, test half, seed {args.seed}: {n_same} articles with 1 to 3 planted sentences from one other
 article of the same category and {len(items) - n_same} clean articles, {args.min_sentences} to {args.max_sentences} content
-sentences each, shuffled, numbered and split in {PARTS} parts (`python benchmarks/reader_study.py make`).
+sentences each, shuffled, numbered and split in {PARTS} parts (`python -m benchmarks.reader_study make`).
 Answers: {", ".join(f"`{p.name}`" for p in args.answers)}.
 
 | who | planted sentences found | precision | clean articles with a flag |

@@ -1,6 +1,6 @@
 """Line-level labelled data from real scraped web pages (issue 18), for benchmarks and training.
 
-    from scraped_lines import load_lines
+    from benchmarks.scraped_lines import load_lines
     pages = load_lines(split="dev", extractor="trafilatura")    # list[Page]
 
 The pages (../shared/data/web/pages.jsonl.gz) are run through a real extractor, the output is

@@ -1,6 +1,6 @@
 """Score the project's canonical scraped article and check what issue 2 asks of it.
 
-    python benchmarks/seed_check.py --article ../shared/data/seed/000_afeacf127a359cec.txt
+    python -m benchmarks.seed_check --article ../shared/data/seed/000_afeacf127a359cec.txt
 
 Prints the sentence table and writes reports/seed.md with the checks: the stray
 Philippines/Malaysia sentence flagged off_topic, the 2nd and 3rd headline copies duplicate,

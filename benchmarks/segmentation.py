@@ -18,19 +18,15 @@ import os
 import platform
 import random
 import re
-import sys
 import textwrap
 import time
 from collections import Counter, defaultdict
 from pathlib import Path
 from typing import Callable
 
+from coherence.text.segment import split_sentences
+
 ROOT = Path(__file__).resolve().parents[1]
-try:
-    from coherence.text.segment import split_sentences
-except ImportError:  # run from a checkout without installing
-    sys.path.insert(0, str(ROOT))
-    from coherence.text.segment import split_sentences
 
 Splitter = Callable[[str], list[str]]
 _NAIVE = re.compile(r"(?<=[.!?])\s+")

@@ -1,7 +1,7 @@
 """Speed: end-to-end sentences/s and articles/s of the detector, side by side with plain
 sentence-transformers encoding and the naive centroid pipeline, in one run.
 
-    python benchmarks/speed.py --corpus ../shared/data/bbc --n 2000
+    python -m benchmarks.speed --corpus ../shared/data/bbc --n 2000
 
 Every method runs in a fresh process of its own (so one's threads or imports never slow
 another), on the same articles; its model is loaded before the clock starts (load time is
@@ -36,9 +36,8 @@ import time
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intrusions import DEFAULT_CORPUS, load_corpus  # noqa: E402
-from metrics import machine  # noqa: E402
+from benchmarks.intrusions import DEFAULT_CORPUS, load_corpus
+from benchmarks.metrics import machine
 
 ROOT = Path(__file__).resolve().parents[1]
 os.environ.setdefault("HF_HUB_OFFLINE", "1")  # every model is loaded from disk
@@ -71,7 +70,7 @@ def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
     if method == "st_fp32":
         from sentence_transformers import SentenceTransformer
 
-        from coherence.encoders.torch_encoder import default_model_path
+        from coherence.encoders.base import default_model_path
 
         plain = SentenceTransformer(str(default_model_path()), device="cpu")
         plain.encode(["warm up"])
@@ -92,7 +91,7 @@ def run_method(method: str, articles: Path, sentences: Path) -> dict[str, Any]:
     else:
         from coherence import Detector
 
-        detector = Detector(backend="torch", speed="fast") if method == "fast" else Detector(backend=method)
+        detector = Detector(speed="fast") if method == "fast" else Detector(backend=method)
         detector.score("Warm up. The model loads here. Then the clock starts. It ends after the last article.")
     loaded = time.perf_counter() - started
     started = time.perf_counter()
@@ -165,7 +164,7 @@ def cache_hit_rate(texts: list[str], entries: int, per_call: int = 64) -> dict[s
     """Share of content sentences an embedding cache of `entries` sentences would serve, fed
     as `Detector.score_many` feeds it (the sentences of 64 articles per call)."""
     from coherence import Detector
-    from coherence.encoders.torch_encoder import CachingEncoder
+    from coherence.encoders.caching import CachingEncoder
 
     detector, cache = Detector(), CachingEncoder(_Counter(), max_entries=entries)
     for start in range(0, len(texts), per_call):
@@ -267,7 +266,7 @@ def quality_comparison(reference: Path, other: Path, labels: tuple[str, str], go
     `other` (two quality.json files), and the recall and clean share at the default point."""
     if not (reference.is_file() and other.is_file()):
         missing = reference if not reference.is_file() else other
-        return [f"(comparison skipped: run benchmarks/quality.py for both first; missing {missing})"]
+        return [f"(comparison skipped: run `python -m benchmarks.quality` for both first; missing {missing})"]
     runs = [json.loads(path.read_text()) for path in (reference, other)]
     lines = [
         f"Detector sentence AUROC on the quality benchmark's test half (`{reference.relative_to(ROOT)}`: "
@@ -329,7 +328,7 @@ def main(argv: list[str] | None = None) -> None:
         sentences_file.write_text(json.dumps(sentences))
         for method in args.methods.split(","):
             printed = subprocess.run(
-                [sys.executable, __file__, "--child", method, str(articles_file), str(sentences_file)],
+                [sys.executable, "-m", "benchmarks.speed", "--child", method, str(articles_file), str(sentences_file)],
                 check=True, capture_output=True, text=True,
             ).stdout
             row = json.loads(printed.strip().splitlines()[-1])

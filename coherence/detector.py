@@ -3,32 +3,25 @@
 from __future__ import annotations
 
 import inspect
-import re
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from itertools import islice
-from typing import Any, Literal, get_args
+from typing import Any
 
 import numpy as np
 
-from coherence.text.boilerplate import boilerplate_verdict
-from coherence.encoders.torch_encoder import DEFAULT_MODEL, CachingEncoder, Encoder, SentenceEncoder, vector_space_of
+from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, Speed, prepare, vector_space
+from coherence.encoders.factory import check_encoder_options, make_encoder
 from coherence.evidence.sentences import TopicEvidence, topic_evidence
-from coherence.text.fragments import fragment_verdict, has_words
-from coherence.models.leftovers import LeftoverModel, leftover_verdicts
-from coherence.evidence.lines import PageLines
-from coherence.text.repeats import duplicate_verdicts
-from coherence.results import ArticleResult, SentenceResult
-from coherence.io.safe_values import replace_surrogates
 from coherence.models.intrusion import IntrusionModel, explain_off_topic
-from coherence.text.segment import Sentence, split_sentences
+from coherence.models.leftovers import LeftoverModel
+from coherence.preparation import Article, PreparedArticle, prepare_article, score_without_topic
+from coherence.results import ArticleResult, coherence_of, sentence_result
 from coherence.verdict import Verdict, companion_cut_in_effect, off_topic_eligible, off_topic_flags
 
 __all__ = ["Detector", "Article", "Backend", "ScoredArticle", "Speed"]
 
-Article = str | Sequence[str]
-Backend = Literal["onnx", "torch"]
-Speed = Literal["default", "fast"]
+_ENCODER_PARAMS = frozenset({"model", "backend", "speed", "embedding_cache", "batch_size", "threads"})
 
 
 @dataclass(frozen=True)
@@ -42,31 +35,6 @@ class ScoredArticle:
     vectors: np.ndarray  # (k, dim) unit vectors of the content sentences
     content: list[int]  # the index in `result.sentences` of each row
     in_topic: np.ndarray  # (k,) bool: the row belongs to the article's dominant topic
-
-
-@dataclass
-class _Prepared:
-    """An article split into sentences, with the verdicts that need no embedding."""
-
-    sentences: list[Sentence | str]
-    texts: list[str]
-    verdicts: list[Verdict | None]
-    leftover: np.ndarray  # (sentences,) probability that the sentence's line is extraction leftover
-    language: str | None  # the article's language; None when too short to tell
-    topical: bool  # whether the topic model reads the article's language (English)
-    absorbed: frozenset[int]  # wordless pieces of a line with words ("|" between cells): not content, not flagged
-
-    @property
-    def content(self) -> list[int]:
-        """Indices of sentences that take part in the topic (not flagged already); none in
-        an article the topic model cannot read."""
-        if not self.topical:
-            return []
-        return [i for i, v in enumerate(self.verdicts) if v is None and i not in self.absorbed]
-
-    @property
-    def content_texts(self) -> list[str]:
-        return [self.texts[i] for i in self.content]
 
 
 class Detector:
@@ -94,7 +62,7 @@ class Detector:
         min_confidence: sentences carrying less topic information than this (a vague quote,
             "It will be quite a sight.") are scored but never called off-topic: there is too
             little in them to tell.
-        backend: how a model given by name is run. "torch" (default): sentence-transformers
+        backend: how a model given by name is run. "torch" (None means it): sentence-transformers
             in fp32. "onnx": an int8 ONNX copy built locally from the model's own weights on
             first use and cached (`coherence prepare` builds it ahead of time), run by
             onnxruntime without torch: faster, with a start-up under a second and the same
@@ -105,7 +73,8 @@ class Detector:
             and weighs the evidence with a logistic model fitted on those vectors. Tens of
             times faster than the default and markedly less accurate (reports/speed.md):
             use it to sort a crawl, then score what it keeps with the default. `backend`
-            and `embedding_cache` do not apply to it; only the bundled model has a fast tier.
+            must stay None and `embedding_cache` does not apply; only the bundled model has a
+            fast tier.
         leftovers: find extraction leftovers line by line (teasers of other stories,
             captions, calls to action, bylines, stamps, comments) from each line's form, place
             and language (coherence.models.leftovers). A line over the cut is flagged `boilerplate`,
@@ -121,6 +90,10 @@ class Detector:
             disclaimer) is not embedded twice. About 1.5 KB a sentence.
         batch_size: sentences per forward pass of the model.
         articles_per_batch: articles whose sentences `score_many` embeds together.
+        threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
+
+    Like a scikit-learn estimator, the constructor only stores its arguments: they are checked
+    on first use (`score`, `score_many`, `prepare`), and `set_params` changes them.
     """
 
     def __init__(
@@ -132,7 +105,7 @@ class Detector:
         companion_threshold: float | None = 0.5,
         min_sentences: int = 4,
         min_confidence: float = 0.2,
-        backend: Backend = "torch",
+        backend: Backend | None = None,
         speed: Speed = "default",
         leftovers: bool = True,
         leftover_threshold: float | None = None,
@@ -140,6 +113,7 @@ class Detector:
         embedding_cache: int = 10_000,
         batch_size: int = 64,
         articles_per_batch: int = 64,
+        threads: int | None = None,
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -156,32 +130,10 @@ class Detector:
         self.embedding_cache = embedding_cache
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
+        self.threads = threads
         self.encoder_: Encoder | None = None
         self.intrusion_model_: IntrusionModel | None = None
         self.line_counts_: Any = None  # coherence.evidence.line_counts.LineCounts, set by count_lines
-        if not (isinstance(threshold, (int, float)) and 0.0 <= threshold <= 1.0):  # NaN fails too
-            raise ValueError(f"threshold must be within [0, 1], got {threshold}")
-        if off_topic_threshold is not None and not 0.0 <= off_topic_threshold <= 1.0:
-            raise ValueError(f"off_topic_threshold must be within [0, 1] or None, got {off_topic_threshold}")
-        if leftover_threshold is not None and not 0.0 <= leftover_threshold <= 1.0:
-            raise ValueError(f"leftover_threshold must be within [0, 1] or None, got {leftover_threshold}")
-        if leftover_companion_threshold is not None and not 0.0 <= leftover_companion_threshold <= 1.0:
-            raise ValueError(f"leftover_companion_threshold must be within [0, 1] or None, got {leftover_companion_threshold}")
-        if embedding_cache < 0:
-            raise ValueError(f"embedding_cache must be 0 or more, got {embedding_cache}")
-        if backend not in get_args(Backend):
-            raise ValueError(f"backend must be one of {get_args(Backend)}, got {backend!r}")
-        if speed not in get_args(Speed):
-            raise ValueError(f"speed must be one of {get_args(Speed)}, got {speed!r}")
-        if speed == "fast" and not (isinstance(model, str) and vector_space_of(model) == DEFAULT_MODEL):
-            raise ValueError(
-                f"speed='fast' is distilled from the bundled {DEFAULT_MODEL} only; leave `model` at its default "
-                "or use speed='default'"
-            )
-        if companion_threshold is not None and not 0.0 <= companion_threshold <= 1.0:
-            raise ValueError(f"companion_threshold must be within [0, 1] or None, got {companion_threshold}")
-        if off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
-            self.intrusion_model.score_cut(flag_rate)
 
     # -- public API ---------------------------------------------------------------------
     def score(self, article: Article, site: str | None = None) -> ArticleResult:
@@ -192,6 +144,7 @@ class Detector:
             TypeError: the article is neither a string nor a list of strings.
             ValueError: the article has no text.
         """
+        self.check_params()
         prepared = self._prepare(article, site)
         vectors = self._encode(prepared.content_texts)
         return self._finish(prepared, vectors)
@@ -199,6 +152,7 @@ class Detector:
     def score_with_vectors(self, article: Article) -> ScoredArticle:
         """Score one article as `score` does, and keep its sentence vectors and which of
         them form the dominant topic."""
+        self.check_params()
         prepared = self._prepare(article)
         vectors = self._encode(prepared.content_texts)
         result, evidence = self._finish_with_evidence(prepared, vectors)
@@ -212,8 +166,15 @@ class Detector:
         `sites` names each article's site, for the line repeats counted by `count_lines`.
 
         Records that cannot be scored (not text, empty) yield a result with `error` set;
-        they never stop the stream and are never dropped.
+        they never stop the stream and are never dropped. Bad detector arguments raise here,
+        before the first article.
         """
+        self.check_params()
+        return self._score_lazily(articles, ids, sites)
+
+    def _score_lazily(
+        self, articles: Iterable[Any], ids: Iterable[Any] | None, sites: Iterable[str | None] | None
+    ) -> Iterator[ArticleResult]:
         id_iter = iter(ids) if ids is not None else None
         site_iter = iter(sites) if sites is not None else None
         records = iter(articles)
@@ -247,9 +208,8 @@ class Detector:
         """Build what scoring needs (the int8 model of backend="onnx", the token table of
         speed="fast") now rather than on first use: batch runs call it once before their
         workers start."""
-        prepare = getattr(self.encoder, "prepare", None)
-        if prepare is not None:
-            prepare()
+        self.check_params()
+        prepare(self.encoder)
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, so the same Detector can be built in another process."""
@@ -261,6 +221,39 @@ class Detector:
         state = self.__dict__.copy()
         state["intrusion_model_"] = None
         return state
+
+    def set_params(self, **params: Any) -> Detector:
+        """Change constructor arguments (checked on next use); an encoder built from the old
+        ones is dropped. Returns the detector."""
+        names = set(self.get_params())
+        unknown = sorted(set(params) - names)
+        if unknown:
+            raise ValueError(f"unknown Detector parameter(s): {', '.join(unknown)}; valid: {', '.join(sorted(names))}")
+        for name, value in params.items():
+            setattr(self, name, value)
+        if _ENCODER_PARAMS & set(params):
+            self.encoder_ = None
+        if "speed" in params:
+            self.intrusion_model_ = None
+        return self
+
+    def check_params(self) -> Detector:
+        """Raise ValueError (TypeError for a wrong type) for an argument out of range. Cheap:
+        every entry point calls it."""
+        if not (isinstance(self.threshold, (int, float)) and 0.0 <= self.threshold <= 1.0):  # NaN fails too
+            raise ValueError(f"threshold must be within [0, 1], got {self.threshold}")
+        for name in ("off_topic_threshold", "companion_threshold", "leftover_threshold", "leftover_companion_threshold"):
+            value = getattr(self, name)
+            if value is not None and not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1] or None, got {value}")
+        if self.embedding_cache < 0:
+            raise ValueError(f"embedding_cache must be 0 or more, got {self.embedding_cache}")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1 or None, got {self.threads}")
+        check_encoder_options(self.model, self.backend, self.speed)
+        if self.off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
+            self.intrusion_model.score_cut(self.flag_rate)
+        return self
 
     # -- steps ----------------------------------------------------------------------------
     @property
@@ -288,7 +281,7 @@ class Detector:
         """Whether sentences are weighed by the article-context model: only on vectors of the
         embedding model it was trained on (the default model); other models' vectors are
         weighed by the logistic model, each sentence's evidence alone."""
-        return self.intrusion_model.uses_context(getattr(self.encoder, "vector_space", None))
+        return self.intrusion_model.uses_context(vector_space(self.encoder))
 
     @property
     def encoder(self) -> Encoder:
@@ -296,19 +289,10 @@ class Detector:
         cache of `embedding_cache` sentences, except the fast tier's, which is cheaper than a
         look-up), or `model` itself when it is an encoder object."""
         if self.encoder_ is None:
-            if isinstance(self.model, str) and self.speed == "fast":
-                from coherence.encoders.static_encoder import StaticEncoder
-
-                self.encoder_ = StaticEncoder(self.model)
-            elif isinstance(self.model, str):
-                inner: Encoder
-                if self.backend == "onnx":
-                    from coherence.encoders.onnx_encoder import OnnxEncoder
-
-                    inner = OnnxEncoder(self.model)
-                else:
-                    inner = SentenceEncoder(self.model, batch_size=self.batch_size)
-                self.encoder_ = CachingEncoder(inner, self.embedding_cache) if self.embedding_cache else inner
+            if isinstance(self.model, str):
+                self.encoder_ = make_encoder(
+                    self.model, self.backend, self.speed, self.batch_size, self.embedding_cache, self.threads
+                )
             else:
                 self.encoder_ = self.model
         return self.encoder_
@@ -318,54 +302,27 @@ class Detector:
             return np.zeros((0, 1), dtype=np.float32)
         return np.asarray(self.encoder.encode(list(texts)), dtype=np.float32)
 
-    def _prepare(self, article: Article, site: str | None = None) -> _Prepared:
-        sentences: list[Sentence | str]
-        if isinstance(article, str):  # lone surrogates (from JSON escapes) break the tokenizer
-            article = replace_surrogates(article)
-            sentences = list(split_sentences(article))
-            lines, owners = _lines_of_text(article, sentences)
-        elif isinstance(article, Sequence) and all(isinstance(s, str) for s in article):
-            sentences = [replace_surrogates(s.strip()) for s in article if s.strip()]
-            lines, owners = [str(s) for s in sentences], [[i] for i in range(len(sentences))]
-        else:
-            raise TypeError(f"expected text or a list of sentences, got {type(article).__name__}")
-        if not sentences:
-            raise ValueError("the article has no text")
-        texts = [s if isinstance(s, str) else s.text for s in sentences]
-        verdicts: list[Verdict | None] = [fragment_verdict(t) or boilerplate_verdict(t) for t in texts]
-        for i, repeat in enumerate(duplicate_verdicts(texts)):
-            if verdicts[i] is None and repeat is not None:
-                verdicts[i] = repeat
-        absorbed = _absorbed(texts, owners)
-        for i in absorbed:
-            verdicts[i] = None
-        repeats = None
+    def _prepare(self, article: Article, site: str | None = None) -> PreparedArticle:
+        site_repeats = None
         if self.line_counts_ is not None and site is not None:
             from coherence.evidence.line_counts import site_of
 
-            repeats = self.line_counts_.seen(site_of(site), lines)
-        page = PageLines(lines, repeats)
-        leftover = np.zeros(len(texts))
-        if self.leftovers:
-            by_line = LeftoverModel.default().probability(page)
-            line_verdicts = leftover_verdicts(page, by_line, self.leftover_cut, self.leftover_companion_threshold)
-            for i, own in enumerate(owners):
-                if not own:
-                    continue
-                leftover[i] = max(by_line[j] for j in own)
-                flagged = [j for j in own if j in line_verdicts]
-                if verdicts[i] is None and flagged:
-                    verdicts[i] = line_verdicts[max(flagged, key=lambda j: by_line[j])]
-        return _Prepared(sentences, texts, verdicts, leftover, page.language_, page.english, absorbed)
+            counts = self.line_counts_
+
+            def site_repeats(lines: list[str]) -> Any:
+                return counts.seen(site_of(site), lines)
+
+        cut = self.leftover_cut if self.leftovers else None
+        return prepare_article(article, cut, self.leftover_companion_threshold, site_repeats)
 
     def _score_chunk(self, chunk: list[Any], ids: list[Any], sites: list[str | None]) -> Iterator[ArticleResult]:
-        prepared: list[_Prepared | str] = []
+        prepared: list[PreparedArticle | str] = []
         for article, site in zip(chunk, sites):
             try:
                 prepared.append(self._prepare(article, site))
             except (TypeError, ValueError) as exc:
                 prepared.append(str(exc))
-        texts = [t for p in prepared if isinstance(p, _Prepared) for t in p.content_texts]
+        texts = [t for p in prepared if isinstance(p, PreparedArticle) for t in p.content_texts]
         try:
             vectors: np.ndarray | None = self._encode(texts)
         except Exception:  # noqa: BLE001 - find the article at fault below; the others are scored
@@ -385,11 +342,11 @@ class Detector:
             result.id = record_id
             yield result
 
-    def _finish(self, prepared: _Prepared, vectors: np.ndarray) -> ArticleResult:
+    def _finish(self, prepared: PreparedArticle, vectors: np.ndarray) -> ArticleResult:
         return self._finish_with_evidence(prepared, vectors)[0]
 
     def _finish_with_evidence(
-        self, prepared: _Prepared, vectors: np.ndarray
+        self, prepared: PreparedArticle, vectors: np.ndarray
     ) -> tuple[ArticleResult, TopicEvidence | None]:
         """Topic evidence for the content sentences, then scores, flags and coherence."""
         evidence: TopicEvidence | None = None
@@ -397,7 +354,7 @@ class Detector:
         cutoff = self.off_topic_cut
         content = prepared.content
         verdicts = list(prepared.verdicts)
-        scores = np.array([_score_without_topic(v, p, prepared.topical) for v, p in zip(verdicts, prepared.leftover)])
+        scores = np.array([score_without_topic(v, p, prepared.topical) for v, p in zip(verdicts, prepared.leftover)])
         confidence = np.zeros(len(prepared.texts))
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
@@ -419,10 +376,10 @@ class Detector:
             if verdict is not None and verdict.original is not None:
                 scores[i], confidence[i] = scores[verdict.original], confidence[verdict.original]
         results = [
-            _sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i], float(prepared.leftover[i]))
+            sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i], float(prepared.leftover[i]))
             for i, s in enumerate(prepared.sentences)
         ]
-        coherence = _coherence(results)
+        coherence = coherence_of(results)
         result = ArticleResult(
             coherence=coherence,
             passed=coherence >= self.threshold,
@@ -433,71 +390,6 @@ class Detector:
         return result, evidence
 
 
-def _score_without_topic(verdict: Verdict | None, leftover: float, topical: bool) -> float:
-    """A sentence's score before (or without) topic evidence: rule boilerplate and fragments
-    score 0; a leftover line, and any line of an article the topic model cannot read, one
-    minus its leftover probability; the rest start at 1 and get their topic fit."""
-    if verdict is not None and verdict.evidence == "leftover":
-        return 1.0 - leftover
-    if verdict is not None and verdict.reason in ("boilerplate", "fragment"):
-        return 0.0
-    return 1.0 if topical else 1.0 - leftover
-
-
-def _absorbed(texts: Sequence[str], owners: Sequence[Sequence[int]]) -> frozenset[int]:
-    """Cell borders ("|") that share a line with words: part of a table row, not a fragment
-    of their own (a stray "." still is)."""
-    worded_lines = {j for text, own in zip(texts, owners) if has_words(text) for j in own}
-    return frozenset(
-        i for i, (text, own) in enumerate(zip(texts, owners)) if _CELL_BORDER.fullmatch(text) and set(own) & worded_lines
-    )
-
-
-_CELL_BORDER = re.compile(r"[|¦\s]+")
-
-
-def _lines_of_text(text: str, sentences: Sequence[Sentence]) -> tuple[list[str], list[list[int]]]:
-    """The non-blank lines of a text and, for each sentence, the lines it touches."""
-    spans = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group().strip()]
-    lines = [text[a:b].strip() for a, b in spans]
-    owners: list[list[int]] = []
-    j = 0
-    for sentence in sentences:
-        while j < len(spans) and spans[j][1] <= sentence.start:
-            j += 1
-        k, own = j, []
-        while k < len(spans) and spans[k][0] < sentence.end:
-            own.append(k)
-            k += 1
-        owners.append(own)
-    return lines, owners
-
-
-_LINE = re.compile(r"[^\r\n]+")
-
-
-def _sentence_result(
-    sentence: Sentence | str, score: float, confidence: float, verdict: Verdict | None, leftover: float
-) -> SentenceResult:
-    if isinstance(sentence, str):
-        text, start, end, paragraph = sentence, None, None, None
-    else:
-        text, start, end, paragraph = sentence.text, sentence.start, sentence.end, sentence.paragraph
-    return SentenceResult(
-        text=text,
-        leftover=leftover,
-        evidence=verdict.evidence if verdict else None,
-        start=start,
-        end=end,
-        score=score,
-        flagged=verdict is not None,
-        reason=verdict.reason if verdict else None,
-        explanation=verdict.explanation if verdict else None,
-        paragraph=paragraph,
-        confidence=confidence,
-    )
-
-
 def _companion_note(lead: int, score: float, companion_threshold: float) -> str:
     """The sentence that makes a companion flag's explanation say which line it accompanies."""
     return (
@@ -505,12 +397,3 @@ def _companion_note(lead: int, score: float, companion_threshold: float) -> str:
         f"that holds stray content, a sentence scored below {companion_threshold:g} is flagged too "
         f"(this one {score:.3f})."
     )
-
-
-def _coherence(results: list[SentenceResult]) -> float:
-    """Length-weighted share of the text that fits the topic; flagged non-topic lines count 0."""
-    weights = np.array([max(len(r.text), 1) for r in results], dtype=float)
-    values = np.array(
-        [0.0 if r.reason in ("boilerplate", "duplicate", "fragment") else r.score for r in results]
-    )
-    return float((weights * values).sum() / weights.sum())

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from coherence.verdict import REASONS, Evidence, Reason
+import numpy as np
 
-__all__ = ["SentenceResult", "ArticleResult", "DECIMALS"]
+from coherence.verdict import REASONS, Evidence, Reason, Verdict
 
-DECIMALS = 4  # scores and coherence are rounded to this many decimals in JSON records
+if TYPE_CHECKING:
+    from coherence.text.segment import Sentence
+
+__all__ = ["ArticleResult", "SentenceResult", "coherence_of", "sentence_result"]
 
 
 @dataclass(slots=True)
@@ -39,17 +42,6 @@ class SentenceResult:
     leftover: float = 0.0
     evidence: Evidence | None = None
 
-    def to_span(self) -> dict[str, Any]:
-        """The output-schema span of a flagged sentence."""
-        return {
-            "start": self.start,
-            "end": self.end,
-            "reason": self.reason,
-            "score": round(self.score, DECIMALS),
-            "text": self.text,
-            "explanation": self.explanation,
-        }
-
 
 @dataclass(slots=True)
 class ArticleResult:
@@ -74,57 +66,48 @@ class ArticleResult:
         return {reason: seen.get(reason, 0) for reason in REASONS}
 
     def to_dict(self, sentences: bool = False) -> dict[str, Any]:
-        """JSON-serialisable record in the project's output schema.
+        """JSON-serialisable record in the project's output schema (`coherence.io.schema`).
 
         Args:
             sentences: also include every sentence (not only the flagged spans).
         """
-        record: dict[str, Any] = {
-            "id": self.id,
-            "coherence": None if self.coherence is None else round(self.coherence, DECIMALS),
-            "passed": self.passed,
-            "n_sentences": len(self.sentences),
-            "n_flagged": len(self.flagged),
-            "counts": self.counts,
-            "flags": [s.to_span() for s in self.flagged],
-            "error": self.error,
-            "language": self.language,
-        }
-        if sentences:
-            record["sentences"] = [
-                {
-                    "text": s.text,
-                    "start": s.start,
-                    "end": s.end,
-                    "paragraph": s.paragraph,
-                    "score": round(s.score, DECIMALS),
-                    "confidence": round(s.confidence, DECIMALS),
-                    "leftover": round(s.leftover, DECIMALS),
-                    "flagged": s.flagged,
-                    "reason": s.reason,
-                    "evidence": s.evidence,
-                    "explanation": s.explanation,
-                }
-                for s in self.sentences
-            ]
-        return record
+        from coherence.io.schema import record_of
 
-    def plot(
-        self,
-        ax: Any = None,
-        *,
-        off_topic_cut: float | None = None,
-        min_confidence: float = 0.2,
-        companion_cut: float | None = None,
-    ) -> Any:
-        """Bar chart of every sentence's score, flagged ones marked by reason; returns the
-        matplotlib figure (drawn on `ax` when given). Pass the Detector's `off_topic_cut`
-        (and `companion_threshold`) to draw them. Needs matplotlib (the `report` extra)."""
-        from coherence.report.article_plots import plot_scores
-
-        return plot_scores(self, ax, off_topic_cut=off_topic_cut, min_confidence=min_confidence, companion_cut=companion_cut)
+        return record_of(self, sentences)
 
     @classmethod
     def failed(cls, message: str, id: str | int | None = None) -> "ArticleResult":
         """The record of an input that could not be scored."""
         return cls(coherence=None, passed=False, sentences=[], id=id, error=message)
+
+
+def sentence_result(
+    sentence: Sentence | str, score: float, confidence: float, verdict: Verdict | None, leftover: float
+) -> SentenceResult:
+    """The result of one sentence (text, or a `Sentence` with its offsets) and its verdict."""
+    if isinstance(sentence, str):
+        text, start, end, paragraph = sentence, None, None, None
+    else:
+        text, start, end, paragraph = sentence.text, sentence.start, sentence.end, sentence.paragraph
+    return SentenceResult(
+        text=text,
+        leftover=leftover,
+        evidence=verdict.evidence if verdict else None,
+        start=start,
+        end=end,
+        score=score,
+        flagged=verdict is not None,
+        reason=verdict.reason if verdict else None,
+        explanation=verdict.explanation if verdict else None,
+        paragraph=paragraph,
+        confidence=confidence,
+    )
+
+
+def coherence_of(results: list[SentenceResult]) -> float:
+    """Length-weighted share of the text that fits the topic; flagged non-topic lines count 0."""
+    weights = np.array([max(len(r.text), 1) for r in results], dtype=float)
+    values = np.array(
+        [0.0 if r.reason in ("boilerplate", "duplicate", "fragment") else r.score for r in results]
+    )
+    return float((weights * values).sum() / weights.sum())

@@ -22,7 +22,8 @@ from typing import Any
 
 import numpy as np
 
-from coherence.results import DECIMALS, ArticleResult
+from coherence.io.schema import DECIMALS
+from coherence.results import ArticleResult
 from coherence.verdict import off_topic_eligible
 
 __all__ = ["coherence_threshold", "off_topic_threshold", "rate_cut", "rate_table"]

@@ -77,4 +77,4 @@ def test_companions_never_change_which_articles_carry_a_flag(name, make_detector
 @pytest.mark.parametrize("bad", [-0.1, 1.5])
 def test_companion_threshold_out_of_range_is_an_error(make_detector, bad):
     with pytest.raises(ValueError, match="companion_threshold"):
-        make_detector(companion_threshold=bad)
+        make_detector(companion_threshold=bad).check_params()

@@ -1,7 +1,7 @@
 """Fit the leftover model (coherence/models/leftover_weights.npz) on the scraped benchmark's dev pages.
 
-    python training/fit_leftovers.py            # writes coherence/models/leftover_weights.npz
-    python training/fit_leftovers.py --check    # cross-validated figures only, writes nothing
+    python -m training.fit_leftovers            # writes coherence/models/leftover_weights.npz
+    python -m training.fit_leftovers --check    # cross-validated figures only, writes nothing
 
 Every non-blank line of the dev pages of three extractors (trafilatura at its defaults, as
 datatrove calls it, and a whole-page text dump) is a training row, labelled leftover or
@@ -38,7 +38,6 @@ article lines of trafilatura output. Needs the `bench` extra and scikit-learn.
 from __future__ import annotations
 
 import argparse
-import sys
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -47,13 +46,11 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks import scraped_lines as sl
+from coherence.evidence.lines import LINE_FEATURES, PageLines, normalise_line, page_line_features
+from coherence.models.trees import TreeEnsemble
+
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-import scraped_lines as sl  # noqa: E402
-
-from coherence.evidence.lines import LINE_FEATURES, PageLines, normalise_line, page_line_features  # noqa: E402
-from coherence.models.trees import TreeEnsemble  # noqa: E402
-
 EXTRACTORS = ("trafilatura", "trafilatura-datatrove", "whole-page")
 CUT_EXTRACTOR = "trafilatura"
 ARTICLE_LINE_BUDGET = 0.02  # share of held-out article lines the shipped cut may flag

@@ -1,8 +1,8 @@
 """The whole detector on dev sites its line model never saw: tune on dev without the test split.
 
-    python training/heldout_leftovers.py                                # trafilatura, fold 1
-    python training/heldout_leftovers.py --extractor whole-page --pages 150
-    python training/heldout_leftovers.py --leftover-threshold 0.95 --companion-threshold 0.8
+    python -m training.heldout_leftovers                                # trafilatura, fold 1
+    python -m training.heldout_leftovers --extractor whole-page --pages 150
+    python -m training.heldout_leftovers --leftover-threshold 0.95 --companion-threshold 0.8
 
 The shipped line model was fitted on every dev page, so the benchmark's dev figures flatter
 it, and the test split must not be used to choose anything. This fits the line model exactly as
@@ -16,23 +16,17 @@ scikit-learn.
 from __future__ import annotations
 
 import argparse
-import sys
 from collections import Counter
-from pathlib import Path
 from unittest import mock
 
 import numpy as np
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-sys.path.insert(0, str(ROOT / "training"))
-import fit_leftovers as fit  # noqa: E402
-import scraped  # noqa: E402
-import scraped_lines as sl  # noqa: E402
-
-from coherence.models.leftovers import LeftoverModel  # noqa: E402
-from coherence.evidence.lines import LINE_FEATURES  # noqa: E402
-from coherence.models.trees import TreeEnsemble  # noqa: E402
+from benchmarks import scraped
+from benchmarks import scraped_lines as sl
+from coherence.models.leftovers import LeftoverModel
+from coherence.evidence.lines import LINE_FEATURES
+from coherence.models.trees import TreeEnsemble
+from training import fit_leftovers as fit
 
 
 def heldout_model(fold: int) -> tuple[LeftoverModel, set[str]]:

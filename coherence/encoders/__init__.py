@@ -1,2 +1,8 @@
-"""Sentence encoders (torch, int8 ONNX, static token table), the cache wrapper, and the
-builders that make the derived models once in the user cache."""
+"""Sentence encoders (torch, int8 ONNX, static token table), the cache wrapper, the one
+factory that chooses among them, and the builders that make derived models once in the user
+cache."""
+
+from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, Speed
+from coherence.encoders.factory import make_encoder
+
+__all__ = ["DEFAULT_MODEL", "Backend", "Encoder", "Speed", "make_encoder"]

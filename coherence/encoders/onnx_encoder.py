@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from coherence.encoders.cpus import available_cpus
-from coherence.encoders.torch_encoder import DEFAULT_MODEL, resolve_model, vector_space_of
+from coherence.encoders.base import DEFAULT_MODEL, resolve_model, vector_space_of
 from coherence.encoders.model_cache import BuiltModel, int8_model
 
 __all__ = ["OnnxEncoder"]

@@ -4,7 +4,7 @@ The token table (`coherence.encoders.static_export`) is distilled locally from t
 weights: every vocabulary token run through the model alone. A sentence's vector is the mean
 of its tokens' rows, each weighed by how rare its word is (``a / (a + frequency)``), mapped by
 a linear map into the model's sentence space and normalised. The map
-(``coherence/encoders/static_map.npz``, 384 x 384) is fitted by ``benchmarks/fit_static.py`` on
+(``coherence/encoders/static_map.npz``, 384 x 384) is fitted by ``training/fit_static.py`` on
 development sentences to bring the bag close to the model's sentence vectors
 (reports/speed.md measures how close). A sentence costs a tokenisation and a few row sums:
 tens of thousands of sentences a second on one core, at a cost in quality the quality
@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from coherence.encoders.torch_encoder import DEFAULT_MODEL, resolve_model, vector_space_of
+from coherence.encoders.base import DEFAULT_MODEL, resolve_model, vector_space_of
 from coherence.encoders.model_cache import BuiltModel, token_table
 
 __all__ = ["StaticEncoder", "StaticMap", "STATIC_MAP", "bag_of_tokens", "token_weights"]

@@ -19,13 +19,18 @@ import copy
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from datatrove.data import Document
-from datatrove.pipeline.filters.base_filter import BaseFilter
-from datatrove.pipeline.writers.disk_base import DiskWriter
+from coherence.extras import require
 
-from coherence.detector import Detector
-from coherence.io.records import MAX_CHARS, Record, RecordError, check_text, score_records
-from coherence.verdict import REASONS, Reason
+require("datatrove", "datatrove", "CoherenceFilter")  # before the imports below fail with less to say
+
+from datatrove.data import Document  # noqa: E402
+from datatrove.pipeline.filters.base_filter import BaseFilter  # noqa: E402
+from datatrove.pipeline.writers.disk_base import DiskWriter  # noqa: E402
+
+from coherence.build import ready_detector  # noqa: E402
+from coherence.detector import Detector  # noqa: E402
+from coherence.io.records import MAX_CHARS, Record, RecordError, check_text, score_records  # noqa: E402
+from coherence.verdict import REASONS, Reason  # noqa: E402
 
 __all__ = ["CoherenceFilter", "remove_spans"]
 
@@ -93,7 +98,7 @@ class CoherenceFilter(BaseFilter):
         self.detector_options = detector_options
         self._reasons = _removal_reasons(remove_flagged)
         # Built now so bad options fail when the pipeline is defined; the model loads lazily.
-        self._detector: Detector | None = detector if detector is not None else Detector(**detector_options)
+        self._detector: Detector | None = ready_detector(detector or detector_options, prepare=False)
 
     # -- datatrove ------------------------------------------------------------------------
     def filter(self, doc: Document) -> bool | tuple[bool, str]:
@@ -111,7 +116,7 @@ class CoherenceFilter(BaseFilter):
     def detector_(self) -> Detector:
         """The Detector in use (built from `detector` or `detector_options` on first use)."""
         if self._detector is None:
-            self._detector = self.detector if self.detector is not None else Detector(**self.detector_options)
+            self._detector = ready_detector(self.detector or self.detector_options, prepare=False)
         return self._detector
 
     def __getstate__(self) -> dict[str, Any]:

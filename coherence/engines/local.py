@@ -20,10 +20,13 @@ from typing import Any
 
 from coherence import __version__
 from coherence.encoders.cpus import available_cpus
+from coherence.build import ready_detector
 from coherence.detector import Detector
-from coherence.io.readers import InputError, RecordFields, RecordReader
+from coherence.io.fields import InputError, RecordFields
+from coherence.io.readers import RecordReader
 from coherence.io.html import EXTRACTED_FIELD
-from coherence.io.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
+from coherence.io.schema import OUTPUT_FIELDS
+from coherence.io.records import MAX_CHARS, Record, chunked, score_records
 from coherence.io.run_files import RunManifest, inputs_fingerprint, lock_path, output_lock, summary_path
 from coherence.io.summary import BatchSummary
 from coherence.io.writers import check_output_path, open_writer, output_format, parts_dir
@@ -82,7 +85,7 @@ def score_file(
     if workers < 1:
         raise InputError("--workers must be at least 1")
     workers = min(workers, available_cpus())
-    detector = detector or Detector(**detector_options)
+    detector = ready_detector(detector or detector_options, prepare=False)  # bad options fail before any reading
     params = detector.get_params()
     if workers > 1 and not isinstance(params["model"], str):
         raise InputError("workers > 1 need the model as a name or path, not a loaded object")
@@ -235,7 +238,9 @@ def finish_report(
     }
     manifest.finish(report, state)
     report["settings"] = manifest.settings
-    report["text"] = summary.format()
+    id_field = manifest.settings.get("id_field")
+    ids = f"ids: the records' {id_field!r} field" if id_field else "ids: record positions (the records have no id field)"
+    report["text"] = f"{summary.format()}\n{ids}"
     return report
 
 
@@ -278,7 +283,7 @@ _WORKER_BLAS_LIMIT: Any = None
 def _start_worker(params: dict[str, Any], threads: int, parent: int, line_counts: Any = None) -> None:
     global _WORKER_DETECTOR, _WORKER_BLAS_LIMIT
     _end_with_parent(parent)
-    _WORKER_DETECTOR = Detector(**params)
+    _WORKER_DETECTOR = ready_detector(params, threads=threads, prepare=False)  # the parent prepared
     _WORKER_DETECTOR.line_counts_ = line_counts
     if params.get("speed") == "fast":
         from threadpoolctl import threadpool_limits
@@ -289,13 +294,6 @@ def _start_worker(params: dict[str, Any], threads: int, parent: int, line_counts
         # model's last bits would otherwise depend on --workers.)
         _WORKER_BLAS_LIMIT = threadpool_limits(limits=threads, user_api="blas")
         os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
-    elif params.get("backend") == "onnx":
-        encoder = _WORKER_DETECTOR.encoder
-        getattr(encoder, "encoder", encoder).threads = threads  # before its first use loads it
-    else:
-        import torch
-
-        torch.set_num_threads(threads)
 
 
 def _end_with_parent(parent: int) -> None:

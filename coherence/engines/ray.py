@@ -26,12 +26,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from coherence.engines.local import finish_report, plan_run
-from coherence.detector import Detector
-from coherence.io.readers import ROWS_PER_READ, InputError, InputFile, RecordFields, read_file
-from coherence.io.records import MAX_CHARS, OUTPUT_FIELDS, Record, chunked, score_records
+from coherence.build import ready_detector
+from coherence.extras import require
+from coherence.io.fields import ROWS_PER_READ, InputError, InputFile, RecordFields
+from coherence.io.file_readers import read_file
+from coherence.io.schema import OUTPUT_FIELDS, TYPED_FIELDS
+from coherence.io.records import MAX_CHARS, Record, chunked, score_records
 from coherence.io.summary import BatchSummary
 from coherence.io.run_files import RunManifest, output_lock
-from coherence.io.writers import leftovers, open_writer, records_table
+from coherence.io.arrow_tables import records_table
+from coherence.io.writers import leftovers, open_writer
 
 if TYPE_CHECKING:
     import pyarrow as pa
@@ -39,7 +43,6 @@ if TYPE_CHECKING:
 
 __all__ = ["score_dataset", "score_file_with_ray"]
 
-_CORE = OUTPUT_FIELDS[1:]  # the typed output fields; "id" takes its type from the input
 _RECORD = "record"  # between our own steps: one pickled record per row (any value survives)
 
 
@@ -85,9 +88,8 @@ def score_dataset(
     clash = set(keep or ()) & set(OUTPUT_FIELDS)
     if clash:
         raise ValueError(f"keep_fields {', '.join(sorted(clash))} would overwrite output fields")
-    detector = Detector(**detector_options)  # bad options fail here, not in every actor
-    detector.prepare()  # on one machine, actors then find the built model in the cache
-    params = detector.get_params()
+    # bad options fail here, not in every actor; on one machine, actors find the built model
+    params = ready_detector(detector_options).get_params()
     layout = _Layout(RecordFields(text_field, id_field, (), max_chars), keep)
     return _scored(ds, params, layout, batch_size, concurrency)
 
@@ -139,12 +141,10 @@ def score_file_with_ray(
     Raises:
         InputError: unreadable input or an output that exists or cannot be written.
     """
-    import ray
+    ray = require("ray", "ray", "the Ray engine")
 
     started = time.perf_counter()
-    detector = Detector(**detector_options)
-    detector.prepare()
-    params = detector.get_params()
+    params = ready_detector(detector_options).get_params()
     plan = plan_run(
         inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars, html=html
     )
@@ -204,7 +204,7 @@ class _Layout:
         names, rows = batch.column_names, batch.num_rows
         core = _core_table(out)
         columns: dict[str, Any] = {"id": batch.column(self.fields.id_field) if self.fields.id_field in names else pa.nulls(rows)}
-        columns.update({name: core.column(name) for name in _CORE})
+        columns.update({name: core.column(name) for name in TYPED_FIELDS})
         carried = self.keep_fields
         if carried is None:
             carried = tuple(n for n in names if n != self.fields.text_field and n not in OUTPUT_FIELDS)
@@ -218,7 +218,7 @@ class _Layout:
 
 def _core_table(out: list[dict[str, Any]]) -> pa.Table:
     """The typed output fields of `out` (typed even when `out` is empty)."""
-    rows = [{name: record[name] for name in _CORE} for record in out] or [dict.fromkeys(_CORE)]
+    rows = [{name: record[name] for name in TYPED_FIELDS} for record in out] or [dict.fromkeys(TYPED_FIELDS)]
     return records_table(rows).slice(0, len(out))
 
 
@@ -246,7 +246,7 @@ class _Scorer:
 
     def __init__(self, detector_params: dict[str, Any], layout: _Layout | None) -> None:
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
-        self.detector = Detector(**detector_params)
+        self.detector = ready_detector(detector_params, prepare=False)
         self.detector.encoder.encode(["The model loads now, not in the first batch."])
         self.layout = layout
 
@@ -261,7 +261,7 @@ def _actor_pool(concurrency: int | tuple[int, int] | None) -> Any:
 
     As ``compute=ActorPoolStrategy`` (``concurrency=`` is deprecated since Ray 2.51).
     """
-    import ray
+    ray = require("ray", "ray", "the Ray engine")
 
     if concurrency is None:
         cpus = int(ray.cluster_resources().get("CPU", 1)) if ray.is_initialized() else 1
@@ -285,7 +285,7 @@ def _read(files: list[InputFile], fields: RecordFields) -> Dataset:
     at U+2028 and other characters valid inside JSON strings; `read_csv` can only fail on a
     malformed row or drop it; folder listings skip names starting with ``_`` or ``.``.
     """
-    import ray
+    ray = require("ray", "ray", "the Ray engine")
 
     return ray.data.read_datasource(_datasource()(files, fields))
 

@@ -101,25 +101,30 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
         ],
         dtype=float,
     )
-    columns = [
-        1.0 - topic_sim,
-        np.median(topic_sim) - topic_sim,
-        1.0 - neighbour_sim,
-        np.median(neighbour_sim) - neighbour_sim,
-        1.0 - nearest,
-        1.0 - local_best,
-        1.0 - local_mean,
-        1.0 - lead,
-        1.0 - leave_one_out_cosine(vectors),
-        1.0 - tfidf,
-        np.median(tfidf) - tfidf,
-        lexical_novelty,
-        confidence * lexical_novelty,
-        novel_entities,
-        anchors.unanchored.astype(float),
-        confidence,
-        np.full(n, np.log(n)),
-    ]
+    columns = {
+        "topic_distance": 1.0 - topic_sim,
+        "topic_gap": np.median(topic_sim) - topic_sim,
+        "neighbour_distance": 1.0 - neighbour_sim,
+        "neighbour_gap": np.median(neighbour_sim) - neighbour_sim,
+        "nearest_distance": 1.0 - nearest,
+        "local_distance": 1.0 - local_best,
+        "local_mean_distance": 1.0 - local_mean,
+        "lead_distance": 1.0 - lead,
+        "centroid_distance": 1.0 - leave_one_out_cosine(vectors),
+        "tfidf_distance": 1.0 - tfidf,
+        "tfidf_gap": np.median(tfidf) - tfidf,
+        "lexical_novelty": lexical_novelty,
+        "confident_novelty": confidence * lexical_novelty,
+        "novel_entities": novel_entities,
+        "unanchored": anchors.unanchored.astype(float),
+        "confidence": confidence,
+        "log_sentences": np.full(n, np.log(n)),
+    }
     form = sentence_form(texts)
-    columns += list(form.T) + list((form * (1.0 - topic_sim)[:, None]).T)
-    return TopicEvidence(np.column_stack(columns), confidence, topic, words, links, anchors)
+    for k, name in enumerate(FORM_FEATURES):
+        columns[name] = form[:, k]
+    for k, name in enumerate(FORM_FEATURES):
+        columns[f"{name}_x_topic_distance"] = form[:, k] * (1.0 - topic_sim)
+    if tuple(columns) != FEATURES:  # the weights are fitted by name: a column out of step is a bug
+        raise RuntimeError(f"evidence columns {tuple(columns)} do not match FEATURES {FEATURES}")
+    return TopicEvidence(np.column_stack(list(columns.values())), confidence, topic, words, links, anchors)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import re
 
+from coherence.extras import require
 from coherence.io.records import RecordError
 
-__all__ = ["EXTRACTED_FIELD", "HTML_EXTRA", "extract_article", "looks_like_html", "require_extractor"]
+__all__ = ["EXTRACTED_FIELD", "extract_article", "looks_like_html", "require_extractor"]
 
 EXTRACTED_FIELD = "extracted_text"  # the output field that keeps the text a page was scored on
-HTML_EXTRA = 'pip install "coherence[html]"'
 _HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 
 
@@ -29,10 +29,7 @@ def require_extractor() -> None:
     Raises:
         ImportError: trafilatura cannot be imported.
     """
-    try:
-        import trafilatura  # noqa: F401
-    except ImportError as error:  # named: a broken install of a dependency reads like a missing one
-        raise ImportError(f"scoring HTML needs trafilatura ({error}): {HTML_EXTRA}") from None
+    require("trafilatura", "html", "scoring HTML")
 
 
 def extract_article(html: str) -> str:

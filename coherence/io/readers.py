@@ -8,128 +8,16 @@ as well as a path, so the Ray engine reads files on its workers exactly as this 
 
 from __future__ import annotations
 
-import gzip
-import json
 import os
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
 
-from coherence.io.html import EXTRACTED_FIELD, extract_article
-from coherence.io.records import MAX_CHARS, Record, RecordError, check_text
+from coherence.io.fields import DEFAULT_ID_FIELD, InputError, InputFile, RecordFields, input_format
+from coherence.io.file_readers import column_names, count_json_records, first_record_fields, read_file
+from coherence.io.records import MAX_CHARS, Record
 
-__all__ = ["InputError", "InputFile", "InputFormat", "RecordFields", "RecordReader", "folder_entries", "input_format", "read_file"]
-
-InputFormat = Literal["jsonl", "parquet", "csv", "folder"]
-FileFormat = Literal["jsonl", "parquet", "csv", "text"]
-
-_SUFFIXES: dict[str, InputFormat] = {
-    ".jsonl": "jsonl",
-    ".ndjson": "jsonl",
-    ".json": "jsonl",
-    ".jsonl.gz": "jsonl",
-    ".ndjson.gz": "jsonl",
-    ".json.gz": "jsonl",
-    ".parquet": "parquet",
-    ".pq": "parquet",
-    ".csv": "csv",
-    ".csv.gz": "csv",
-}
-ROWS_PER_READ = 1024
-_BINARY_PROBE = 65536  # a NUL byte among a .txt file's first bytes means it is not text
-_UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
-class InputError(Exception):
-    """An input (or output) the user must fix; the batch cannot start or go on."""
-
-
-def input_format(path: Path) -> InputFormat:
-    """The format of an input path, from its suffix (or 'folder')."""
-    if not path.exists():
-        raise InputError(f"no such file or folder: {path}")
-    if path.is_dir():
-        return "folder"
-    name = path.name.lower()
-    for suffix in sorted(_SUFFIXES, key=len, reverse=True):
-        if name.endswith(suffix):
-            return _SUFFIXES[suffix]
-    raise InputError(f"cannot tell the format of {path}: use .jsonl(.gz), .parquet, .csv or a folder of .txt files")
-
-
-@dataclass(frozen=True)
-class RecordFields:
-    """Which fields of an input record hold its text, its id and what to carry through.
-
-    A record whose id cannot be named gets id None here; `RecordReader` numbers those by
-    position (so does the Ray engine, on its driver).
-    """
-
-    text_field: str = "text"
-    id_field: str | None = None
-    keep_fields: tuple[str, ...] = ()
-    max_chars: int = MAX_CHARS
-    html: bool = False  # the text field holds HTML: its article text is extracted and kept
-    site_field: str | None = None  # the field naming the record's site (a URL or a domain)
-
-    def record(self, fields: dict[str, Any], default_id: Any = None) -> Record:
-        kept = {name: fields.get(name) for name in self.keep_fields}
-        record_id = fields.get(self.id_field) if self.id_field is not None else default_id
-        site = fields.get(self.site_field) if self.site_field is not None else None
-        if self.html:
-            kept[EXTRACTED_FIELD] = None
-        try:
-            text = check_text(fields.get(self.text_field), self.text_field, self.max_chars)
-            if self.html:
-                text = kept[EXTRACTED_FIELD] = extract_article(text)
-            return Record(record_id, text, kept=kept, site=site)
-        except RecordError as exc:
-            return Record(record_id, None, str(exc), kept)
-
-    def failed(self, message: str, record_id: Any = None) -> Record:
-        kept = {name: None for name in self.keep_fields} | ({EXTRACTED_FIELD: None} if self.html else {})
-        return Record(record_id, None, message, kept)
-
-    def columns(self, names: Sequence[str], source: Any) -> list[str]:
-        """The columns to read of a table with columns `names`.
-
-        Raises:
-            InputError: the text column is not among them.
-        """
-        if self.text_field not in names:
-            raise InputError(f"{source} has no column '{self.text_field}' (columns: {', '.join(names)}); use --text-field")
-        wanted = [self.text_field, *(f for f in (self.id_field, self.site_field) if f), *self.keep_fields]
-        columns = [name for name in dict.fromkeys(wanted) if name in names]
-        twice = [name for name in columns if list(names).count(name) > 1]
-        if twice:
-            raise InputError(f"{source} has more than one column named '{twice[0]}'; rename one of them")
-        return columns
-
-
-@dataclass(frozen=True)
-class InputFile:
-    """One file to read: its path, format and name (a folder's file: its relative path), or
-    why it cannot be read (a broken link, an unreadable folder): one error record."""
-
-    path: Path
-    format: FileFormat
-    name: str
-    error: str | None = None
-
-
-def read_file(file: InputFile, fields: RecordFields, stream: Any = None) -> Iterator[Record]:
-    """The records of one file, from `stream` (an open binary file) or else from its path."""
-    if file.format == "text":
-        yield _text_record(file, fields, stream)
-    elif file.format == "jsonl":
-        with stream if stream is not None else _open_binary(file.path) as handle:
-            yield from _jsonl_records(handle, file, fields)
-    elif file.format == "csv":
-        yield from _csv_records(stream if stream is not None else file.path, file, fields)
-    else:
-        yield from _parquet_records(stream if stream is not None else file.path, file, fields)
+__all__ = ["RecordReader", "folder_entries"]
 
 
 @dataclass
@@ -139,9 +27,10 @@ class RecordReader:
     Args:
         inputs: files or folders, read one after another.
         text_field: field (column) holding the article text.
-        id_field: field holding the record id; default (or where it is missing): the record's
-            position across all inputs, counted from 0 (a folder's records are named by their
-            relative path).
+        id_field: field holding the record id; default: `DEFAULT_ID_FIELD` when the first
+            input's first record has it, else none. Without one (or where a record lacks it):
+            the record's position across all inputs, counted from 0 (a folder's records are
+            named by their relative path).
         keep_fields: fields carried through to the output unchanged.
         max_chars: longer texts get an error instead of a score.
         html: the text field holds HTML pages; each page's article text is extracted
@@ -163,12 +52,14 @@ class RecordReader:
         if not self.inputs:
             raise InputError("no input given")
         self.formats = [input_format(p) for p in self.inputs]
+        if self.id_field is None and DEFAULT_ID_FIELD in first_record_fields(self.inputs[0], self.formats[0]):
+            self.id_field = DEFAULT_ID_FIELD
         self.fields = RecordFields(
             self.text_field, self.id_field, tuple(self.keep_fields), self.max_chars, self.html, self.site_field
         )
         for path, fmt in zip(self.inputs, self.formats):  # a missing text column stops the run before it starts
             if fmt in ("parquet", "csv"):
-                self.fields.columns(_column_names(InputFile(path, fmt, path.name)), path)
+                self.fields.columns(column_names(InputFile(path, fmt, path.name)), path)
 
     def files(self) -> Iterator[InputFile]:
         """Every file to read, in order (folders expanded to their .txt files)."""
@@ -201,257 +92,10 @@ class RecordReader:
             elif fmt == "folder":
                 total += len(folder_entries(path))
             elif fmt == "jsonl":
-                total += _count_json_records(InputFile(path, "jsonl", path.name), self.fields)
+                total += count_json_records(InputFile(path, "jsonl", path.name), self.fields)
             else:
                 return None
         return total
-
-
-# -- one format each ------------------------------------------------------------------------
-def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
-    if file.error is not None:
-        return fields.failed(file.error, file.name)
-    longest = 4 * fields.max_chars  # UTF-8 takes at most 4 bytes a character
-    try:
-        if stream is None and file.path.stat().st_size > longest:
-            return fields.failed(
-                f"{file.name} has {file.path.stat().st_size:,} bytes, more than a text of {fields.max_chars:,} characters "
-                "can be (not one article; raise max_chars to read it)",
-                file.name,
-            )
-        data = stream.read() if stream is not None else file.path.read_bytes()
-    except OSError as exc:
-        return fields.failed(f"cannot read {file.name}: {exc.strerror or exc}", file.name)
-    if b"\x00" in data[:_BINARY_PROBE]:
-        return fields.failed(f"{file.name} looks like a binary file, not text", file.name)
-    return fields.record({fields.text_field: data.decode("utf-8", errors="replace")}, default_id=file.name)
-
-
-def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    """JSON lines; a `.json` file that holds one JSON array instead is read as its items."""
-    head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
-    if _is_json_array(file, head):
-        yield from _json_array_records(head + handle.read(), file, fields)
-        return
-    hint = " (a .json file must hold one JSON object a line, or one array of objects)" if _is_plain_json(file) else ""
-    longest = _line_limit(fields)
-    for number, raw in _numbered_lines(handle, file.path, first=head, longest=longest):
-        if raw is None:
-            yield fields.failed(
-                f"line {number} of {file.name} is longer than {longest:,} bytes, more than a record of "
-                f"{fields.max_chars:,} characters can be (not one article; raise max_chars to read it)"
-            )
-            continue
-        if not raw.strip():
-            continue  # a blank line is not a record
-        try:
-            value = json.loads(raw.decode("utf-8", errors="replace"))
-        except json.JSONDecodeError as exc:
-            yield fields.failed(f"line {number} of {file.name} is not valid JSON ({exc.msg}){hint}")
-            continue
-        except RecursionError:
-            yield fields.failed(f"line {number} of {file.name} nests JSON too deeply to read")
-            continue
-        except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-            yield fields.failed(f"line {number} of {file.name} cannot be read: {exc}")
-            continue
-        if isinstance(value, dict):
-            yield fields.record(value)
-        else:
-            yield fields.failed(f"line {number} of {file.name} is a JSON {type(value).__name__}, not an object{hint}")
-
-
-def _count_json_records(file: InputFile, fields: RecordFields) -> int:
-    """Records of a JSON lines file by its lines (no line parsed), or of a `.json` array."""
-    with _open_binary(file.path) as handle:
-        head = handle.read(_BINARY_PROBE)
-        if _is_json_array(file, head.removeprefix(_UTF8_BOM)):
-            return sum(1 for _ in read_file(file, fields))
-        lines = _numbered_lines(handle, file.path, first=head, longest=_line_limit(fields))
-        return sum(1 for _, line in lines if line is None or line.strip())
-
-
-def _is_plain_json(file: InputFile) -> bool:
-    return file.name.lower().endswith((".json", ".json.gz"))
-
-
-def _is_json_array(file: InputFile, head: bytes) -> bool:
-    return _is_plain_json(file) and head.lstrip().startswith(b"[")
-
-
-def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    """The items of a `.json` file holding one array (read whole: such files are small)."""
-    try:
-        items = json.loads(data.decode("utf-8", errors="replace"))
-    except (ValueError, RecursionError) as exc:
-        why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise InputError(f"cannot read {file.path}: it starts as a JSON array but cannot be read as one ({why})") from None
-    if not isinstance(items, list):  # '[' then something else cannot parse; kept for type checkers
-        items = [items]
-    for number, value in enumerate(items, 1):
-        if isinstance(value, dict):
-            yield fields.record(value)
-        else:
-            yield fields.failed(f"item {number} of {file.name} is a JSON {type(value).__name__}, not an object")
-
-
-def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    """The rows of a CSV file. When a value does not fit the type pyarrow inferred from the
-    first block (a word among numbers, far down the file), the file is read again, only the
-    columns the run needs and those as text, from after the rows already given, so one cell
-    never stops the batch."""
-    import pyarrow as pa
-
-    reopenable = isinstance(source, (str, Path))
-    as_text, done, emitted = False, 0, set()
-    columns: list[str] | None = None
-    while True:
-        bad_rows: list[str] = []
-
-        def on_invalid_row(row: Any) -> str:
-            bad_rows.append(f"row {row.number or '?'} of {file.name} has {row.actual_columns} columns, expected {row.expected_columns}")
-            return "skip"  # not dropped: each becomes an error record below
-
-        reader = _open_csv(source, file, fields, on_invalid_row, columns if as_text else None, as_text)
-        columns = columns or fields.columns(reader.schema.names, file.path)
-        skip = done
-        try:
-            while True:
-                try:
-                    batch = reader.read_next_batch()
-                except StopIteration:
-                    return
-                rows = _rows(batch.select(columns))
-                dropped = min(skip, len(rows))
-                skip -= dropped
-                for row in rows[dropped:]:
-                    done += 1
-                    yield fields.record(row)
-                for message in bad_rows:  # after the rows read with them; once, whatever the rereads
-                    if message not in emitted:
-                        emitted.add(message)
-                        yield fields.failed(message)
-                bad_rows.clear()
-        except (pa.ArrowInvalid, OSError) as exc:
-            if as_text or not reopenable:
-                raise InputError(f"cannot read {file.path} as CSV: {' '.join(str(exc).split())}") from None
-            as_text = True
-
-
-def _parquet_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    parquet = _open_parquet(source, file)
-    columns = fields.columns(parquet.schema_arrow.names, file.path)
-    batches = parquet.iter_batches(batch_size=ROWS_PER_READ, columns=columns)
-    while True:
-        try:
-            batch = next(batches)
-        except StopIteration:
-            break
-        except Exception as exc:  # noqa: BLE001 - a corrupt page or row group: the file cannot be read on
-            raise InputError(f"cannot read {file.path} to the end as Parquet: {exc}") from None
-        yield from (fields.record(row) for row in _rows(batch))
-
-
-def _rows(batch: Any) -> list[dict[str, Any]]:
-    """A record batch as dicts; text that is not valid UTF-8 (unchecked CSV, a careless
-    Parquet writer) is decoded with replacement characters, as JSONL input is."""
-    try:
-        return batch.to_pylist()
-    except UnicodeDecodeError:
-        import pyarrow as pa
-
-        columns = {}
-        for name, column in zip(batch.schema.names, batch.columns):
-            if pa.types.is_string(column.type) or pa.types.is_large_string(column.type):
-                raw = column.cast(pa.large_binary()).to_pylist()
-                columns[name] = [None if v is None else v.decode("utf-8", errors="replace") for v in raw]
-            else:
-                columns[name] = column.to_pylist()
-        return [dict(zip(columns, values)) for values in zip(*columns.values())]
-
-
-def _column_names(file: InputFile) -> list[str]:
-    if file.format == "parquet":
-        return _open_parquet(file.path, file).schema_arrow.names
-    return _open_csv(file.path, file, RecordFields(), lambda row: "skip").schema.names
-
-
-def _open_parquet(source: Any, file: InputFile) -> Any:
-    import pyarrow.parquet as pq
-
-    try:
-        return pq.ParquetFile(source)
-    except Exception as exc:  # noqa: BLE001 - any pyarrow failure means an unreadable file
-        raise InputError(f"cannot read {file.path} as Parquet: {exc}") from None
-
-
-def _open_csv(
-    source: Any, file: InputFile, fields: RecordFields, on_invalid_row: Any, columns: Sequence[str] | None = None, as_text: bool = False
-) -> Any:
-    """A streaming CSV reader: the text column as bytes (decoded by check_text, so one bad
-    byte cannot stop the file), only `columns` converted, all of them as text if `as_text`."""
-    import pyarrow as pa
-    import pyarrow.csv as pcsv
-
-    if isinstance(source, (str, Path)):
-        with _open_binary(Path(source)) as handle:
-            if handle.read(2) in _UTF16_BOMS:
-                raise InputError(f"{file.path} is UTF-16 text; coherence reads UTF-8 CSV (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
-    types = {name: pa.string() for name in columns or ()} if as_text else {}
-    types[fields.text_field] = pa.binary()
-    try:
-        return pcsv.open_csv(
-            source,
-            read_options=pcsv.ReadOptions(block_size=8 << 20, use_threads=False),  # row numbers in errors
-            parse_options=pcsv.ParseOptions(newlines_in_values=True, invalid_row_handler=on_invalid_row),
-            convert_options=pcsv.ConvertOptions(column_types=types, check_utf8=False, include_columns=list(columns or ())),
-        )
-    except (pa.ArrowInvalid, OSError) as exc:
-        raise InputError(f"cannot read {file.path} as CSV: {' '.join(str(exc).split())}") from None
-
-
-def _open_binary(path: Path) -> Any:
-    try:
-        return gzip.open(path, "rb") if path.name.lower().endswith(".gz") else path.open("rb")
-    except OSError as exc:
-        raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
-
-
-def _numbered_lines(
-    stream: Any, path: Path, chunk_size: int = 1 << 20, first: bytes = b"", longest: int | None = None
-) -> Iterator[tuple[int, bytes | None]]:
-    """(number, line) of a binary stream (after `first`, its bytes already read), split at
-    b"\\n" only; a line longer than `longest` bytes comes as (number, None), its bytes
-    dropped as they are read, so memory stays bounded whatever the file holds. A broken file
-    (a truncated gzip) is an InputError."""
-    number, pending, skipping = 0, b"", False
-    try:
-        for chunk in _chunks(stream, chunk_size, first):
-            lines = (pending + chunk).split(b"\n")
-            pending = lines.pop()
-            for line in lines:
-                number += 1
-                yield number, None if skipping else line
-                skipping = False
-            if longest is not None and len(pending) > longest:
-                skipping, pending = True, b""
-    except (OSError, EOFError) as exc:
-        raise InputError(f"cannot read {path} to the end: {exc}") from None
-    if pending or skipping:
-        yield number + 1, None if skipping else pending
-
-
-def _chunks(stream: Any, chunk_size: int, first: bytes) -> Iterator[bytes]:
-    if first:
-        yield first
-    while chunk := stream.read(chunk_size):
-        yield chunk
-
-
-def _line_limit(fields: RecordFields) -> int:
-    """Bytes a JSON line may take: its text at 4 UTF-8 bytes a character (escapes such as
-    \\u00e9 take 6 for 1), plus room for its other fields."""
-    return 6 * fields.max_chars + (1 << 20)
 
 
 def folder_entries(folder: Path) -> list[tuple[str, Path, str | None]]:

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 from coherence.results import ArticleResult
 from coherence.io.safe_values import replace_surrogates
 
+
 if TYPE_CHECKING:
     from coherence.detector import Detector
 
 __all__ = [
-    "MAX_CHARS", "OUTPUT_FIELDS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records", "writable",
+    "MAX_CHARS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records", "writable",
 ]
 
 MAX_CHARS = 200_000
 """Longest text scored by default (about 40 long news articles); longer is not one article,
 and would cost minutes and gigabytes to cluster. Raise it with ``max_chars``."""
 
-OUTPUT_FIELDS = ("id", "coherence", "passed", "n_sentences", "n_flagged", "counts", "flags", "error", "language")
 
 # C0 and C1 control characters other than tab, newline and carriage return.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")

@@ -17,7 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from coherence.io.readers import InputError, folder_entries
+from coherence.io.fields import InputError
+
+from coherence.io.readers import folder_entries
 from coherence.io.safe_values import json_safe
 from coherence.io.writers import leftovers
 
@@ -26,7 +28,7 @@ __all__ = ["RunManifest", "inputs_fingerprint", "lock_path", "output_lock", "sum
 _PROBE = 1 << 16  # bytes hashed at each end of an input file
 
 # Settings a resumed run may change: they do not change a record.
-_NOT_COMPARED = frozenset({"version", "detector.embedding_cache", "inputs_fingerprint"})
+_NOT_COMPARED = frozenset({"version", "detector.embedding_cache", "detector.threads", "inputs_fingerprint"})
 
 
 def summary_path(output: str | Path) -> Path:
@@ -161,7 +163,9 @@ class RunManifest:
 
 def _check_same_settings(output: Path, now: dict[str, Any], before: dict[str, Any]) -> None:
     flat_now, flat_before = _flat(now), _flat(before)
-    flat_before.setdefault("detector.backend", "torch")  # written before there was a choice
+    for flat in (flat_now, flat_before):  # None is torch; runs written before there was a choice have none
+        if flat.get("detector.backend") is None:
+            flat["detector.backend"] = "torch"
     flat_before.setdefault("detector.speed", "default")
     ignored = _NOT_COMPARED | ({"detector.backend"} if flat_now.get("detector.speed") == "fast" else set())  # no model runs
     changed = [k for k in flat_now if k not in ignored and flat_before.get(k) != flat_now[k]]

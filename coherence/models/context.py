@@ -8,7 +8,7 @@ multiple of the cosine between two sentences, so a head can gather from the sent
 (or least) like this one. It can learn what the rows alone cannot say:
 that a sentence is far from a topic every other sentence shares, or that three lines with new
 names sit next to each other. It is trained on synthetic intrusions of the development half
-of a corpus (`benchmarks/fit_weights.py`), as an ensemble of fold models whose logits are
+of a corpus (`training/fit_weights.py`), as an ensemble of fold models whose logits are
 averaged, and runs here in plain numpy: no torch at scoring time.
 """
 
@@ -22,7 +22,7 @@ from importlib import resources
 
 import numpy as np
 
-from coherence.encoders.torch_encoder import DEFAULT_MODEL
+from coherence.encoders.base import DEFAULT_MODEL
 
 __all__ = ["ContextModel", "CONTEXT_WEIGHTS"]
 

@@ -2,7 +2,7 @@
 
 Two calibrated detectors, combined by taking the stronger. The evidence is weighed by a
 logistic model whose few weights are learnt from synthetic intrusions (sentences of one news
-story planted in another; `benchmarks/fit_weights.py` refits them) and, when the sentence
+story planted in another; `training/fit_weights.py` refits them) and, when the sentence
 vectors are at hand, by the article-context model (`coherence.models.context`), which reads the
 same evidence rows together with every sentence of the article. An unanchored sentence
 (several names and words all new, in an article whose naming sentences share theirs) is

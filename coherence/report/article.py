@@ -132,9 +132,9 @@ def article_report(
             with too few sentences for UMAP).
         seed: fixes the map's layout.
     """
-    from coherence.detector import Detector
+    from coherence.build import ready_detector
 
-    detector = detector or Detector()
+    detector = ready_detector(detector, prepare=False)
     scored = detector.score_with_vectors(text)
     options = dict(
         off_topic_cut=detector.off_topic_cut,

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any, get_args
 import numpy as np
 
 from coherence.engines.local import summary_path
-from coherence.detector import Backend
+from coherence.encoders.base import Backend
 from coherence.report.corpus_plots import corpus_figure, plot_distribution, plot_fail_share, plot_flag_map, plot_reasons
 from coherence.report.corpus_stats import CorpusStats, summarise_results
 from coherence.report.flagmap import FlagMap, flag_map, input_texts, mapped_flags
@@ -23,7 +23,7 @@ from coherence.report.style import REASON_LABELS
 from coherence.thresholds import coherence_threshold, rate_table
 
 if TYPE_CHECKING:
-    from coherence.encoders.torch_encoder import Encoder
+    from coherence.encoders.base import Encoder
 
 __all__ = ["RunSettings", "TARGET_RATES", "corpus_page", "corpus_report", "marked_text", "run_settings", "target_thresholds"]
 
@@ -41,7 +41,7 @@ class RunSettings:
     text_field: str = "text"
     id_field: str | None = None
     model: str | None = None
-    backend: Backend = "torch"
+    backend: Backend | None = None
 
 
 def run_settings(results: str | Path) -> RunSettings:
@@ -60,7 +60,7 @@ def run_settings(results: str | Path) -> RunSettings:
         text_field=settings.get("text_field") or "text",
         id_field=settings.get("id_field"),
         model=model if isinstance(model, str) and not model.startswith("<") else None,
-        backend=backend if backend in get_args(Backend) else "torch",
+        backend=backend if backend in get_args(Backend) else None,
     )
 
 

@@ -19,14 +19,15 @@ from typing import Any
 
 import numpy as np
 
-from coherence.io.readers import InputError
+from coherence.io.fields import InputError
+from coherence.io.schema import OUTPUT_FIELDS
 from coherence.io.summary import BatchSummary
 from coherence.verdict import REASONS
 from coherence.io.writers import output_format
 
 __all__ = ["CorpusStats", "read_results", "results_format", "summarise_results"]
 
-RESULT_COLUMNS = ("id", "coherence", "passed", "n_sentences", "n_flagged", "flags", "error")
+RESULT_COLUMNS = tuple(name for name in OUTPUT_FIELDS if name not in ("counts", "language"))  # what the page reads
 _ROWS_PER_READ = 2048
 
 

@@ -12,13 +12,13 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coherence.io.readers import InputError
+from coherence.io.fields import InputError
 from coherence.report.corpus_stats import CorpusStats
 from coherence.report.projection import Projection, project
 
 if TYPE_CHECKING:
-    from coherence.detector import Backend
-    from coherence.encoders.torch_encoder import Encoder
+    from coherence.encoders.base import Backend
+    from coherence.encoders.base import Encoder
 
 __all__ = ["FlagMap", "MAP_REASONS", "flag_map", "input_texts", "mapped_flags"]
 
@@ -97,15 +97,15 @@ def flag_map(
     texts: dict[int, str],
     *,
     model: str | Encoder | None = None,
-    backend: Backend = "torch",
+    backend: Backend | None = None,
     projection: Projection = "auto",
     seed: int = 0,
 ) -> FlagMap | None:
     """Embed the sampled flagged sentences and the openings of their articles (`texts` by
     position, see `input_texts`) with `model` (a name or path run on `backend`, or a loaded
     encoder; default: the bundled model); None when nothing is flagged."""
-    from coherence.detector import Detector
-    from coherence.encoders.torch_encoder import DEFAULT_MODEL
+    from coherence.encoders.base import DEFAULT_MODEL
+    from coherence.encoders.factory import make_encoder
 
     sample = mapped_flags(stats)
     if not sample:
@@ -117,7 +117,7 @@ def flag_map(
     if model is not None and not isinstance(model, str):
         encoder = model
     else:
-        encoder = Detector(model=model or DEFAULT_MODEL, backend=backend, embedding_cache=0).encoder
+        encoder = make_encoder(model or DEFAULT_MODEL, backend)
     vectors = encoder.encode(openings + sentences)
     coords, method = project(np.asarray(vectors), projection, seed)
     return FlagMap(coords, reasons, openings + sentences, method)

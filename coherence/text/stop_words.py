@@ -2,7 +2,7 @@
 
 The list of scikit-learn's ``ENGLISH_STOP_WORDS`` (318 words; scikit-learn is BSD-3-Clause
 licensed), kept here so that scoring never imports scikit-learn, whose import alone takes about
-a second of `coherence score`'s start-up. tests/test_similarity.py checks it against
+a second of `coherence score`'s start-up. tests/evidence/test_similarity.py checks it against
 scikit-learn's list.
 """
 

@@ -6,15 +6,13 @@ on its test pages (sites disjoint). Measured 2026-12-02: test line AUROC 0.753 o
 trafilatura output and 0.925 on whole-page text (0.763 / 0.913 without site repetition),
 against the C4 rules' 0.652 / 0.745 in reports/scraped.md.
 
-Needs the benchmark's cache (run benchmarks/scraped.py first) and the `bench` extra.
-Run: OMP_NUM_THREADS=1 python training/probes/line_features.py
+Needs the benchmark's cache (run `python -m benchmarks.scraped` first) and the `bench` extra.
+Run: OMP_NUM_THREADS=1 python -m training.probes.line_features
 """
 import math
 import re
-import sys
 import time
 from collections import Counter
-from pathlib import Path
 
 import numpy as np
 from sklearn.ensemble import HistGradientBoostingClassifier
@@ -26,8 +24,7 @@ from sklearn.model_selection import GroupShuffleSplit
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "benchmarks"))
-import scraped_lines as sl  # noqa: E402
+from benchmarks import scraped_lines as sl
 
 T0 = time.time()
 STOP = frozenset(ENGLISH_STOP_WORDS)

@@ -3,19 +3,13 @@
 from __future__ import annotations
 
 import io
-import sys
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 from coherence.models.context import ContextModel
 from coherence.evidence.sentences import FEATURES
-
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
-
-from context_training import ArticleRows, ContextSettings, _batch, _module, train_context  # noqa: E402
+from training.context_training import ArticleRows, ContextSettings, _batch, _module, train_context
 
 DIM = 16
 
@@ -149,7 +143,8 @@ def test_explanation_says_when_the_article_context_raised_the_probability(detect
 
 def test_context_model_only_reads_vectors_of_its_own_embedding_model(detector, make_detector) -> None:
     from coherence import Detector
-    from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder
+    from coherence.encoders.caching import CachingEncoder
+    from coherence.encoders.torch_encoder import SentenceEncoder
 
     assert detector.uses_context
     assert Detector(model=CachingEncoder(SentenceEncoder())).uses_context

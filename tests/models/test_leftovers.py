@@ -15,7 +15,7 @@ from coherence.text.line_kinds import LINE_KINDS, line_kind
 from coherence.models.trees import TreeEnsemble
 from tests.conftest import read_output, write_jsonl
 
-EXAMPLE = Path(__file__).parents[1] / "examples" / "scraped_page.txt"
+EXAMPLE = Path(__file__).parents[2] / "examples" / "scraped_page.txt"
 BODY = [
     "The harbourside library in Kellwick reopened on Saturday after a two-year rebuild that moved its reading rooms.",
     "Hundreds of residents queued along the quay before the doors opened at nine on a cold and windy morning.",

@@ -20,7 +20,7 @@ from datatrove.pipeline.writers import ParquetWriter  # noqa: E402
 
 from coherence import ArticleResult, Detector  # noqa: E402
 from coherence.engines.datatrove import CoherenceFilter, remove_spans  # noqa: E402
-from coherence.io.records import OUTPUT_FIELDS  # noqa: E402
+from coherence.io.schema import OUTPUT_FIELDS  # noqa: E402
 from coherence.verdict import REASONS  # noqa: E402
 
 

@@ -1,6 +1,6 @@
 """Train the article-context model (`coherence.models.context`) on synthetic intrusions, with torch.
 
-Used by fit_weights.py. The torch module's parameter names are the ones
+Used by training/fit_weights.py. The torch module's parameter names are the ones
 `coherence.models.context.ContextModel` reads, so export is a plain copy of the state dicts.
 """
 

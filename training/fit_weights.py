@@ -1,6 +1,6 @@
 """Refit the intrusion model's weights on synthetic intrusions from the dev half of a corpus.
 
-    python benchmarks/fit_weights.py --corpus ../shared/data/bbc
+    python -m training.fit_weights --corpus ../shared/data/bbc
 
 Fits the logistic model on `--n` dev articles, then trains the article-context model
 (`coherence.models.context`, needs torch) on every dev article planted under `--context-seeds`, as
@@ -22,17 +22,16 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from context_training import ArticleRows, ContextSettings, train_context  # noqa: E402
-from intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half, subsample  # noqa: E402
-
-from coherence import Detector  # noqa: E402
-from coherence.models.context import CONTEXT_WEIGHTS  # noqa: E402
-from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder  # noqa: E402
-from coherence.evidence.sentences import FEATURES, topic_evidence  # noqa: E402
-from coherence.models.intrusion import WEIGHTS_FILES, IntrusionModel  # noqa: E402
-from coherence.thresholds import rate_cut  # noqa: E402
-from coherence.verdict import off_topic_eligible  # noqa: E402
+from benchmarks.intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half, subsample
+from coherence import Detector
+from coherence.models.context import CONTEXT_WEIGHTS
+from coherence.encoders.caching import CachingEncoder
+from coherence.encoders.torch_encoder import SentenceEncoder
+from coherence.evidence.sentences import FEATURES, topic_evidence
+from coherence.models.intrusion import WEIGHTS_FILES, IntrusionModel
+from coherence.thresholds import rate_cut
+from coherence.verdict import off_topic_eligible
+from training.context_training import ArticleRows, ContextSettings, train_context
 
 ROOT = Path(__file__).resolve().parents[1]
 # Shares of clean dev articles allowed a flag, for which an operating point is stored.

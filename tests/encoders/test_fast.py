@@ -17,7 +17,7 @@ from coherence.engines.local import score_file
 from coherence.cli import main
 from coherence.encoders.torch_encoder import SentenceEncoder
 from coherence.encoders.model_cache import cache_root
-from coherence.io.readers import InputError
+from coherence.io.fields import InputError
 from coherence.models.intrusion import IntrusionModel
 from coherence.encoders.static_encoder import StaticEncoder, StaticMap, bag_of_tokens
 
@@ -126,10 +126,10 @@ def test_detector_fast_tier(
 
 def test_fast_tier_settings_are_checked() -> None:
     with pytest.raises(ValueError, match="speed"):
-        Detector(speed="slow")  # type: ignore[arg-type]
+        Detector(speed="slow").prepare()  # type: ignore[arg-type]
     for model in (SentenceEncoder(), "some/other-model"):
         with pytest.raises(ValueError, match="bundled"):
-            Detector(model=model, speed="fast")
+            Detector(model=model, speed="fast").check_params()
     assert Detector(model="sentence-transformers/all-MiniLM-L6-v2", speed="fast").speed == "fast"
     with pytest.raises(ValueError, match="bundled"):
         StaticEncoder("some/other-model").encode(["One sentence here."])
@@ -172,7 +172,6 @@ def test_batch_fast_tier_in_workers_matches_in_process(
     assert one.read_text() == two.read_text() and len(one.read_text().splitlines()) == len(article_texts)
     with pytest.raises(InputError, match="speed"):
         score_file(source, one, id_field="id", resume=True, progress=False)  # written by the fast tier
-    # no model runs in the fast tier, so its backend setting does not stop a resume
-    assert score_file(source, one, id_field="id", resume=True, speed="fast", backend="onnx", progress=False)["records"] == len(
-        article_texts
-    )
+    with pytest.raises(ValueError, match="backend"):  # the fast tier runs no model: a backend would be ignored
+        score_file(source, one, id_field="id", resume=True, speed="fast", backend="onnx", progress=False)
+    assert score_file(source, one, id_field="id", resume=True, speed="fast", progress=False)["records"] == len(article_texts)

@@ -24,7 +24,7 @@ import pytest
 
 from coherence.engines.local import score_file
 from coherence.cli import main
-from coherence.io.readers import InputError
+from coherence.io.fields import InputError
 from coherence.report import (
     article_figure,
     article_page,
@@ -123,15 +123,17 @@ def test_the_stray_sentence_is_shaded_darker_than_the_best_fitting(article_html,
 def test_plot_returns_a_figure_with_a_bar_per_sentence(scored, detector):
     from matplotlib.figure import Figure
 
+    from coherence.report import plot_scores
+
     result = scored[PLANTED_ARTICLE]
-    figure = result.plot(off_topic_cut=detector.off_topic_cut)
+    figure = plot_scores(result, off_topic_cut=detector.off_topic_cut)
     assert isinstance(figure, Figure)
     ax = figure.axes[0]
     assert len(ax.patches) == len(result.sentences)
     assert [round(p.get_height(), 6) for p in ax.patches] == [round(s.score, 6) for s in result.sentences]
     assert any(np.allclose(line.get_ydata(), detector.off_topic_cut) for line in ax.lines)
     other = Figure().add_subplot()
-    assert result.plot(other) is other.figure
+    assert plot_scores(result, other) is other.figure
 
 
 def test_map_puts_the_stray_sentence_outside_the_topic(planted_scored, planted):
@@ -277,7 +279,7 @@ def test_corpus_map_runs_the_model_on_the_batch_runs_backend(corpus_files, tmp_p
     from coherence.report.corpus import run_settings
 
     summary = json.loads(corpus_files["jsonl"].with_name("scored.jsonl.summary.json").read_text())
-    assert run_settings(corpus_files["jsonl"]).backend == summary["settings"]["detector"]["backend"] == "torch"
+    assert run_settings(corpus_files["jsonl"]).backend is None and summary["settings"]["detector"]["backend"] is None  # torch
     summary["settings"]["detector"]["backend"] = "onnx"
     results = tmp_path / "scored.jsonl"
     shutil.copy(corpus_files["jsonl"], results)

@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "benchmarks"))
+from benchmarks.intrusions import Source, split_half
 
-from intrusions import Source, split_half  # noqa: E402
+ROOT = Path(__file__).resolve().parents[2]
 
 ARTICLES = sorted((ROOT / "tests" / "data" / "articles").glob("*.txt")) + sorted((ROOT / "examples").glob("*.txt"))
 
@@ -37,7 +35,7 @@ def small_corpus(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def test_quality_benchmark_writes_its_reports(small_corpus: Path, tmp_path: Path, detector) -> None:
-    import quality
+    from benchmarks import quality
 
     quality.main(["--corpus", str(small_corpus), "--out-dir", str(tmp_path), "--planted", "2"])
     report = (tmp_path / "quality.md").read_text()
@@ -58,7 +56,7 @@ def test_quality_benchmark_writes_its_reports(small_corpus: Path, tmp_path: Path
 
 
 def test_shortened_copies_keep_the_headline_and_paragraphs_and_are_seeded() -> None:
-    from intrusions import subsample
+    from benchmarks.intrusions import subsample
 
     from coherence.text.segment import split_sentences
 
@@ -75,7 +73,7 @@ def test_shortened_copies_keep_the_headline_and_paragraphs_and_are_seeded() -> N
 
 
 def test_reader_study_scores_answers_against_the_rebuilt_packet(small_corpus: Path, tmp_path: Path) -> None:
-    import reader_study
+    from benchmarks import reader_study
 
     items = reader_study.build_items(small_corpus, seed=3, per_condition=2, min_sentences=5, max_sentences=80)
     assert {i.case.condition for i in items} == {"same", "clean"}
@@ -102,7 +100,7 @@ def test_reader_study_scores_answers_against_the_rebuilt_packet(small_corpus: Pa
 
 
 def test_logistic_fit_lands_on_the_same_point_when_inputs_move_by_float_noise() -> None:
-    from fit_weights import fit_logistic
+    from training.fit_weights import fit_logistic
 
     rng = np.random.default_rng(0)
     z = rng.standard_normal((20000, 4))
@@ -114,7 +112,7 @@ def test_logistic_fit_lands_on_the_same_point_when_inputs_move_by_float_noise() 
 
 
 def test_ridge_recovers_a_linear_map_and_fidelity_is_one_for_the_same_vectors() -> None:
-    from fit_static import fidelity, ridge
+    from training.fit_static import fidelity, ridge
 
     rng = np.random.default_rng(0)
     X = rng.standard_normal((400, 8))
@@ -130,7 +128,7 @@ def test_ridge_recovers_a_linear_map_and_fidelity_is_one_for_the_same_vectors() 
 
 
 def test_fit_static_writes_a_map_fitted_on_the_dev_half(tmp_path: Path) -> None:
-    import fit_static
+    from training import fit_static
 
     from coherence.encoders.static_encoder import StaticMap
 

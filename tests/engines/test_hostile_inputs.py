@@ -512,7 +512,7 @@ def test_out_of_range_options_are_refused(tmp_path, capsys, option):
 @pytest.mark.parametrize("value", [2.0, -1.0, float("nan"), float("inf")])
 def test_detector_refuses_a_threshold_outside_0_1(value):
     with pytest.raises(ValueError, match="threshold"):
-        Detector(threshold=value)
+        Detector(threshold=value).score("A sentence to score.")
 
 
 def test_a_utf8_bom_does_not_cost_the_first_record(tmp_path, capsys):

@@ -16,7 +16,7 @@ ray = pytest.importorskip("ray")
 from coherence.engines.local import summary_path  # noqa: E402
 from coherence.cli import main  # noqa: E402
 from coherence.engines.ray import score_dataset  # noqa: E402
-from coherence.io.records import OUTPUT_FIELDS  # noqa: E402
+from coherence.io.schema import OUTPUT_FIELDS  # noqa: E402
 
 BAD_ROWS = [
     ({"doc": "missing", "source": "bad"}, "'text' is missing or null"),

@@ -1,6 +1,6 @@
 """Fit the fast tier's map from bags of token vectors to the model's sentence vectors.
 
-    python benchmarks/fit_static.py --corpus ../shared/data/bbc
+    python -m training.fit_static --corpus ../shared/data/bbc
 
 Builds (or finds) the token table distilled from the bundled model, embeds every content
 sentence of the dev half with the model itself (fp32), and fits a ridge regression from each
@@ -19,12 +19,11 @@ from pathlib import Path
 
 import numpy as np
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from intrusions import DEFAULT_CORPUS, Source, load_corpus, split_half  # noqa: E402
-
-from coherence import Detector  # noqa: E402
-from coherence.encoders.torch_encoder import DEFAULT_MODEL, SentenceEncoder  # noqa: E402
-from coherence.encoders.static_encoder import STATIC_MAP, StaticEncoder, StaticMap, bag_of_tokens, token_weights  # noqa: E402
+from benchmarks.intrusions import DEFAULT_CORPUS, Source, load_corpus, split_half
+from coherence import Detector
+from coherence.encoders.base import DEFAULT_MODEL
+from coherence.encoders.torch_encoder import SentenceEncoder
+from coherence.encoders.static_encoder import STATIC_MAP, StaticEncoder, StaticMap, bag_of_tokens, token_weights
 
 ROOT = Path(__file__).resolve().parents[1]
 SMOOTHINGS = (1e-4, 1e-3, 1e-2)
@@ -127,7 +126,7 @@ def write_report(args, trials, best, test, raw, meta, data) -> str:
     lines = [
         "# The fast tier's static vectors (`speed=\"fast\"`)",
         "",
-        f"Fitted {meta['date']} by `benchmarks/fit_static.py` on the dev half of `{args.corpus.name}` "
+        f"Fitted {meta['date']} by `training/fit_static.py` on the dev half of `{args.corpus.name}` "
         f"({meta['fitted_on']['articles']} articles, {meta['fitted_on']['sentences']:,} content sentences); "
         f"test half: {len(data['test'][2])} articles, {len(data['test'][0]):,} sentences.",
         "",

@@ -18,7 +18,7 @@ import pytest
 
 from coherence.engines.local import score_file, summary_path
 from coherence.cli import main
-from coherence.io.readers import InputError
+from coherence.io.fields import InputError
 from coherence.io.writers import open_writer
 from conftest import read_output, write_jsonl
 

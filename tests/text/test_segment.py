@@ -12,14 +12,11 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parents[1]
-try:
-    from coherence.text.segment import Sentence, split_sentences
-except ImportError:  # running from another directory without an install
-    sys.path.insert(0, str(ROOT))
-    from coherence.text.segment import Sentence, split_sentences
+from coherence.text.segment import Sentence, split_sentences
 
-CASES_PATH = Path(__file__).parent / "data" / "segmentation_cases.jsonl"
+ROOT = Path(__file__).resolve().parents[2]
+
+CASES_PATH = Path(__file__).parents[1] / "data" / "segmentation_cases.jsonl"
 CASES = [json.loads(line) for line in CASES_PATH.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 

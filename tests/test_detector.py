@@ -509,7 +509,7 @@ def test_explanations_say_far_only_when_the_numbers_show_it(scored):
 
 
 def test_repeated_sentences_are_embedded_once(make_detector, article_texts):
-    from coherence.encoders.torch_encoder import CachingEncoder
+    from coherence.encoders.caching import CachingEncoder
 
     texts = list(article_texts.values())
     detector = make_detector()
@@ -522,4 +522,4 @@ def test_repeated_sentences_are_embedded_once(make_detector, article_texts):
     assert cached.encoder.misses_ == asked and cached.encoder.hits_ >= asked
     assert again == first
     with pytest.raises(ValueError, match="embedding_cache"):
-        Detector(embedding_cache=-1)
+        Detector(embedding_cache=-1).score("A sentence to score.")

@@ -11,7 +11,8 @@ from conftest import SENTENCES
 
 from coherence import Detector
 from coherence.cli import main
-from coherence.encoders.torch_encoder import CachingEncoder, SentenceEncoder
+from coherence.encoders.caching import CachingEncoder
+from coherence.encoders.torch_encoder import SentenceEncoder
 from coherence.encoders.model_cache import MANIFEST_FILE, cache_root, int8_model
 from coherence.encoders.onnx_encoder import OnnxEncoder
 
@@ -86,7 +87,7 @@ def test_models_without_mean_pooling_or_not_local_are_refused(tmp_path: Path) ->
 
 def test_detector_backends(onnx_encoder: OnnxEncoder, article_texts: dict[str, str], scored: dict, planted: dict) -> None:
     with pytest.raises(ValueError, match="backend"):
-        Detector(backend="gpu")  # type: ignore[arg-type]
+        Detector(backend="gpu").check_params()  # type: ignore[arg-type]
     detector = Detector(backend="onnx")
     assert isinstance(detector.encoder, CachingEncoder) and isinstance(detector.encoder.encoder, OnnxEncoder)
     assert detector.uses_context  # same vector space: the context model applies
@@ -130,7 +131,7 @@ def test_an_unwritable_cache_is_a_clear_error(tmp_path: Path, monkeypatch: pytes
 def test_concurrent_builds_build_once(onnx_encoder: OnnxEncoder) -> None:
     from concurrent.futures import ThreadPoolExecutor
 
-    from coherence.encoders.torch_encoder import resolve_model
+    from coherence.encoders.base import resolve_model
 
     assert onnx_encoder.built_ is not None
     folder = onnx_encoder.built_.path.parent

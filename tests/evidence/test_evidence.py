@@ -152,7 +152,7 @@ def test_whole_names_are_one_mention():
 
 
 def test_caching_encoder_reuses_vectors_and_drops_the_least_recently_used():
-    from coherence.encoders.torch_encoder import CachingEncoder
+    from coherence.encoders.caching import CachingEncoder
 
     class Counting:
         calls: list[list[str]] = []
@@ -193,7 +193,7 @@ def test_caching_encoder_is_safe_to_share_between_threads():
     import threading
     import time
 
-    from coherence.encoders.torch_encoder import CachingEncoder
+    from coherence.encoders.caching import CachingEncoder
 
     class Slow:  # lets other threads run while it "embeds", as onnxruntime and torch do
         def encode(self, sentences):

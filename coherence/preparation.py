@@ -1,0 +1,144 @@
+"""An article before embedding: its sentences, its lines, and the verdicts that need no model.
+
+Rules (fragments, boilerplate, repeats) and the line model (extraction leftovers, languages)
+run here, on text alone; what they flag never reaches the encoder.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from coherence.evidence.lines import PageLines
+from coherence.io.safe_values import replace_surrogates
+from coherence.models.leftovers import LeftoverModel, leftover_verdicts
+from coherence.text.boilerplate import boilerplate_verdict
+from coherence.text.fragments import fragment_verdict, has_words
+from coherence.text.repeats import duplicate_verdicts
+from coherence.text.segment import Sentence, split_sentences
+from coherence.verdict import Verdict
+
+__all__ = ["Article", "PreparedArticle", "prepare_article", "score_without_topic"]
+
+Article = str | Sequence[str]
+
+
+@dataclass
+class PreparedArticle:
+    """An article split into sentences, with the verdicts that need no embedding."""
+
+    sentences: list[Sentence | str]
+    texts: list[str]
+    verdicts: list[Verdict | None]
+    leftover: np.ndarray  # (sentences,) probability that the sentence's line is extraction leftover
+    language: str | None  # the article's language; None when too short to tell
+    topical: bool  # whether the topic model reads the article's language (English)
+    absorbed: frozenset[int]  # wordless pieces of a line with words ("|" between cells): not content, not flagged
+
+    @property
+    def content(self) -> list[int]:
+        """Indices of sentences that take part in the topic (not flagged already); none in
+        an article the topic model cannot read."""
+        if not self.topical:
+            return []
+        return [i for i, v in enumerate(self.verdicts) if v is None and i not in self.absorbed]
+
+    @property
+    def content_texts(self) -> list[str]:
+        return [self.texts[i] for i in self.content]
+
+
+def prepare_article(
+    article: Article,
+    leftover_cut: float | None,
+    leftover_companion_cut: float | None,
+    site_repeats: Callable[[list[str]], Any] | None = None,
+) -> PreparedArticle:
+    """Split an article (text, or a list of pre-split sentences) and give every sentence the
+    verdict of the rules and of the line model (None: no leftovers) that flag it.
+    `site_repeats` maps the article's lines to their counts on other pages of its site.
+
+    Raises:
+        TypeError: neither text nor a list of strings.
+        ValueError: no text.
+    """
+    sentences: list[Sentence | str]
+    if isinstance(article, str):  # lone surrogates (from JSON escapes) break the tokenizer
+        article = replace_surrogates(article)
+        sentences = list(split_sentences(article))
+        lines, owners = _lines_of_text(article, sentences)
+    elif isinstance(article, Sequence) and all(isinstance(s, str) for s in article):
+        sentences = [replace_surrogates(s.strip()) for s in article if s.strip()]
+        lines, owners = [str(s) for s in sentences], [[i] for i in range(len(sentences))]
+    else:
+        raise TypeError(f"expected text or a list of sentences, got {type(article).__name__}")
+    if not sentences:
+        raise ValueError("the article has no text")
+    texts = [s if isinstance(s, str) else s.text for s in sentences]
+    verdicts: list[Verdict | None] = [fragment_verdict(t) or boilerplate_verdict(t) for t in texts]
+    for i, repeat in enumerate(duplicate_verdicts(texts)):
+        if verdicts[i] is None and repeat is not None:
+            verdicts[i] = repeat
+    absorbed = _absorbed(texts, owners)
+    for i in absorbed:
+        verdicts[i] = None
+    page = PageLines(lines, site_repeats(lines) if site_repeats is not None else None)
+    leftover = np.zeros(len(texts))
+    if leftover_cut is not None:
+        by_line = LeftoverModel.default().probability(page)
+        line_verdicts = leftover_verdicts(page, by_line, leftover_cut, leftover_companion_cut)
+        for i, own in enumerate(owners):
+            if not own:
+                continue
+            leftover[i] = max(by_line[j] for j in own)
+            flagged = [j for j in own if j in line_verdicts]
+            if verdicts[i] is None and flagged:
+                verdicts[i] = line_verdicts[max(flagged, key=lambda j: by_line[j])]
+    return PreparedArticle(sentences, texts, verdicts, leftover, page.language_, page.english, absorbed)
+
+
+def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool) -> float:
+    """A sentence's score before (or without) topic evidence: rule boilerplate and fragments
+    score 0; a leftover line, and any line of an article the topic model cannot read, one
+    minus its leftover probability; the rest start at 1 and get their topic fit."""
+    if verdict is not None and verdict.evidence == "leftover":
+        return 1.0 - leftover
+    if verdict is not None and verdict.reason in ("boilerplate", "fragment"):
+        return 0.0
+    return 1.0 if topical else 1.0 - leftover
+
+
+def _absorbed(texts: Sequence[str], owners: Sequence[Sequence[int]]) -> frozenset[int]:
+    """Cell borders ("|") that share a line with words: part of a table row, not a fragment
+    of their own (a stray "." still is)."""
+    worded_lines = {j for text, own in zip(texts, owners) if has_words(text) for j in own}
+    return frozenset(
+        i for i, (text, own) in enumerate(zip(texts, owners)) if _CELL_BORDER.fullmatch(text) and set(own) & worded_lines
+    )
+
+
+_CELL_BORDER = re.compile(r"[|¦\s]+")
+
+
+def _lines_of_text(text: str, sentences: Sequence[Sentence]) -> tuple[list[str], list[list[int]]]:
+    """The non-blank lines of a text and, for each sentence, the lines it touches."""
+    spans = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.group().strip()]
+    lines = [text[a:b].strip() for a, b in spans]
+    owners: list[list[int]] = []
+    j = 0
+    for sentence in sentences:
+        while j < len(spans) and spans[j][1] <= sentence.start:
+            j += 1
+        k, own = j, []
+        while k < len(spans) and spans[k][0] < sentence.end:
+            own.append(k)
+            k += 1
+        owners.append(own)
+    return lines, owners
+
+
+_LINE = re.compile(r"[^\r\n]+")

@@ -1,0 +1,119 @@
+"""The Detector on scikit-learn terms, the one encoder factory and the one output schema."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from conftest import read_article, read_output, write_jsonl
+
+from coherence import Detector
+from coherence.build import ready_detector
+from coherence.encoders.caching import CachingEncoder
+from coherence.encoders.factory import make_encoder
+from coherence.encoders.torch_encoder import SentenceEncoder
+from coherence.io.schema import OUTPUT_FIELDS, SPAN_FIELDS, TYPED_FIELDS, arrow_schema
+
+TEXT = "The river rose overnight. The town closed the barrier. Rain fell for days. Families left by boat."
+
+
+def test_constructor_only_stores_and_first_use_checks():
+    detector = Detector(threshold=7.0, backend="gpu")  # type: ignore[arg-type]
+    assert detector.threshold == 7.0 and detector.encoder_ is None
+    with pytest.raises(ValueError, match="threshold"):
+        detector.score(TEXT)
+    with pytest.raises(ValueError, match="threshold"):
+        detector.score_many([TEXT])  # before the first article, not inside the stream
+    with pytest.raises(ValueError, match="threshold"):
+        ready_detector({"threshold": 7.0})
+
+
+def test_set_params_round_trips_and_refuses_unknown_names(make_detector):
+    detector = make_detector()
+    params = detector.get_params()
+    assert detector.set_params(threshold=0.5) is detector and detector.threshold == 0.5
+    assert detector.get_params() == {**params, "threshold": 0.5}
+    with pytest.raises(ValueError, match="unknown Detector parameter"):
+        detector.set_params(treshold=0.5)
+    clone = Detector(**detector.get_params())
+    assert clone.score(TEXT).to_dict() == detector.score(TEXT).to_dict()
+
+
+def test_set_params_drops_an_encoder_built_from_old_settings():
+    detector = Detector(embedding_cache=0)
+    assert isinstance(detector.encoder, SentenceEncoder)
+    detector.set_params(embedding_cache=10)
+    assert isinstance(detector.encoder, CachingEncoder)
+    detector.set_params(threshold=0.3)  # not an encoder setting: the encoder stays
+    assert isinstance(detector.encoder, CachingEncoder)
+
+
+def test_one_factory_and_no_silently_ignored_backend():
+    assert isinstance(make_encoder("all-MiniLM-L6-v2", "torch", embedding_cache=5), CachingEncoder)
+    bare = make_encoder("all-MiniLM-L6-v2", None, threads=1)
+    assert isinstance(bare, SentenceEncoder) and bare.threads == 1
+    with pytest.raises(ValueError, match="speed='default' only"):
+        make_encoder("all-MiniLM-L6-v2", "onnx", "fast")
+    with pytest.raises(ValueError, match="speed='default' only"):
+        Detector(backend="torch", speed="fast").check_params()
+
+
+def test_output_schema_is_the_record_and_the_parquet_columns(detector, tmp_path: Path):
+    record = detector.score(read_article("hospital_opening.txt") + "\n\nShare this article").to_dict()
+    assert tuple(record) == OUTPUT_FIELDS
+    assert all(tuple(span) == SPAN_FIELDS for span in record["flags"]) and record["flags"]
+    assert tuple(arrow_schema().names) == TYPED_FIELDS == OUTPUT_FIELDS[1:]
+    import pyarrow.parquet as pq
+
+    from coherence.engines.local import score_file
+
+    source = write_jsonl(tmp_path / "in.jsonl", [{"text": TEXT}, {"text": 3}])
+    score_file(source, tmp_path / "out.parquet", detector=detector, progress=False)
+    written = pq.read_schema(tmp_path / "out.parquet")
+    assert [written.field(n).type for n in TYPED_FIELDS] == [arrow_schema().field(n).type for n in TYPED_FIELDS]
+
+
+@pytest.mark.parametrize("with_ids", [True, False])
+def test_batch_ids_come_from_the_records_id_field_when_they_have_one(detector, tmp_path: Path, with_ids: bool):
+    from coherence.engines.local import score_file
+
+    rows = [{"id": f"doc-{k}", "text": TEXT} if with_ids else {"text": TEXT} for k in range(3)]
+    source = write_jsonl(tmp_path / "in.jsonl", rows)
+    summary = score_file(source, tmp_path / "out.jsonl", detector=detector, progress=False)
+    ids = [r["id"] for r in read_output(tmp_path / "out.jsonl")]
+    assert ids == (["doc-0", "doc-1", "doc-2"] if with_ids else [0, 1, 2])
+    assert summary["settings"]["id_field"] == ("id" if with_ids else None)
+    assert ("the records' 'id' field" in summary["text"]) == with_ids
+    assert ("record positions" in summary["text"]) != with_ids
+    stored = json.loads((tmp_path / "out.jsonl.summary.json").read_text())
+    assert stored["settings"]["id_field"] == summary["settings"]["id_field"]
+
+
+def test_building_int8_without_onnx_names_the_extra(monkeypatch, tmp_path: Path):
+    import importlib.util
+
+    from coherence.encoders import model_cache
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a))
+    monkeypatch.setenv("COHERENCE_CACHE_DIR", str(tmp_path))
+    from coherence.encoders.base import default_model_path
+
+    with pytest.raises(ImportError, match=r'pip install "coherence\[onnx\]"'):
+        model_cache.int8_model(default_model_path(), "all-MiniLM-L6-v2")
+
+
+def test_missing_extras_fail_with_the_line_that_installs_them(monkeypatch, tmp_path: Path):
+    import sys
+
+    from coherence.engines.hf_datasets import score_dataset
+    from coherence.engines.ray import score_file_with_ray
+
+    monkeypatch.setitem(sys.modules, "datasets", None)  # import fails as if not installed
+    monkeypatch.setitem(sys.modules, "ray", None)
+    with pytest.raises(ImportError, match=r'^score_dataset needs datasets .*: pip install "coherence\[datasets\]"$'):
+        score_dataset(None)  # type: ignore[arg-type]
+    with pytest.raises(ImportError, match=r'pip install "coherence\[ray\]"$'):
+        score_file_with_ray([tmp_path / "in.jsonl"], tmp_path / "out.jsonl")

@@ -1,0 +1,1 @@
+"""Feasibility probes (not shipped), run as `python -m training.probes.NAME` from the repository root."""
