@@ -14,7 +14,7 @@ import datetime as dt
 from pathlib import Path
 
 from coherence import Detector
-from coherence.cli.main import format_table
+from coherence.cli.console import format_table
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_ARTICLE = ROOT / ".." / "shared" / "data" / "seed" / "000_afeacf127a359cec.txt"

@@ -85,3 +85,14 @@ def test_importing_the_package_loads_no_heavy_library():
     code = "import sys, coherence; print(sorted(m for m in ('torch', 'sentence_transformers', 'onnxruntime', 'sklearn', 'pyarrow', 'matplotlib') if m in sys.modules))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_every_benchmark_and_training_script_imports():
+    """They run as `python -m benchmarks.NAME` and are not all exercised by the suite: a moved
+    name must fail here, not in the next benchmark run."""
+    import benchmarks
+    import training
+
+    for package in (benchmarks, training):
+        for info in pkgutil.walk_packages(package.__path__, package.__name__ + "."):
+            importlib.import_module(info.name)
