@@ -93,7 +93,9 @@ class Detector:
         threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
 
     Like a scikit-learn estimator, the constructor only stores its arguments: they are checked
-    on first use (`score`, `score_many`, `prepare`), and `set_params` changes them.
+    on first use (`score`, `score_many`, `prepare`), and `set_params` changes them. State made
+    on use has a trailing underscore and exists once made: `encoder_` and `intrusion_model_`
+    (loaded on first use), `line_counts_` (set by `count_lines`).
     """
 
     def __init__(
@@ -131,9 +133,6 @@ class Detector:
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.threads = threads
-        self.encoder_: Encoder | None = None
-        self.intrusion_model_: IntrusionModel | None = None
-        self.line_counts_: Any = None  # coherence.evidence.line_counts.LineCounts, set by count_lines
 
     # -- public API ---------------------------------------------------------------------
     def score(self, article: Article, site: str | None = None) -> ArticleResult:
@@ -219,7 +218,7 @@ class Detector:
     def __getstate__(self) -> dict[str, Any]:
         """Pickles without the shipped weights (the shipped default, reloaded on first use)."""
         state = self.__dict__.copy()
-        state["intrusion_model_"] = None
+        state.pop("intrusion_model_", None)
         return state
 
     def set_params(self, **params: Any) -> Detector:
@@ -232,9 +231,9 @@ class Detector:
         for name, value in params.items():
             setattr(self, name, value)
         if _ENCODER_PARAMS & set(params):
-            self.encoder_ = None
+            self.__dict__.pop("encoder_", None)
         if "speed" in params:
-            self.intrusion_model_ = None
+            self.__dict__.pop("intrusion_model_", None)
         return self
 
     def check_params(self) -> Detector:
@@ -258,7 +257,7 @@ class Detector:
     # -- steps ----------------------------------------------------------------------------
     @property
     def intrusion_model(self) -> IntrusionModel:
-        if self.intrusion_model_ is None:
+        if getattr(self, "intrusion_model_", None) is None:
             self.intrusion_model_ = IntrusionModel.default(self.speed)
         return self.intrusion_model_
 
@@ -288,7 +287,7 @@ class Detector:
         """The encoder in use: built from `model`, `speed` and `backend` on first use (behind a
         cache of `embedding_cache` sentences, except the fast tier's, which is cheaper than a
         look-up), or `model` itself when it is an encoder object."""
-        if self.encoder_ is None:
+        if getattr(self, "encoder_", None) is None:
             if isinstance(self.model, str):
                 self.encoder_ = make_encoder(
                     self.model, self.backend, self.speed, self.batch_size, self.embedding_cache, self.threads
@@ -304,7 +303,7 @@ class Detector:
 
     def _prepare(self, article: Article, site: str | None = None) -> PreparedArticle:
         site_repeats = None
-        if self.line_counts_ is not None and site is not None:
+        if getattr(self, "line_counts_", None) is not None and site is not None:
             from coherence.evidence.line_counts import site_of
 
             counts = self.line_counts_

@@ -21,7 +21,8 @@ TEXT = "The river rose overnight. The town closed the barrier. Rain fell for day
 
 def test_constructor_only_stores_and_first_use_checks():
     detector = Detector(threshold=7.0, backend="gpu")  # type: ignore[arg-type]
-    assert detector.threshold == 7.0 and detector.encoder_ is None
+    assert detector.threshold == 7.0 and not hasattr(detector, "encoder_")
+    assert set(vars(Detector())) == set(Detector().get_params())  # __init__ stores its arguments, nothing else
     with pytest.raises(ValueError, match="threshold"):
         detector.score(TEXT)
     with pytest.raises(ValueError, match="threshold"):
@@ -117,3 +118,12 @@ def test_missing_extras_fail_with_the_line_that_installs_them(monkeypatch, tmp_p
         score_dataset(None)  # type: ignore[arg-type]
     with pytest.raises(ImportError, match=r'pip install "coherence\[ray\]"$'):
         score_file_with_ray([tmp_path / "in.jsonl"], tmp_path / "out.jsonl")
+
+
+@pytest.mark.parametrize("backend, speed", [(None, "default"), ("onnx", "default"), (None, "fast")])
+@pytest.mark.parametrize("cache", [0, 100])
+def test_every_built_encoder_names_its_space_and_prepares(backend, speed, cache):
+    from coherence.encoders import ModelEncoder
+
+    encoder = make_encoder("sentence-transformers/all-MiniLM-L6-v2", backend, speed, embedding_cache=cache)
+    assert isinstance(encoder, ModelEncoder) and encoder.vector_space.endswith("all-MiniLM-L6-v2")  # fast: "static:..."

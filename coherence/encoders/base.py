@@ -15,7 +15,7 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
-    "DEFAULT_MODEL", "Backend", "Encoder", "Speed", "default_model_path", "prepare", "resolve_model", "vector_space",
+    "DEFAULT_MODEL", "Backend", "Encoder", "ModelEncoder", "Speed", "default_model_path", "prepare", "resolve_model", "vector_space",
     "vector_space_of",
 ]  # fmt: skip
 
@@ -35,6 +35,18 @@ class Encoder(Protocol):
     """
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray: ...
+
+
+@runtime_checkable
+class ModelEncoder(Encoder, Protocol):
+    """What every encoder `make_encoder` builds offers beyond `encode`: the vector space it
+    embeds into, and `prepare()`, which builds what it needs (an int8 model, a token table)
+    now rather than on first use."""
+
+    @property
+    def vector_space(self) -> str | None: ...
+
+    def prepare(self) -> Any: ...
 
 
 def vector_space(encoder: Any) -> str | None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import get_args
 
-from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, Speed, vector_space_of
+from coherence.encoders.base import DEFAULT_MODEL, Backend, ModelEncoder, Speed, vector_space_of
 
 __all__ = ["check_encoder_options", "make_encoder"]
 
@@ -35,7 +35,7 @@ def make_encoder(
     batch_size: int = 64,
     embedding_cache: int = 0,
     threads: int | None = None,
-) -> Encoder:
+) -> ModelEncoder:
     """The encoder for a model given by name or path.
 
     Args:
@@ -49,7 +49,7 @@ def make_encoder(
         from coherence.encoders.static_encoder import StaticEncoder
 
         return StaticEncoder(model)
-    inner: Encoder
+    inner: ModelEncoder
     if backend == "onnx":
         from coherence.encoders.onnx_encoder import OnnxEncoder
 

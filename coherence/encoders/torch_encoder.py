@@ -41,6 +41,9 @@ class SentenceEncoder:
         """The model whose vectors this encoder returns."""
         return vector_space_of(self.model)
 
+    def prepare(self) -> None:
+        """Nothing to build: sentence-transformers runs the model's own weights."""
+
     def _load(self) -> Any:
         location, local = resolve_model(self.model)
         import torch

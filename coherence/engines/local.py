@@ -114,7 +114,7 @@ def score_file(
             results = (
                 _score_in_process(detector, chunks)
                 if workers == 1
-                else _score_in_workers(params, chunks, workers, detector.line_counts_)
+                else _score_in_workers(params, chunks, workers, getattr(detector, "line_counts_", None))
             )
             for out in results:
                 writer.add(out)
@@ -284,7 +284,8 @@ def _start_worker(params: dict[str, Any], threads: int, parent: int, line_counts
     global _WORKER_DETECTOR, _WORKER_BLAS_LIMIT
     _end_with_parent(parent)
     _WORKER_DETECTOR = ready_detector(params, threads=threads, prepare=False)  # the parent prepared
-    _WORKER_DETECTOR.line_counts_ = line_counts
+    if line_counts is not None:
+        _WORKER_DETECTOR.line_counts_ = line_counts
     if params.get("speed") == "fast":
         from threadpoolctl import threadpool_limits
 
