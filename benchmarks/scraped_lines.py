@@ -34,7 +34,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "web" / "pages.jsonl.gz"
 CACHE_ROOT = Path(os.environ.get("COHERENCE_BENCH_CACHE", Path.home() / ".cache" / "coherence-bench")) / "scraped"
-LABEL_VERSION = 1  # bump when labelling, site finding or splitting changes: a new cache key
+LABEL_VERSION = 2  # bump when labelling, site finding or splitting changes: a new cache key
+# 2: lines matched with spaces removed too (CleanEval gold glues words at hard line breaks)
+JOINED_MIN_WORDS = 4  # shorter lines could match across words by chance once spaces are gone
 SPLIT_SEED = 18  # issue 18
 EXTRACTORS = {
     "trafilatura": "trafilatura.extract(html) with its defaults",
@@ -195,9 +197,18 @@ def shares_run(line: str, haystack: str, run: int = MIXED_RUN) -> bool:
 
 
 def label_plain(lines: Sequence[str], gold: str) -> tuple[list[int], list[bool], list[bool]]:
-    """Content when the normalised line occurs in the normalised gold at word boundaries."""
+    """Content when the normalised line occurs in the normalised gold at word boundaries, or,
+    for a line of `JOINED_MIN_WORDS` or more, with every space removed from both: CleanEval's
+    gold glues the words at the page's hard line breaks ("lastsummer they ... preciselythis"),
+    so the wrapped lines of its article text would otherwise count as leftovers."""
     haystack = f" {normalise(gold)} "
-    labels = [CONTENT if f" {line} " in haystack else LEFTOVER for line in lines]
+    joined = haystack.replace(" ", "")
+    labels = [
+        CONTENT
+        if f" {line} " in haystack or (len(line.split()) >= JOINED_MIN_WORDS and line.replace(" ", "") in joined)
+        else LEFTOVER
+        for line in lines
+    ]
     mixed = [label == LEFTOVER and shares_run(line, haystack) for line, label in zip(lines, labels)]
     return labels, [short(line) for line in lines], mixed
 

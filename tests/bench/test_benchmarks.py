@@ -144,3 +144,17 @@ def test_fit_static_writes_a_map_fitted_on_the_dev_half(tmp_path: Path) -> None:
     assert fitted.matrix.shape == (384, 384) and fitted.meta["fitted_on"]["half"] == "dev"
     assert fitted.meta["fitted_on"]["articles"] == len(ARTICLES)
     assert fitted.smoothing in fit_static.SMOOTHINGS and "with the fitted map (test half)" in report.read_text()
+
+
+def test_scraped_labels_survive_gold_that_glued_words_at_line_breaks() -> None:
+    from benchmarks.scraped_lines import CONTENT, LEFTOVER, label_plain, normalise
+
+    gold = "<p>Yeah, according to the Times lastsummer they were about to score a deal to do\n preciselythis, until Ramsay"
+    lines = [normalise(x) for x in (
+        "summer they were about to score a deal to do precisely",  # wrapped differently from the gold
+        "Yeah, according to the Times last",
+        "Share this page on Twitter",  # not in the gold at all
+        "last summer",  # too short to trust a match without spaces
+    )]  # fmt: skip
+    labels, _, _ = label_plain(lines, gold)
+    assert labels == [CONTENT, CONTENT, LEFTOVER, LEFTOVER]
