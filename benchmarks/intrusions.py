@@ -11,13 +11,17 @@ from __future__ import annotations
 import hashlib
 import json
 import random
-from dataclasses import dataclass, field
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
 from coherence.text.segment import split_sentences
 
-Condition = Literal["clean", "cross", "same"]
+Condition = Literal["clean", "cross", "same", "nearest", "paragraph"]
+PARAGRAPH_MOST = 5  # sentences of a pasted paragraph at most
+DONOR_TRIES = 5  # donors tried before an article is left clean
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bbc"
 
 
@@ -26,6 +30,7 @@ class Source:
     id: str
     category: str
     text: str
+    outlet: str = ""  # who published it, where the corpus says (news: for splits by outlet)
 
 
 @dataclass
@@ -72,21 +77,57 @@ def subsample(source: Source, keep: float, seed: int) -> Source:
     for s in split_sentences(source.text):
         if s.paragraph == 0 or rng.random() < keep:
             paragraphs.setdefault(s.paragraph, []).append(s.text)
-    return Source(source.id, source.category, "\n\n".join(" ".join(p) for _, p in sorted(paragraphs.items())))
+    return replace(source, text="\n\n".join(" ".join(p) for _, p in sorted(paragraphs.items())))
 
 
 _ENDINGS = (".", "!", "?", '"', "'", "”", "’")
 
 
+def _complete_sentences(text: str):
+    """The complete sentences after the first paragraph (the headline): at least four words
+    and closed by end punctuation, so a planted one cannot merge with its neighbour (list
+    lines such as "9 David Nalbandian (Argentina)" would)."""
+    return [s for s in split_sentences(text) if s.paragraph > 0 and len(s.text.split()) >= 4 and s.text.endswith(_ENDINGS)]
+
+
 def _body_sentences(text: str) -> list[tuple[int, int]]:
-    """Spans of the complete sentences after the first paragraph (the headline): at least
-    four words and closed by end punctuation, so a planted one cannot merge with its
-    neighbour (list lines such as "9 David Nalbandian (Argentina)" would)."""
-    return [
-        (s.start, s.end)
-        for s in split_sentences(text)
-        if s.paragraph > 0 and len(s.text.split()) >= 4 and s.text.endswith(_ENDINGS)
-    ]
+    """Spans of the complete sentences after the headline."""
+    return [(s.start, s.end) for s in _complete_sentences(text)]
+
+
+def _paragraphs(text: str, most: int = PARAGRAPH_MOST) -> list[tuple[int, int]]:
+    """Spans of the body paragraphs made only of complete sentences, two or more of them (the
+    first `most` of a longer one): what a pasted paragraph of another story looks like."""
+    by_paragraph: dict[int, list] = {}
+    for s in split_sentences(text):
+        if s.paragraph > 0:
+            by_paragraph.setdefault(s.paragraph, []).append(s)
+    complete = {(s.start, s.end) for s in _complete_sentences(text)}
+    spans = []
+    for sentences in by_paragraph.values():
+        if len(sentences) >= 2 and all((s.start, s.end) in complete for s in sentences):
+            spans.append((sentences[0].start, sentences[: most][-1].end))
+    return spans
+
+
+def _normalised(text: str) -> str:
+    return " ".join(re.findall(r"\w+", text.lower()))
+
+
+def shares_text(host: str, donor: str) -> bool:
+    """Whether the donor repeats a sentence of the host: the same wire story run by two
+    outlets, or an update of it. Its sentences would not be stray in the host."""
+    own = {_normalised(host[a:b]) for a, b in _body_sentences(host)}
+    return any(_normalised(donor[a:b]) in own for a, b in _body_sentences(donor))
+
+
+def _pick_donor(rng: random.Random, pool: list[int], sources: list[Source], host: str) -> str | None:
+    """A donor text from the pool that does not repeat the host (a few tries)."""
+    for _ in range(DONOR_TRIES):
+        donor = sources[rng.choice(pool)].text
+        if not shares_text(host, donor):
+            return donor
+    return None
 
 
 def build_cases(
@@ -94,34 +135,76 @@ def build_cases(
     condition: Condition,
     seed: int = 0,
     n_planted: tuple[int, int] = (1, 1),
+    nearest: Mapping[str, str] | None = None,
+    donors: list[Source] | None = None,
 ) -> list[Case]:
-    """One case per source article: untouched (`clean`) or with 1..k sentences of one donor
-    article from another category (`cross`) or the same category (`same`) planted at random
-    sentence boundaries after the headline."""
+    """One case per source article: untouched (`clean`), with 1..k sentences of one donor
+    article planted at random sentence boundaries after the headline, the donor from another
+    category (`cross`), the same category (`same`) or the nearest other story (`nearest`:
+    `nearest` maps an article id to its donor's id), or with one paragraph of a same-category
+    donor pasted between two paragraphs (`paragraph`). A donor that repeats a sentence of its
+    host is passed over; an article that cannot be planted stays `clean`. Donors come from
+    `donors` (default: the sources themselves), never the host itself."""
+    if condition == "nearest" and nearest is None:
+        raise ValueError("the nearest condition needs the nearest-story map")
     rng = random.Random(f"{seed}-{condition}")
+    pool_sources = sources if donors is None else donors
     by_category: dict[str, list[int]] = {}
-    for i, s in enumerate(sources):
+    for i, s in enumerate(pool_sources):
         by_category.setdefault(s.category, []).append(i)
+    by_id = {s.id: s for s in pool_sources}
     cases = []
-    for i, source in enumerate(sources):
+    for source in sources:
         if condition == "clean":
             cases.append(Case(source.id, condition, source.text))
             continue
-        if condition == "cross":
-            pool = [j for j in range(len(sources)) if sources[j].category != source.category]
+        if condition == "nearest":
+            donor = by_id[nearest[source.id]].text if nearest.get(source.id) in by_id else None
         else:
-            pool = [j for j in by_category[source.category] if j != i]
-        donor = sources[rng.choice(pool)].text
-        donor_spans = _body_sentences(donor)
-        gaps = [end for _, end in _body_sentences(source.text)]
-        if not donor_spans or not gaps:
-            cases.append(Case(source.id, "clean", source.text))
-            continue
-        k = rng.randint(*n_planted)
-        picked = [donor[a:b] for a, b in rng.sample(donor_spans, min(k, len(donor_spans)))]
-        positions = sorted(rng.choice(gaps) for _ in picked)
-        cases.append(_plant(source, condition, picked, positions))
+            pool = (
+                [j for j in range(len(pool_sources)) if pool_sources[j].category != source.category]
+                if condition == "cross"
+                else [j for j in by_category.get(source.category, ()) if pool_sources[j].id != source.id]
+            )
+            donor = _pick_donor(rng, pool, pool_sources, source.text) if pool else None
+        planted = None
+        if donor is not None and condition == "paragraph":
+            planted = _paste_paragraph(rng, source, donor)
+        elif donor is not None:
+            planted = _plant_sentences(rng, source, condition, donor, n_planted)
+        cases.append(planted or Case(source.id, "clean", source.text))
     return cases
+
+
+def _plant_sentences(rng: random.Random, source: Source, condition: Condition, donor: str, n_planted: tuple[int, int]) -> Case | None:
+    """1..k complete sentences of the donor at random sentence boundaries of the host."""
+    donor_spans = _body_sentences(donor)
+    gaps = [end for _, end in _body_sentences(source.text)]
+    if not donor_spans or not gaps:
+        return None
+    k = rng.randint(*n_planted)
+    picked = [donor[a:b] for a, b in rng.sample(donor_spans, min(k, len(donor_spans)))]
+    positions = sorted(rng.choice(gaps) for _ in picked)
+    return _plant(source, condition, picked, positions)
+
+
+def _paste_paragraph(rng: random.Random, source: Source, donor: str) -> Case | None:
+    """One paragraph of the donor as a paragraph of its own after a body paragraph of the host."""
+    paragraphs = _paragraphs(donor)
+    last: dict[int, int] = {}
+    for s in split_sentences(source.text):
+        if s.paragraph > 0:
+            last[s.paragraph] = s.end
+    gaps = sorted(last.values())
+    if not paragraphs or not gaps:
+        return None
+    a, b = rng.choice(paragraphs)
+    pos = rng.choice(gaps)
+    pasted = donor[a:b]
+    start = pos + 2
+    text = source.text[:pos] + "\n\n" + pasted + source.text[pos:]
+    planted = [(start + sa - a, start + sb - a) for sa, sb in _body_sentences(donor) if a <= sa and sb <= b]
+    return Case(source.id, "paragraph", text, planted)
 
 
 def _plant(source: Source, condition: Condition, sentences: list[str], positions: list[int]) -> Case:

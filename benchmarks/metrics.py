@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import platform
 
+from argparse import Namespace
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -59,3 +62,9 @@ def json_ready(value: Any) -> Any:
     if isinstance(value, (np.integer, np.bool_)):
         return value.item()
     return value
+
+
+def write_raw(path: Path, args: Namespace, run: dict[str, Any]) -> None:
+    """A benchmark's raw numbers as JSON: its options, the machine and the run."""
+    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
+    path.write_text(json.dumps(json_ready({"config": config, "machine": machine(), **run}), indent=1) + "\n")

@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import json
 import math
 import random
 import subprocess
@@ -42,7 +41,7 @@ import numpy as np
 
 from benchmarks.baselines import knn_scores, lof_scores, naive_centroid_scores, tfidf_scores
 from benchmarks.intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, load_corpus, split_half
-from benchmarks.metrics import json_ready, machine, threshold_at_rate, top_k_hit_rate
+from benchmarks.metrics import machine, threshold_at_rate, top_k_hit_rate, write_raw
 from coherence import Detector
 from coherence.encoders.base import Encoder
 from coherence.results import ArticleResult
@@ -207,12 +206,15 @@ def score_set(
     planted: int,
     timer: dict[str, float],
     baseline_encoder: Encoder | None = None,
+    conditions: Sequence[str] = CONDITIONS,
+    **planting: Any,
 ) -> Group:
-    """Clean, cross and same cases of one set of articles, scored; each case remembers the
-    content-sentence count of its clean host article."""
+    """Clean cases of one set of articles and planted ones of each condition (options of
+    `build_cases` in `planting`), scored; each case remembers the content-sentence count of
+    its clean host article."""
     group: Group = {}
-    for condition in ("clean", *CONDITIONS):
-        cases = build_cases(sources, condition, seed=seed, n_planted=(1, planted))
+    for condition in ("clean", *conditions):
+        cases = build_cases(sources, condition, seed=seed, n_planted=(1, planted), **planting)
         kept = [c for c in cases if condition == "clean" or c.planted]
         group[condition] = score_cases(detector, kept, timer, baseline_encoder)
     lengths = {item.id: int(item.content.sum()) for item in group["clean"]}
@@ -264,6 +266,11 @@ def condition_metrics(clean: list[Scored], items: list[Scored], method: str, thr
     }
 
 
+def planted_conditions(group: Group) -> list[str]:
+    """The conditions of a group other than `clean`, in their order."""
+    return [c for c in group if c != "clean"]
+
+
 def evaluate(group: Group, methods: Sequence[str] = tuple(METHODS)) -> dict[str, Any]:
     """All metrics of a group of cases. The detector runs at its default operating point;
     each baseline is thresholded to flag (at most) the same share of clean articles."""
@@ -275,7 +282,7 @@ def evaluate(group: Group, methods: Sequence[str] = tuple(METHODS)) -> dict[str,
         out["methods"][method] = {
             "threshold": threshold,
             "clean_flag_share": clean_flag_share(clean, method, threshold),
-            **{c: condition_metrics(clean, group[c], method, threshold) for c in CONDITIONS},
+            **{c: condition_metrics(clean, group[c], method, threshold) for c in planted_conditions(group)},
         }
     return out
 
@@ -309,7 +316,7 @@ def operating_points(group: Group, detector: Detector) -> list[dict[str, float]]
     for rate in OPERATING_RATES:
         cut = model.score_cut(rate, detector.uses_context)
         row = {"flag_rate": rate, "cut": cut, "clean": float(np.mean([flags_at(i, cut, detector).any() for i in group["clean"]]))}
-        for condition in CONDITIONS:
+        for condition in planted_conditions(group):
             y = np.concatenate([i.labels for i in group[condition]])
             for prefix, companions in (("", True), ("gate_", False)):
                 flagged = np.concatenate([flags_at(i, cut, detector, companions) for i in group[condition]])
@@ -612,7 +619,7 @@ def counts_table(evaluated: dict[str, dict[str, Any]]) -> str:
 
 def _tier(args: argparse.Namespace) -> str:
     """How the detector ran, when not the default way."""
-    parts = [f"`backend={args.backend!r}`"] if args.backend != "torch" else []
+    parts = [f"`backend={args.backend!r}`"] if args.backend is not None else []
     parts += ["`speed='fast'` (static vectors; the MiniLM baselines still use MiniLM)"] if args.speed == "fast" else []
     return " but " + " and ".join(parts) if parts else ""
 
@@ -721,7 +728,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed for the sample, donors and positions (default: %(default)s)")
     parser.add_argument("--planted", type=int, default=3, help="most sentences planted per article, from one donor (default: %(default)s)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
-    parser.add_argument("--backend", choices=("onnx", "torch"), default="torch", help="how the detector runs its model (default: %(default)s)")
+    parser.add_argument("--backend", choices=("onnx", "torch"), default=None, help="how the detector runs its model (default: the detector's)")
     parser.add_argument("--speed", choices=("default", "fast"), default="default", help="the detector's tier (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.corpus.exists():
@@ -785,9 +792,7 @@ def write_outputs(args: argparse.Namespace, run: dict[str, Any]) -> None:
     plot_pr(run["sets"]["natural"], run["evaluated"]["natural"], out / "quality_pr.png")
     plot_calibration(run["calibration"], out / "quality_calibration.png")
     (out / "quality.md").write_text(render(args, run))
-    config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
-    raw = {"config": config, "machine": machine(), **{k: v for k, v in run.items() if k != "sets"}}
-    (out / "quality.json").write_text(json.dumps(json_ready(raw), indent=1) + "\n")
+    write_raw(out / "quality.json", args, {k: v for k, v in run.items() if k != "sets"})
 
 
 def main(argv: list[str] | None = None) -> None:

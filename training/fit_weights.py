@@ -1,15 +1,21 @@
-"""Refit the intrusion model's weights on synthetic intrusions from the dev half of a corpus.
+"""Refit the intrusion model's weights on synthetic intrusions: the BBC dev half and the news
+corpus's train split.
 
-    python -m training.fit_weights --corpus ../shared/data/bbc
+    python -m training.fit_weights                     # BBC dev + news train, int8 ONNX vectors
+    python -m training.fit_weights --no-news --backend torch
 
-Fits the logistic model on `--n` dev articles, then trains the article-context model
-(`coherence.models.context`, needs torch) on every dev article planted under `--context-seeds`, as
-an ensemble of fold models; the operating points come from out-of-fold probabilities of the
-clean dev articles, so they are not flattered by articles the model has seen.
-Writes coherence/models/weights.json, coherence/models/context_weights.npz and reports/weights.md.
-With `--speed fast`, fits the fast tier's logistic model on its static vectors instead
-(no context model): coherence/models/weights_fast.json and reports/weights_fast.md.
-Only the dev half is used; benchmarks report on the test half.
+Fits the logistic model on `--n` BBC dev articles and `--news-logistic` news train articles,
+then trains the article-context model (`coherence.models.context`, needs torch) on every BBC
+dev article planted under `--context-seeds` (and shortened copies) and on `--news-articles`
+news train articles planted under `--news-seeds` (another topic, the same topic, the nearest
+story, a pasted paragraph; `benchmarks.news_corpus` has the splits), as an ensemble of fold
+models. The operating points come from out-of-fold probabilities of the clean articles of both
+corpora (a mixture of outlets), so they are not flattered by articles the model has seen.
+Vectors are the detector's default backend's (`--backend`, int8 ONNX).
+Writes weights.json and context_weights.npz next to `--out` (default coherence/models/) and
+weights.md to `--report-dir`. With `--speed fast`, fits the fast tier's logistic model on its
+static vectors instead (no context model): coherence/models/weights_fast.json and
+reports/weights_fast.md. Test halves and test splits are never used; benchmarks report on them.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ import argparse
 import datetime as dt
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.intrusions import DEFAULT_CORPUS, build_cases, is_planted, load_corpus, split_half, subsample
+from benchmarks.intrusions import DEFAULT_CORPUS, Source, build_cases, is_planted, load_corpus, split_half, subsample
+from benchmarks.news_corpus import NEWS_CORPUS, donor_pool, hosts_of, load_news, nearest_map, news_split
 from coherence import Detector
 from coherence.models.context import CONTEXT_WEIGHTS
-from coherence.encoders.caching import CachingEncoder
-from coherence.encoders.torch_encoder import SentenceEncoder
+from coherence.encoders.base import DEFAULT_MODEL
+from coherence.encoders.factory import make_encoder
 from coherence.evidence.sentences import FEATURES, topic_evidence
 from coherence.models.intrusion import WEIGHTS_FILES, IntrusionModel
 from coherence.thresholds import rate_cut
@@ -86,8 +94,58 @@ def parse_seeds(text: str) -> list[int]:
     return [int(x) for x in text.split(",")]
 
 
+# Sentence vectors kept while fitting: every sentence of every training article (about 1.5 GB).
+FIT_CACHE = 1_000_000
 # Share of sentences kept in the shortened copies of the dev articles (--context-shortened-seeds).
 SHORTENED_KEEP = 0.7
+# Donors of the news hosts: another topic, the same topic, the nearest story, a pasted paragraph.
+NEWS_CONDITIONS = ("cross", "same", "nearest", "paragraph")
+
+
+@dataclass(frozen=True)
+class NewsHosts:
+    """Training articles of the news corpus's train split (`benchmarks.news_corpus`): hosts,
+    the donors they may take text from, and each host's nearest story."""
+
+    hosts: list[Source]
+    donors: list[Source]
+    nearest: dict[str, str]
+
+
+def news_hosts(detector: Detector, path: Path, n: int, seed: int) -> NewsHosts:
+    """n host articles of the news train split in a seeded order, with their nearest stories
+    among twice as many articles of it (title-and-lead vectors)."""
+    train = news_split(load_news(path), "train")
+    pool = donor_pool(train, seed, size=2 * n)
+    hosts = hosts_of(pool, n)
+    return NewsHosts(hosts, train, nearest_map(detector.encoder, hosts, pool))
+
+
+def news_cases(news: NewsHosts, condition: str, seed: int, planted: tuple[int, int], hosts: list[Source] | None = None):
+    """Cases of the news hosts (or a part of them) for one condition."""
+    return build_cases(hosts or news.hosts, condition, seed=seed, n_planted=planted, nearest=news.nearest, donors=news.donors)
+
+
+def bbc_versions(detector: Detector, hosts: list[Source], seed: int) -> list[ArticleRows]:
+    """The hosts planted once (cross and same, 1-3 sentences) and clean."""
+    return [r for c, k in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))) for r in article_rows(detector, build_cases(hosts, c, seed=seed, n_planted=k))]
+
+
+def _checkpointed(directory: Path | None, key: str, build) -> list[ArticleRows]:
+    """Training rows of one planting, from `directory` when an earlier run saved them there (so a
+    stopped fit resumes where it was), else built and saved."""
+    import pickle
+
+    path = None if directory is None else directory / f"{key}.pkl"
+    if path is not None and path.exists():
+        return pickle.loads(path.read_bytes())
+    rows = build()
+    if path is not None:
+        directory.mkdir(parents=True, exist_ok=True)
+        path.with_suffix(".tmp").write_bytes(pickle.dumps(rows, protocol=5))
+        path.with_suffix(".tmp").replace(path)
+    print(f"context model: {key}: {len(rows)} training articles", file=sys.stderr, flush=True)
+    return rows
 
 
 def fit_context(
@@ -96,20 +154,30 @@ def fit_context(
     corpus: Path,
     seeds: list[int],
     shortened_seeds: list[int],
+    news: NewsHosts | None = None,
+    news_seeds: list[int] = (),
+    checkpoints: Path | None = None,
     settings: ContextSettings = ContextSettings(),
 ) -> tuple[bytes, np.ndarray, dict]:
     """Train the article-context model on every dev article, planted once per seed (1-3
     sentences, cross and same) and clean, and on shortened copies of them (a random 70% of
-    their sentences, new copies for each of `shortened_seeds`). Returns the model file, the
-    clean dev articles' lowest out-of-fold scores and a description of the fit."""
+    their sentences, new copies for each of `shortened_seeds`); with `news`, also on the news
+    hosts planted once per news seed (cross, same, nearest and a pasted paragraph) and clean.
+    Returns the model file, the clean articles' lowest out-of-fold scores (both corpora: a
+    mixture of outlets) and a description of the fit. The rows of each planting are kept in
+    `checkpoints` (one file per seed, named by what made them: delete them when the vectors or
+    the evidence change)."""
     sources = split_half(load_corpus(corpus), "dev")
     articles: list[ArticleRows] = []
-    versions = [(seed, sources) for seed in seeds]
-    versions += [(seed, [subsample(s, SHORTENED_KEEP, seed) for s in sources]) for seed in shortened_seeds]
-    for seed, hosts in versions:
-        for condition, planted in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))):
-            articles += article_rows(detector, build_cases(hosts, condition, seed=seed, n_planted=planted))
-        print(f"context model: seed {seed}, {len(articles)} training articles", file=sys.stderr, flush=True)
+    for seed in seeds:
+        articles += _checkpointed(checkpoints, f"bbc-{seed}", lambda: bbc_versions(detector, sources, seed))
+    for seed in shortened_seeds:
+        shortened = [subsample(s, SHORTENED_KEEP, seed) for s in sources]
+        articles += _checkpointed(checkpoints, f"bbc-shortened-{seed}", lambda: bbc_versions(detector, shortened, seed))
+    for seed in news_seeds if news else ():
+        key = f"news-{seed}-{len(news.hosts)}"
+        articles += _checkpointed(checkpoints, key, lambda: [r for c in (*NEWS_CONDITIONS, "clean") for r in article_rows(detector, news_cases(news, c, seed, (1, 3)))])
+    print(f"context model: {len(articles)} training articles", file=sys.stderr, flush=True)
     blob, logits = train_context(articles, FEATURES, detector.encoder.vector_space, settings)
     # every seed plants the same clean articles: count each once, as it first comes (unshortened)
     first: dict[str, int] = {}
@@ -121,6 +189,8 @@ def fit_context(
     lowest = clean_lowest_scores(model, [articles[i] for i in clean], weighed)
     info = {
         "articles": len(sources),
+        "news_articles": len(news.hosts) if news else 0,
+        "news_seeds": list(news_seeds) if news else [],
         "seeds": seeds,
         "shortened_seeds": shortened_seeds,
         "shortened_keep": SHORTENED_KEEP,
@@ -146,15 +216,23 @@ def main(argv: list[str] | None = None) -> None:
         "--context-shortened-seeds", default="201-206", help="seeds of the shortened article copies it also trains on"
     )
     parser.add_argument("--no-context", action="store_true", help="logistic model only (no torch needed)")
+    parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="the vectors fitted on (default: %(default)s, int8)")
+    parser.add_argument("--news", type=Path, default=NEWS_CORPUS, help="news corpus whose train split is also fitted on (default: %(default)s)")
+    parser.add_argument("--no-news", action="store_true", help="fit on the BBC dev half only")
+    parser.add_argument("--news-articles", type=int, default=4000, help="news train articles the context model plants in (default: %(default)s)")
+    parser.add_argument("--news-logistic", type=int, default=800, help="of them, articles for the logistic model (default: %(default)s)")
+    parser.add_argument("--news-seeds", default="301-302", help="planting seeds of the news training sets (default: %(default)s)")
     parser.add_argument(
         "--speed", choices=tuple(WEIGHTS_FILES), default="default", help="the tier to fit (fast: logistic model only)"
     )
     parser.add_argument("--out", type=Path, help="default: coherence/models/weights.json (weights_fast.json for --speed fast)")
+    parser.add_argument("--checkpoints", type=Path, help="keep each planting's training rows here and reuse them (resumes a stopped fit)")
+    parser.add_argument("--report-dir", type=Path, default=ROOT / "reports", help="where weights.md goes (default: reports/)")
     parser.add_argument("--report-only", action="store_true", help="rewrite reports/weights.md from --out, no fit")
     args = parser.parse_args(argv)
     args.out = args.out or ROOT / "coherence" / "models" / WEIGHTS_FILES[args.speed]
     if args.report_only:
-        print(write_report(json.loads(args.out.read_text())))
+        print(write_report(json.loads(args.out.read_text()), args.report_dir))
         return
 
     import random
@@ -166,13 +244,22 @@ def main(argv: list[str] | None = None) -> None:
     if args.speed == "fast":
         detector = Detector(speed="fast", off_topic_threshold=0.5)
     else:
-        detector = Detector(model=CachingEncoder(SentenceEncoder()), off_topic_threshold=0.5)
+        encoder = make_encoder(DEFAULT_MODEL, backend=args.backend, embedding_cache=FIT_CACHE)
+        detector = Detector(model=encoder, off_topic_threshold=0.5)
+    news = None if args.no_news or not args.news.exists() else news_hosts(detector, args.news, args.news_articles, args.seed)
+    if news:
+        print(f"news: {len(news.hosts)} hosts, {len(news.donors)} donors", file=sys.stderr, flush=True)
     parts = [
         evidence_rows(detector, build_cases(sources, c, seed=args.seed, n_planted=k))
         for c in ("cross", "same")
         for k in ((1, 1), (1, 3))
     ]
+    if news:
+        logistic_hosts = news.hosts[: args.news_logistic]
+        parts += [evidence_rows(detector, news_cases(news, c, args.seed, k, logistic_hosts)) for c in ("cross", "same") for k in ((1, 1), (1, 3))]
     clean = article_rows(detector, build_cases(sources, "clean", seed=args.seed))
+    if news:
+        clean += article_rows(detector, news_cases(news, "clean", args.seed, (1, 1), logistic_hosts))
     clean_rows = np.vstack([a.features for a in clean])
     X = np.vstack([p[0] for p in parts] + [clean_rows])
     y = np.concatenate([p[1] for p in parts] + [np.zeros(len(clean_rows), dtype=int)])
@@ -195,12 +282,13 @@ def main(argv: list[str] | None = None) -> None:
     if args.speed == "fast":
         pass  # the fast tier has no context model: the default tier's stays as it is
     elif args.no_context:
-        (ROOT / "coherence" / "models" / CONTEXT_WEIGHTS).unlink(missing_ok=True)
+        (args.out.parent / CONTEXT_WEIGHTS).unlink(missing_ok=True)
     else:
         blob, lowest, context_info = fit_context(
-            detector, model, args.corpus, parse_seeds(args.context_seeds), parse_seeds(args.context_shortened_seeds)
+            detector, model, args.corpus, parse_seeds(args.context_seeds), parse_seeds(args.context_shortened_seeds),
+            news, parse_seeds(args.news_seeds), args.checkpoints / args.backend if args.checkpoints else None,
         )
-        (ROOT / "coherence" / "models" / CONTEXT_WEIGHTS).write_bytes(blob)
+        (args.out.parent / CONTEXT_WEIGHTS).write_bytes(blob)
         operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
     weights = {
         "features": list(FEATURES),
@@ -212,6 +300,8 @@ def main(argv: list[str] | None = None) -> None:
         "row_operating_points": row_points,  # of the logistic model alone (other embedding models)
         "fitted_on": {
             "corpus": args.corpus.name,
+            "news": None if news is None else {"train_articles": len(news.hosts), "logistic_articles": len(logistic_hosts)},
+            "backend": args.backend if args.speed == "default" else None,
             "speed": args.speed,
             "half": "dev",
             "articles": len(sources),
@@ -227,10 +317,10 @@ def main(argv: list[str] | None = None) -> None:
         },
     }
     args.out.write_text(json.dumps(weights, indent=2) + "\n")
-    print(write_report(weights))
+    print(write_report(weights, args.report_dir))
 
 
-def write_report(weights: dict) -> str:
+def write_report(weights: dict, out_dir: Path = ROOT / "reports") -> str:
     """reports/weights.md from a weights.json document (what was fitted, on what, and the weights)."""
     fit = weights["fitted_on"]
     points = dict(weights["operating_points"])
@@ -238,12 +328,14 @@ def write_report(weights: dict) -> str:
     unanchored = fit["unanchored_sentences"]
     probability = weights["unanchored_probability"]
     fast = fit.get("speed") == "fast"
+    news = fit.get("news")
+    news_part = f" and {news['logistic_articles']} articles of the news corpus's train split" if news else ""
     heading = "# Intrusion model weights of the fast tier (`speed=\"fast\"`, static vectors)" if fast else "# Intrusion model weights"
     report = (
         heading + "\n\n"
         f"Fitted {fit['date']}. Logistic regression over {fit['sentences']} content sentences ({fit['planted']} "
-        f"planted) of {fit['articles']} dev-half articles of `{fit['corpus']}`, conditions cross/same (1 and 1-3 "
-        f"planted sentences) and clean, seed {fit['seed']}.\n"
+        f"planted) of {fit['articles']} dev-half articles of `{fit['corpus']}`{news_part}, conditions cross/same (1 and 1-3 "
+        f"planted sentences) and clean, seed {fit['seed']}; sentence vectors of the `{fit.get('backend') or 'torch'}` backend.\n"
     )
     context = fit.get("context_model")
     if context:
@@ -255,13 +347,19 @@ def write_report(weights: dict) -> str:
             f"the cosine between two sentences), trained for {s['epochs']} epochs (dropout {s['dropout']}, "
             f"{s['vector_dropout']} on the vectors, weight decay {s['weight_decay']}) on {context['training_articles']} "
             f"versions of the {context['articles']} dev-half articles (planted with seeds {context['seeds'][0]}-"
-            f"{context['seeds'][-1]}, cross and same with 1-3 sentences, and clean): {context['sentences']} sentences, "
+            f"{context['seeds'][-1]}, cross and same with 1-3 sentences, and clean)"
+            + (
+                f" and of {context['news_articles']} news train articles (seeds {', '.join(map(str, context['news_seeds']))}: "
+                "another topic, the same topic, the nearest story, a pasted paragraph, and clean)"
+                if context.get("news_articles") else ""
+            )
+            + f": {context['sentences']} sentences, "
             f"{context['planted']} planted. Its logits are averaged over the folds. The operating points below come "
-            f"from the out-of-fold probabilities of the {context['clean_articles_for_operating_points']} clean dev "
+            f"from the out-of-fold probabilities of the {context['clean_articles_for_operating_points']} clean "
             "articles (each scored by the fold model that never saw it).\n"
         )
     report += (
-        "\nOperating points (share of clean dev articles with an off_topic flag: sentence score below which "
+        "\nOperating points (share of clean articles with an off_topic flag, out of fold: sentence score below which "
         "a sentence is flagged): "
         + ", ".join(f"{rate:.0%}: {points[rate]:.3f}" for rate in (0.01, 0.02, 0.05, 0.1, 0.2) if rate in points)
         + ".\n"
@@ -271,8 +369,8 @@ def write_report(weights: dict) -> str:
         "Logistic weights (they also order the evidence in explanations):\n\n"
         "| feature | weight |\n|---|---|\n" + table + f"\n| intercept | {weights['intercept']:+.3f} |\n"
     )
-    (ROOT / "reports").mkdir(exist_ok=True)
-    (ROOT / "reports" / ("weights_fast.md" if fast else "weights.md")).write_text(report)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / ("weights_fast.md" if fast else "weights.md")).write_text(report)
     return report
 
 
