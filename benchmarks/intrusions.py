@@ -83,49 +83,52 @@ def subsample(source: Source, keep: float, seed: int) -> Source:
 _ENDINGS = (".", "!", "?", '"', "'", "”", "’")
 
 
-def _complete_sentences(text: str):
-    """The complete sentences after the first paragraph (the headline): at least four words
+def _is_complete(sentence) -> bool:
+    """A complete body sentence: after the first paragraph (the headline), at least four words
     and closed by end punctuation, so a planted one cannot merge with its neighbour (list
     lines such as "9 David Nalbandian (Argentina)" would)."""
-    return [s for s in split_sentences(text) if s.paragraph > 0 and len(s.text.split()) >= 4 and s.text.endswith(_ENDINGS)]
+    return sentence.paragraph > 0 and len(sentence.text.split()) >= 4 and sentence.text.endswith(_ENDINGS)
 
 
 def _body_sentences(text: str) -> list[tuple[int, int]]:
     """Spans of the complete sentences after the headline."""
-    return [(s.start, s.end) for s in _complete_sentences(text)]
+    return [(s.start, s.end) for s in split_sentences(text) if _is_complete(s)]
 
 
-def _paragraphs(text: str, most: int = PARAGRAPH_MOST) -> list[tuple[int, int]]:
-    """Spans of the body paragraphs made only of complete sentences, two or more of them (the
-    first `most` of a longer one): what a pasted paragraph of another story looks like."""
+def _paragraphs(text: str, most: int = PARAGRAPH_MOST) -> list[list[tuple[int, int]]]:
+    """The sentence spans of each body paragraph made only of complete sentences, two or more
+    of them (the first `most` of a longer one): what a pasted paragraph of another story
+    looks like."""
     by_paragraph: dict[int, list] = {}
     for s in split_sentences(text):
         if s.paragraph > 0:
             by_paragraph.setdefault(s.paragraph, []).append(s)
-    complete = {(s.start, s.end) for s in _complete_sentences(text)}
-    spans = []
-    for sentences in by_paragraph.values():
-        if len(sentences) >= 2 and all((s.start, s.end) in complete for s in sentences):
-            spans.append((sentences[0].start, sentences[: most][-1].end))
-    return spans
+    return [
+        [(s.start, s.end) for s in sentences[:most]]
+        for sentences in by_paragraph.values()
+        if len(sentences) >= 2 and all(_is_complete(s) for s in sentences)
+    ]
 
 
-def _normalised(text: str) -> str:
-    return " ".join(re.findall(r"\w+", text.lower()))
+def sentence_keys(text: str) -> set[str]:
+    """The normalised complete sentences of a text (lower case, words only)."""
+    return {" ".join(re.findall(r"\w+", text[a:b].lower())) for a, b in _body_sentences(text)}
 
 
-def shares_text(host: str, donor: str) -> bool:
+def shares_text(host: str, donor: str, host_keys: set[str] | None = None) -> bool:
     """Whether the donor repeats a sentence of the host: the same wire story run by two
-    outlets, or an update of it. Its sentences would not be stray in the host."""
-    own = {_normalised(host[a:b]) for a, b in _body_sentences(host)}
-    return any(_normalised(donor[a:b]) in own for a, b in _body_sentences(donor))
+    outlets, or an update of it. Its sentences would not be stray in the host. `host_keys`
+    (`sentence_keys(host)`) saves splitting the host again for each donor tried."""
+    own = sentence_keys(host) if host_keys is None else host_keys
+    return not own.isdisjoint(sentence_keys(donor))
 
 
 def _pick_donor(rng: random.Random, pool: list[int], sources: list[Source], host: str) -> str | None:
     """A donor text from the pool that does not repeat the host (a few tries)."""
+    own = sentence_keys(host)
     for _ in range(DONOR_TRIES):
         donor = sources[rng.choice(pool)].text
-        if not shares_text(host, donor):
+        if not shares_text(host, donor, own):
             return donor
     return None
 
@@ -198,12 +201,12 @@ def _paste_paragraph(rng: random.Random, source: Source, donor: str) -> Case | N
     gaps = sorted(last.values())
     if not paragraphs or not gaps:
         return None
-    a, b = rng.choice(paragraphs)
+    spans = rng.choice(paragraphs)
     pos = rng.choice(gaps)
-    pasted = donor[a:b]
+    a, b = spans[0][0], spans[-1][1]
     start = pos + 2
-    text = source.text[:pos] + "\n\n" + pasted + source.text[pos:]
-    planted = [(start + sa - a, start + sb - a) for sa, sb in _body_sentences(donor) if a <= sa and sb <= b]
+    text = source.text[:pos] + "\n\n" + donor[a:b] + source.text[pos:]
+    planted = [(start + sa - a, start + sb - a) for sa, sb in spans]
     return Case(source.id, "paragraph", text, planted)
 
 

@@ -27,7 +27,7 @@ from typing import Literal
 
 import numpy as np
 
-from benchmarks.intrusions import Source, shares_text
+from benchmarks.intrusions import Source, sentence_keys, shares_text
 from coherence.encoders.base import Encoder
 from coherence.text.segment import split_sentences
 
@@ -127,10 +127,18 @@ def load_news(path: Path = NEWS_CORPUS) -> list[Source]:
     return out
 
 
+def news_splits(sources: list[Source]) -> dict[Split, list[Source]]:
+    """Every split's articles, the held-out outlets chosen once."""
+    held = held_out_outlets(sources)
+    out: dict[Split, list[Source]] = {split: [] for split in SPLITS}
+    for source in sources:
+        out[split_of(source, held)].append(source)
+    return out
+
+
 def news_split(sources: list[Source], split: Split) -> list[Source]:
     """The articles of one split."""
-    held = held_out_outlets(sources)
-    return [s for s in sources if split_of(s, held) == split]
+    return news_splits(sources)[split]
 
 
 def nearest_stories(hosts: list[Source], host_vectors: np.ndarray, pool: list[Source], pool_vectors: np.ndarray) -> dict[str, str]:
@@ -143,8 +151,9 @@ def nearest_stories(hosts: list[Source], host_vectors: np.ndarray, pool: list[So
     similarity = unit(np.asarray(host_vectors, dtype=float)) @ unit(np.asarray(pool_vectors, dtype=float)).T
     out = {}
     for i, host in enumerate(hosts):
+        own = sentence_keys(host.text)
         for j in np.argsort(-similarity[i], kind="stable")[:NEAREST_TRIES]:
-            if pool[j].id != host.id and not shares_text(host.text, pool[j].text):
+            if pool[j].id != host.id and not shares_text(host.text, pool[j].text, own):
                 out[host.id] = pool[j].id
                 break
     return out

@@ -33,7 +33,7 @@ import numpy as np
 
 from benchmarks.intrusions import Source
 from benchmarks.metrics import machine, write_raw
-from benchmarks.news_corpus import NEWS_CORPUS, OUTLET_GROUPS, SPLITS, donor_pool, hosts_of, load_news, nearest_map, news_split, outlet_group
+from benchmarks.news_corpus import NEWS_CORPUS, OUTLET_GROUPS, SPLITS, donor_pool, hosts_of, load_news, nearest_map, news_splits, outlet_group
 from benchmarks.quality import (
     METHODS, OPERATING_RATES, Group, _num, _pct, detector_version, evaluate, flags_at, in_bucket, operating_points,
     score_set, subgroup,
@@ -240,13 +240,14 @@ def run_all(args: argparse.Namespace, detector: Detector | None = None) -> dict[
     detector = detector or Detector(backend=args.backend, embedding_cache=1_000_000)
     sources = load_news(args.corpus)
     timer = {"detector": 0.0, "baselines": 0.0, "nearest": 0.0}
-    splits = {split: run_split(detector, news_split(sources, split), args, timer) for split in args.splits}
+    by_split = news_splits(sources)
+    splits = {split: run_split(detector, by_split[split], args, timer) for split in args.splits}
     first = splits.get("test_outlets") or next(iter(splits.values()))
     run = {
         "date": dt.datetime.now().isoformat(timespec="seconds"),
         "version": detector_version(),
         "n_corpus": len(sources),
-        "split_sizes": {split: len(news_split(sources, split)) for split in SPLITS},
+        "split_sizes": {split: len(articles) for split, articles in by_split.items()},
         "splits": splits,
         "targets": targets(first["evaluated"]),
         "flag_rate": detector.flag_rate,
