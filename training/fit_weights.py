@@ -36,7 +36,7 @@ from coherence.models.context import CONTEXT_WEIGHTS
 from coherence.encoders.base import DEFAULT_MODEL
 from coherence.encoders.factory import make_encoder
 from coherence.evidence.sentences import FEATURES, topic_evidence
-from coherence.models.intrusion import WEIGHTS_FILES, IntrusionModel
+from coherence.models.intrusion import ANCHORING_FEATURES, WEIGHTS_FILES, AnchoringModel, IntrusionModel
 from coherence.thresholds import rate_cut
 from coherence.verdict import off_topic_eligible
 from training.context_training import ArticleRows, ContextSettings, train_context
@@ -46,21 +46,31 @@ ROOT = Path(__file__).resolve().parents[1]
 OPERATING_RATES = (0.0, 0.01, 0.02, 0.03, 0.04, 0.05, 0.06, 0.08, 0.1, 0.12, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5)
 
 
-def article_rows(detector: Detector, cases) -> list[ArticleRows]:
+def article_rows(detector: Detector, cases, stored: list[ArticleRows] | None = None) -> list[ArticleRows]:
     """Vectors, evidence rows and planted labels of the content sentences of every case that
-    is long enough to be judged."""
+    is long enough to be judged. `stored`: rows an earlier run built from the same cases, whose
+    vectors are reused (only the evidence is measured again)."""
     out = []
+    earlier = iter(stored or ())
     for case in cases:
         prepared = detector._prepare(case.text)
         content = prepared.content
         if len(content) < detector.min_sentences:
             continue
         texts = prepared.content_texts
-        vectors = detector._encode(texts)
+        if stored is None:
+            vectors = detector._encode(texts)
+        else:
+            old = next(earlier, None)
+            if old is None or old.id != case.id or old.condition != case.condition or len(old.vectors) != len(texts):
+                raise ValueError(f"stored rows do not match the cases at {case.id} ({case.condition}): rebuild them")
+            vectors = old.vectors
         evidence = topic_evidence(texts, vectors)
         planted = [is_planted(prepared.sentences[i].start, prepared.sentences[i].end, case.planted) for i in content]
         eligible = off_topic_eligible(evidence.confidence, detector.min_confidence, detector.min_sentences)
         out.append(ArticleRows(case.id, vectors, evidence.features, np.array(planted), eligible, case.condition))
+    if stored is not None and next(earlier, None) is not None:
+        raise ValueError("stored rows hold more articles than the cases: rebuild them")
     return out
 
 
@@ -84,6 +94,16 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, C: float):
     from sklearn.linear_model import LogisticRegression
 
     return LogisticRegression(C=C, solver="newton-cholesky", max_iter=1000, tol=1e-10).fit(X, y)
+
+
+def fit_anchoring(X: np.ndarray, y: np.ndarray, C: float) -> AnchoringModel:
+    """The anchoring detector: a logistic fit on the unanchored rows alone, so that its
+    probability is graded by how far such a sentence sits from the topic instead of one share
+    for all of them."""
+    rows = X[:, FEATURES.index("unanchored")] > 0
+    columns = [FEATURES.index(f) for f in ANCHORING_FEATURES]
+    fit = fit_logistic(X[rows][:, columns], y[rows], C)
+    return AnchoringModel(fit.coef_[0], float(fit.intercept_[0]))
 
 
 def parse_seeds(text: str) -> list[int]:
@@ -126,20 +146,23 @@ def news_cases(news: NewsHosts, condition: str, seed: int, planted: tuple[int, i
     return build_cases(hosts or news.hosts, condition, seed=seed, n_planted=planted, nearest=news.nearest, donors=news.donors)
 
 
-def bbc_versions(detector: Detector, hosts: list[Source], seed: int) -> list[ArticleRows]:
-    """The hosts planted once (cross and same, 1-3 sentences) and clean."""
-    return [r for c, k in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))) for r in article_rows(detector, build_cases(hosts, c, seed=seed, n_planted=k))]
+def bbc_versions(hosts: list[Source], seed: int) -> list:
+    """Cases of the hosts planted once (cross and same, 1-3 sentences) and clean."""
+    return [case for c, k in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))) for case in build_cases(hosts, c, seed=seed, n_planted=k)]
 
 
-def _checkpointed(directory: Path | None, key: str, build) -> list[ArticleRows]:
-    """Training rows of one planting, from `directory` when an earlier run saved them there (so a
-    stopped fit resumes where it was), else built and saved."""
+def _checkpointed(directory: Path | None, key: str, detector: Detector, cases, reuse_vectors: bool = False) -> list[ArticleRows]:
+    """Training rows of one planting's `cases` (a function that builds them), from `directory`
+    when an earlier run saved them there (so a stopped fit resumes where it was), else built and
+    saved. `reuse_vectors`: keep the saved vectors but measure the evidence again (after the
+    evidence changed), and save the new rows in their place."""
     import pickle
 
     path = None if directory is None else directory / f"{key}.pkl"
-    if path is not None and path.exists():
-        return pickle.loads(path.read_bytes())
-    rows = build()
+    stored = pickle.loads(path.read_bytes()) if path is not None and path.exists() else None
+    if stored is not None and not reuse_vectors:
+        return stored
+    rows = article_rows(detector, cases(), stored)
     if path is not None:
         directory.mkdir(parents=True, exist_ok=True)
         path.with_suffix(".tmp").write_bytes(pickle.dumps(rows, protocol=5))
@@ -157,6 +180,7 @@ def fit_context(
     news: NewsHosts | None = None,
     news_seeds: list[int] = (),
     checkpoints: Path | None = None,
+    reuse_vectors: bool = False,
     settings: ContextSettings = ContextSettings(),
 ) -> tuple[bytes, np.ndarray, dict]:
     """Train the article-context model on every dev article, planted once per seed (1-3
@@ -165,18 +189,19 @@ def fit_context(
     hosts planted once per news seed (cross, same, nearest and a pasted paragraph) and clean.
     Returns the model file, the clean articles' lowest out-of-fold scores (both corpora: a
     mixture of outlets) and a description of the fit. The rows of each planting are kept in
-    `checkpoints` (one file per seed, named by what made them: delete them when the vectors or
-    the evidence change)."""
+    `checkpoints` (one file per seed, named by what made them: delete them when the vectors
+    change; `reuse_vectors` measures the evidence again from their vectors)."""
     sources = split_half(load_corpus(corpus), "dev")
     articles: list[ArticleRows] = []
     for seed in seeds:
-        articles += _checkpointed(checkpoints, f"bbc-{seed}", lambda: bbc_versions(detector, sources, seed))
+        articles += _checkpointed(checkpoints, f"bbc-{seed}", detector, lambda: bbc_versions(sources, seed), reuse_vectors)
     for seed in shortened_seeds:
         shortened = [subsample(s, SHORTENED_KEEP, seed) for s in sources]
-        articles += _checkpointed(checkpoints, f"bbc-shortened-{seed}", lambda: bbc_versions(detector, shortened, seed))
+        articles += _checkpointed(checkpoints, f"bbc-shortened-{seed}", detector, lambda: bbc_versions(shortened, seed), reuse_vectors)
     for seed in news_seeds if news else ():
         key = f"news-{seed}-{len(news.hosts)}"
-        articles += _checkpointed(checkpoints, key, lambda: [r for c in (*NEWS_CONDITIONS, "clean") for r in article_rows(detector, news_cases(news, c, seed, (1, 3)))])
+        cases = lambda: [case for c in (*NEWS_CONDITIONS, "clean") for case in news_cases(news, c, seed, (1, 3))]  # noqa: E731
+        articles += _checkpointed(checkpoints, key, detector, cases, reuse_vectors)
     print(f"context model: {len(articles)} training articles", file=sys.stderr, flush=True)
     blob, logits = train_context(articles, FEATURES, detector.encoder.vector_space, settings)
     # every seed plants the same clean articles: count each once, as it first comes (unshortened)
@@ -227,6 +252,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument("--out", type=Path, help="default: coherence/models/weights.json (weights_fast.json for --speed fast)")
     parser.add_argument("--checkpoints", type=Path, help="keep each planting's training rows here and reuse them (resumes a stopped fit)")
+    parser.add_argument(
+        "--reuse-vectors", action="store_true", help="keep the checkpoints' vectors, measure the evidence again (after an evidence change)"
+    )
     parser.add_argument("--report-dir", type=Path, default=ROOT / "reports", help="where weights.md goes (default: reports/)")
     parser.add_argument("--report-only", action="store_true", help="rewrite reports/weights.md from --out, no fit")
     args = parser.parse_args(argv)
@@ -264,15 +292,9 @@ def main(argv: list[str] | None = None) -> None:
     X = np.vstack([p[0] for p in parts] + [clean_rows])
     y = np.concatenate([p[1] for p in parts] + [np.zeros(len(clean_rows), dtype=int)])
     fit = fit_logistic(X, y, args.C)
-    # The anchoring detector's probability: the share of unanchored sentences that were planted,
-    # for two new whole names and for three or more.
-    unanchored = X[:, FEATURES.index("unanchored")] > 0
-    many = X[:, FEATURES.index("novel_entities")] >= 3
-    groups = {"2": unanchored & ~many, "3": unanchored & many}
-    unanchored_probability = {key: float(y[rows].mean()) if rows.any() else 0.0 for key, rows in groups.items()}
-    model = IntrusionModel(
-        fit.coef_[0], float(fit.intercept_[0]), unanchored_probability=(unanchored_probability["2"], unanchored_probability["3"])
-    )
+    anchoring = fit_anchoring(X, y, args.C)
+    unanchored = int((X[:, FEATURES.index("unanchored")] > 0).sum())
+    model = IntrusionModel(fit.coef_[0], float(fit.intercept_[0]), anchoring=anchoring)
     # Operating points: for each share of clean dev articles allowed an off_topic flag, the
     # highest sentence-score cut at which no more than that share carries one (ties included).
     row_lowest = clean_lowest_scores(model, clean, [model.row_probability(a.features) for a in clean])
@@ -287,6 +309,7 @@ def main(argv: list[str] | None = None) -> None:
         blob, lowest, context_info = fit_context(
             detector, model, args.corpus, parse_seeds(args.context_seeds), parse_seeds(args.context_shortened_seeds),
             news, parse_seeds(args.news_seeds), args.checkpoints / args.backend if args.checkpoints else None,
+            args.reuse_vectors,
         )
         (args.out.parent / CONTEXT_WEIGHTS).write_bytes(blob)
         operating_points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
@@ -295,7 +318,7 @@ def main(argv: list[str] | None = None) -> None:
         # full precision: the operating points are exact cuts of this very model's scores
         "coef": [float(c) for c in fit.coef_[0]],
         "intercept": float(fit.intercept_[0]),
-        "unanchored_probability": unanchored_probability,
+        "anchoring": anchoring.to_dict(),
         "operating_points": operating_points,  # of the detector's scores (the context model's, if any)
         "row_operating_points": row_points,  # of the logistic model alone (other embedding models)
         "fitted_on": {
@@ -309,7 +332,8 @@ def main(argv: list[str] | None = None) -> None:
             "planted_per_article": [[1, 1], [1, 3]],
             "sentences": int(len(y)),
             "planted": int(y.sum()),
-            "unanchored_sentences": {key: int(rows.sum()) for key, rows in groups.items()},
+            "unanchored_sentences": unanchored,
+            "unanchored_planted": int(y[X[:, FEATURES.index("unanchored")] > 0].sum()),
             "seed": args.seed,
             "C": args.C,
             "date": dt.date.today().isoformat(),
@@ -326,7 +350,7 @@ def write_report(weights: dict, out_dir: Path = ROOT / "reports") -> str:
     points = dict(weights["operating_points"])
     table = "\n".join(f"| {f} | {c:+.3f} |" for f, c in zip(weights["features"], weights["coef"]))
     unanchored = fit["unanchored_sentences"]
-    probability = weights["unanchored_probability"]
+    anchoring = weights["anchoring"]
     fast = fit.get("speed") == "fast"
     news = fit.get("news")
     news_part = f" and {news['logistic_articles']} articles of the news corpus's train split" if news else ""
@@ -359,13 +383,16 @@ def write_report(weights: dict, out_dir: Path = ROOT / "reports") -> str:
             "articles (each scored by the fold model that never saw it).\n"
         )
     report += (
-        "\nOperating points (share of clean articles with an off_topic flag, out of fold: sentence score below which "
+        f"\nOperating points (share of clean articles with an off_topic flag{', out of fold' if context else ' (in sample)'}: "
+        "sentence score below which "
         "a sentence is flagged): "
         + ", ".join(f"{rate:.0%}: {points[rate]:.3f}" for rate in (0.01, 0.02, 0.05, 0.1, 0.2) if rate in points)
         + ".\n"
-        f"Unanchored sentences in the logistic's training mix: {unanchored['2']} with two new names, of which "
-        f"{probability['2']:.1%} were planted, and {unanchored['3']} with three or more, of which "
-        f"{probability['3']:.1%} were: their intrusion probability is at least that.\n\n"
+        f"Unanchored sentences in the logistic's training mix: {unanchored} ({fit['unanchored_planted']} planted). "
+        "Their own logistic model (the anchoring detector; an unanchored sentence's intrusion probability is at "
+        "least its): "
+        + ", ".join(f"{f} {c:+.3f}" for f, c in zip(anchoring["features"], anchoring["coef"]))
+        + f", intercept {anchoring['intercept']:+.3f}.\n\n"
         "Logistic weights (they also order the evidence in explanations):\n\n"
         "| feature | weight |\n|---|---|\n" + table + f"\n| intercept | {weights['intercept']:+.3f} |\n"
     )

@@ -82,7 +82,7 @@ def topic_evidence(texts: Sequence[str], vectors: np.ndarray) -> TopicEvidence:
     n = len(texts)
     topic = fit_topic(vectors)
     links = continuity(words, topic.in_topic)
-    anchors = anchoring(links, words, confidence, topic.topic_similarity)
+    anchors = anchoring(links, words, confidence)
     if n < 2:
         return TopicEvidence(np.zeros((n, len(FEATURES))), confidence, topic, words, links, anchors)
     topic_sim = topic.topic_similarity

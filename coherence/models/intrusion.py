@@ -7,8 +7,9 @@ vectors are at hand, by the article-context model (`coherence.models.context`), 
 same evidence rows together with every sentence of the article. An unanchored sentence
 (several names and words all new, in an article whose naming sentences share theirs) is
 evidence on its own, even when its meaning sits close to the topic, as a line about
-Islamist groups in the Philippines does in a story about Islamic State in Syria: it gets the
-share of such sentences that were planted in the same training data.
+Islamist groups in the Philippines does in a story about Islamic State in Syria: a second small
+logistic model, fitted on the unanchored sentences of the same training data only, gives it
+the probability that such a sentence was planted, graded by how far it sits from the topic.
 """
 
 from __future__ import annotations
@@ -24,10 +25,35 @@ from coherence.models.context import CONTEXT_WEIGHTS, ContextModel
 from coherence.evidence.sentences import FEATURES, TopicEvidence
 from coherence.text.form import FORM_FEATURES
 
-__all__ = ["IntrusionModel", "WEIGHTS_FILES", "explain_off_topic"]
+__all__ = ["AnchoringModel", "ANCHORING_FEATURES", "IntrusionModel", "WEIGHTS_FILES", "explain_off_topic"]
 
 # The shipped weights of each speed tier.
 WEIGHTS_FILES = {"default": "weights.json", "fast": "weights_fast.json"}
+# What grades an unanchored sentence: its distance from the topic and from its nearest
+# sentences against the article's typical sentence, how many new names it brings, the
+# article's length (long stories name more people in passing).
+ANCHORING_FEATURES = ("topic_gap", "neighbour_gap", "novel_entities", "log_sentences")
+
+
+@dataclass(frozen=True)
+class AnchoringModel:
+    """Logistic model: P(intruded | unanchored, evidence), fitted on unanchored sentences only."""
+
+    coef: np.ndarray
+    intercept: float
+    features: tuple[str, ...] = ANCHORING_FEATURES
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "AnchoringModel":
+        return cls(np.asarray(data["coef"], dtype=float), float(data["intercept"]), tuple(data["features"]))
+
+    def to_dict(self) -> dict:
+        return {"features": list(self.features), "coef": [float(c) for c in self.coef], "intercept": float(self.intercept)}
+
+    def probability(self, rows: np.ndarray, names: tuple[str, ...] = FEATURES) -> np.ndarray:
+        """P(intruded) of every row (evidence rows with columns `names`), as if unanchored."""
+        columns = rows[:, [names.index(f) for f in self.features]]
+        return 1.0 / (1.0 + np.exp(-(columns @ self.coef + self.intercept)))
 
 
 @dataclass(frozen=True)
@@ -36,8 +62,8 @@ class IntrusionModel:
 
     coef: np.ndarray
     intercept: float
-    # P(intruded | unanchored, n new whole names) for n = 2, 3 (3 or more), measured on dev data
-    unanchored_probability: tuple[float, float] = (0.0, 0.0)
+    # P(intruded | unanchored, evidence); None: unanchored sentences get no probability of their own
+    anchoring: AnchoringModel | None = None
     # (share of clean dev articles with an off_topic flag, sentence score below which it is given)
     # for the scores the detector gives: the context model's, when there is one
     operating_points: tuple[tuple[float, float], ...] = ((0.0, 0.0), (1.0, 1.0))
@@ -67,7 +93,7 @@ class IntrusionModel:
         return cls(
             np.asarray(data["coef"], dtype=float),
             float(data["intercept"]),
-            tuple(float(data["unanchored_probability"][key]) for key in ("2", "3")),
+            AnchoringModel.from_dict(data["anchoring"]),
             _points(data["operating_points"]),
             context=context,
             row_operating_points=_points(data.get("row_operating_points", data["operating_points"])),
@@ -106,13 +132,11 @@ class IntrusionModel:
         return self.context.probability(vectors, features)
 
     def anchoring_probability(self, features: np.ndarray) -> np.ndarray:
-        """P(intruded | unanchored, new names) for unanchored rows, 0 for the others: a
-        sentence with three or more new names and nothing shared is stronger evidence than
-        one with two."""
+        """P(intruded | unanchored, evidence) for unanchored rows, 0 for the others."""
         unanchored = features[:, self.features.index("unanchored")] > 0
-        names = features[:, self.features.index("novel_entities")]
-        probability = np.where(names >= 3, self.unanchored_probability[1], self.unanchored_probability[0])
-        return np.where(unanchored, probability, 0.0)
+        if self.anchoring is None or not unanchored.any():
+            return np.zeros(len(features))
+        return np.where(unanchored, self.anchoring.probability(features, self.features), 0.0)
 
     def stronger(self, weighed: np.ndarray, features: np.ndarray) -> np.ndarray:
         """The stronger of the weighed probability and the anchoring detector's, per row."""

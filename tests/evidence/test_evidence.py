@@ -85,28 +85,25 @@ def test_unanchored_fires_only_where_the_rest_of_the_article_is_anchored():
     anchored = [_link(1, 1, 0.6) for _ in range(12)]
     stray = _link(3, 0, 0.0)
     confidence = np.full(13, 0.9)
-    similarity = np.r_[np.full(12, 0.5), 0.4]
-    fires = anchoring([*anchored, stray], _words(13), confidence, similarity).unanchored
+    fires = anchoring([*anchored, stray], _words(13), confidence).unanchored
     assert fires[-1] and not fires[:-1].any()
 
     # the same sentence in a story where many naming sentences bring their own names
     loose = [_link(2, 0, 0.0) for _ in range(4)] + [_link(1, 1, 0.6) for _ in range(8)]
-    assert not anchoring([*loose, stray], _words(13), confidence, similarity).unanchored[-1]
+    assert not anchoring([*loose, stray], _words(13), confidence).unanchored[-1]
 
 
 def test_unanchored_needs_content_and_several_names():
     links = [_link(1, 1, 0.6) for _ in range(12)] + [_link(1, 0, 0.0), _link(3, 0, 0.0)]
     confidence = np.r_[np.full(13, 0.9), 0.3]  # the last one is a vague line
-    similarity = np.r_[np.full(12, 0.5), 0.4, 0.4]
-    assert not anchoring(links, _words(14), confidence, similarity).unanchored[-2:].any()
+    assert not anchoring(links, _words(14), confidence).unanchored[-2:].any()
 
 
 def test_a_sentence_that_refers_back_is_anchored_by_its_pronoun():
     links = [_link(1, 1, 0.6) for _ in range(12)] + [_link(3, 0, 0.0)]
     confidence = np.full(13, 0.9)
-    similarity = np.r_[np.full(12, 0.5), 0.4]
-    assert anchoring(links, _words(13), confidence, similarity).unanchored[-1]
-    assert not anchoring(links, _words(13, refer_back=(12,)), confidence, similarity).unanchored[-1]
+    assert anchoring(links, _words(13), confidence).unanchored[-1]
+    assert not anchoring(links, _words(13, refer_back=(12,)), confidence).unanchored[-1]
 
 
 @pytest.mark.parametrize(
@@ -175,18 +172,25 @@ def test_caching_encoder_reuses_vectors_and_drops_the_least_recently_used():
 
 
 def test_intrusion_probability_is_the_stronger_detector():
-    from coherence.models.intrusion import IntrusionModel
+    from coherence.models.intrusion import AnchoringModel, IntrusionModel
 
     coef = np.zeros(len(FEATURES))
-    model = IntrusionModel(coef, intercept=-2.0, unanchored_probability=(0.6, 0.9))  # logistic alone: 0.12
-    rows = np.zeros((4, len(FEATURES)))
-    unanchored, names = FEATURES.index("unanchored"), FEATURES.index("novel_entities")
-    rows[1, [unanchored, names]] = 1, 2
-    rows[2, [unanchored, names]] = 1, 3
-    rows[3, names] = 3  # many new names, but the article is not anchored: no anchoring evidence
+    # the anchoring detector grades unanchored sentences by their topic gap alone here
+    anchoring = AnchoringModel(np.array([10.0]), intercept=0.0, features=("topic_gap",))
+    model = IntrusionModel(coef, intercept=-2.0, anchoring=anchoring)  # logistic alone: 0.12
+    rows = np.zeros((5, len(FEATURES)))
+    unanchored, gap = FEATURES.index("unanchored"), FEATURES.index("topic_gap")
+    rows[1, [unanchored, gap]] = 1, 0.0
+    rows[2, [unanchored, gap]] = 1, 0.2
+    rows[3, [unanchored, gap]] = 1, -0.2  # unanchored, but closer to the topic than most
+    rows[4, gap] = 0.2  # far, but not unanchored: no anchoring evidence
     p = model.probability(rows)
     logistic = 1 / (1 + np.exp(2.0))
-    assert p == pytest.approx([logistic, 0.6, 0.9, logistic])
+    assert p == pytest.approx([logistic, 0.5, 1 / (1 + np.exp(-2.0)), logistic, logistic])
+    # graded: a small move of the topic gap moves the probability a little, never a switch
+    nudged = rows.copy()
+    nudged[1, gap] = 0.002
+    assert 0 < model.probability(nudged)[1] - p[1] < 0.01
 
 
 def test_caching_encoder_is_safe_to_share_between_threads():
