@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--large", type=int, default=20000, help="records of the larger memory run")
     parser.add_argument("--seed", type=int, default=11)
     parser.add_argument("--speed", choices=("default", "fast"), default="default", help="the detector tier")
-    parser.add_argument("--backend", choices=("torch", "onnx"), default="torch", help="the default tier's backend")
+    parser.add_argument("--backend", choices=("torch", "onnx"), default="onnx", help="the default tier's backend (default: %(default)s)")
     parser.add_argument("--baseline", type=Path, help="a checkout of an earlier commit, measured beside this tree")
     parser.add_argument("--workers", default="1,2", help="worker counts of the throughput runs (default 1,2)")
     parser.add_argument("--no-memory", action="store_true", help="skip the memory runs (throughput only)")

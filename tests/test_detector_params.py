@@ -92,20 +92,6 @@ def test_batch_ids_come_from_the_records_id_field_when_they_have_one(detector, t
     assert stored["settings"]["id_field"] == summary["settings"]["id_field"]
 
 
-def test_building_int8_without_onnx_names_the_extra(monkeypatch, tmp_path: Path):
-    import importlib.util
-
-    from coherence.encoders import model_cache
-
-    real = importlib.util.find_spec
-    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "onnx" else real(name, *a))
-    monkeypatch.setenv("COHERENCE_CACHE_DIR", str(tmp_path))
-    from coherence.encoders.base import default_model_path
-
-    with pytest.raises(ImportError, match=r'pip install "coherence\[onnx\]"'):
-        model_cache.int8_model(default_model_path(), "all-MiniLM-L6-v2")
-
-
 def test_missing_extras_fail_with_the_line_that_installs_them(monkeypatch, tmp_path: Path):
     import sys
 

@@ -68,13 +68,13 @@ def _companion(value: str) -> float | None:
 
 _BACKENDS = get_args(Backend)
 _BACKEND_HELP = (
-    "torch: fp32 sentence-transformers; onnx: int8 copy of the model, built locally once and cached "
-    "(see `coherence prepare`), faster and quick to start"
+    "onnx: int8 copy of the model, built locally once and cached (see `coherence prepare`), fast and "
+    "quick to start; torch: fp32 sentence-transformers, the exact reference"
 )
 
 
 def _backend_option(command: argparse.ArgumentParser) -> None:
-    command.add_argument("--backend", choices=_BACKENDS, help=_BACKEND_HELP + " (default torch; not with --speed fast)")
+    command.add_argument("--backend", choices=_BACKENDS, help=_BACKEND_HELP + " (default onnx; not with --speed fast)")
 
 
 def _speed_option(command: argparse.ArgumentParser) -> None:
@@ -177,7 +177,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--threshold", type=_unit, help="coherence needed to pass (default: the batch run's, else 0.8)")
     report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
     _companion_option(report)
-    report.add_argument("--backend", choices=_BACKENDS, help=_BACKEND_HELP + " (default: the batch run's, else torch)")
+    report.add_argument("--backend", choices=_BACKENDS, help=_BACKEND_HELP + " (default: the batch run's, else onnx)")
     report.add_argument(
         "--speed",
         choices=("default", "fast"),
@@ -188,7 +188,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.set_defaults(run=report_command)
 
     prepare = sub.add_parser(
-        "prepare", help="build the int8 ONNX model (--backend onnx) or the fast tier's table (--speed fast) now, not on first use"
+        "prepare", help="build the int8 ONNX model (the default backend) or the fast tier's table (--speed fast) now, not on first use"
     )
     prepare.add_argument("--model", default="all-MiniLM-L6-v2", help="the bundled model's name or a local model directory")
     prepare.add_argument(

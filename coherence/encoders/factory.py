@@ -39,7 +39,8 @@ def make_encoder(
     """The encoder for a model given by name or path.
 
     Args:
-        backend: "torch" (None means it too) or "onnx"; None is the only value the fast tier takes.
+        backend: "onnx" (None means it too: the default) or "torch"; None is the only value the
+            fast tier takes.
         speed: "fast" gives the static token table (cheaper than any cache look-up: never cached).
         embedding_cache: sentences whose vectors are kept in front of the encoder (0: none).
         threads: cores the encoder may use; None: its own choice.
@@ -50,14 +51,14 @@ def make_encoder(
 
         return StaticEncoder(model)
     inner: ModelEncoder
-    if backend == "onnx":
-        from coherence.encoders.onnx_encoder import OnnxEncoder
-
-        inner = OnnxEncoder(model, threads=threads)
-    else:
+    if backend == "torch":
         from coherence.encoders.torch_encoder import SentenceEncoder
 
         inner = SentenceEncoder(model, batch_size=batch_size, threads=threads)
+    else:
+        from coherence.encoders.onnx_encoder import OnnxEncoder
+
+        inner = OnnxEncoder(model, threads=threads)
     if not embedding_cache:
         return inner
     from coherence.encoders.caching import CachingEncoder

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import hashlib
-import importlib.util
 import json
 import os
 import subprocess
@@ -59,12 +58,10 @@ class _Recipe:
     library: str  # the distribution whose version enters the fingerprint
     what: str  # for messages
     duration: str
-    needs: tuple[str, str] | None = None  # (module, the pip extra that installs it) only building imports
 
 
 _INT8 = _Recipe(
     "onnx", "coherence.encoders.onnx_export:export_int8", "model.onnx", EXPORT_FORMAT, "onnxruntime", "int8 model", "about 10 s",
-    needs=("onnx", "onnx"),
 )  # fmt: skip
 _TABLE = _Recipe(
     "static", "coherence.encoders.static_export:export_static", "tokens.npz", STATIC_FORMAT, "wordfreq", "fast tier's token table", "about 20 s"
@@ -187,23 +184,11 @@ def _cached(recipe: _Recipe, source: Path, name: str, rebuild: bool) -> BuiltMod
     folder = cache_root() / recipe.kind / f"{name}-{_fingerprint(recipe, source)}"
     if not rebuild and _intact(folder, recipe.file):
         return BuiltModel(folder / recipe.file, built=False, seconds=0.0)
-    _check_needs(recipe)
     with _exclusive(folder):
         if not rebuild and _intact(folder, recipe.file):  # built by another process while this one waited
             return BuiltModel(folder / recipe.file, built=False, seconds=0.0)
         seconds = _build(recipe, source, folder, name)
     return BuiltModel(folder / recipe.file, built=True, seconds=seconds)
-
-
-def _check_needs(recipe: _Recipe) -> None:
-    """One line naming the extra to install, rather than a child process's traceback."""
-    if recipe.needs is None:
-        return
-    from coherence.extras import install_hint
-
-    module, extra = recipe.needs
-    if importlib.util.find_spec(module) is None:
-        raise ImportError(f"building the {recipe.what} needs {module}: {install_hint(extra)}")
 
 
 def int8_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
