@@ -13,6 +13,7 @@ from coherence import Detector
 from coherence.build import ready_detector
 from coherence.encoders.caching import CachingEncoder
 from coherence.encoders.factory import make_encoder
+from coherence.encoders.onnx_encoder import OnnxEncoder
 from coherence.encoders.torch_encoder import SentenceEncoder
 from coherence.io.schema import OUTPUT_FIELDS, SPAN_FIELDS, TYPED_FIELDS, arrow_schema
 
@@ -44,7 +45,7 @@ def test_set_params_round_trips_and_refuses_unknown_names(make_detector):
 
 def test_set_params_drops_an_encoder_built_from_old_settings():
     detector = Detector(embedding_cache=0)
-    assert isinstance(detector.encoder, SentenceEncoder)
+    assert isinstance(detector.encoder, OnnxEncoder)  # the default backend
     detector.set_params(embedding_cache=10)
     assert isinstance(detector.encoder, CachingEncoder)
     detector.set_params(threshold=0.3)  # not an encoder setting: the encoder stays
@@ -53,8 +54,9 @@ def test_set_params_drops_an_encoder_built_from_old_settings():
 
 def test_one_factory_and_no_silently_ignored_backend():
     assert isinstance(make_encoder("all-MiniLM-L6-v2", "torch", embedding_cache=5), CachingEncoder)
-    bare = make_encoder("all-MiniLM-L6-v2", None, threads=1)
+    bare = make_encoder("all-MiniLM-L6-v2", "torch", threads=1)
     assert isinstance(bare, SentenceEncoder) and bare.threads == 1
+    assert isinstance(make_encoder("all-MiniLM-L6-v2", None), OnnxEncoder)  # None: the default, int8
     with pytest.raises(ValueError, match="speed='default' only"):
         make_encoder("all-MiniLM-L6-v2", "onnx", "fast")
     with pytest.raises(ValueError, match="speed='default' only"):
