@@ -54,7 +54,7 @@ LABELS = {
 FAST_WORKERS = 2
 TARGET_FAST_SPEEDUP = 20.0
 TARGET_SPEEDUP = 2.5
-TARGET_START_SECONDS = 1.5
+TARGET_START_SECONDS = 1.0  # issue 20: the default starts to result within 1 s once built (issue 6 asked 1.5 s)
 TARGET_AUROC_GAP = 0.005
 CACHE_ENTRIES = 10_000  # Detector's default embedding_cache
 
@@ -311,10 +311,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--article", type=Path, default=ROOT / "examples" / "flood_barrier.txt", help="article for the start-to-result time")
     parser.add_argument("--methods", default=",".join(METHODS), help="comma-separated subset of " + ", ".join(METHODS))
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
+    parser.add_argument("--report-only", action="store_true", help="render speed.md again from --out-dir's speed.json, no runs")
     parser.add_argument("--child", nargs=3, metavar=("METHOD", "ARTICLES", "SENTENCES"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(run_method(args.child[0], Path(args.child[1]), Path(args.child[2]))))
+        return
+    if args.report_only:
+        report = render(json.loads((args.out_dir / "speed.json").read_text()))
+        (args.out_dir / "speed.md").write_text(report)
+        print(report)
         return
     sources = load_corpus(args.corpus)
     random.Random(args.seed).shuffle(sources)
