@@ -65,9 +65,9 @@ class Detector:
         backend: how a model given by name is run. "onnx" (None means it: the default): an
             int8 ONNX copy built locally from the model's own weights on first use and cached
             (`coherence prepare` builds it ahead of time), run by onnxruntime without torch:
-            about twice as fast as fp32, starting in under a second; the shipped weights were
-            fitted on its vectors. "torch": sentence-transformers in fp32, the exact reference
-            (scores move a little against int8's; reports/speed.md).
+            two to three times as fast as fp32 (the CPU decides), starting in about a second;
+            the shipped weights were fitted on its vectors. "torch": sentence-transformers in
+            fp32, the exact reference (scores move a little against int8's; reports/speed.md).
         speed: "default", or "fast": first-pass triage of huge corpora. The fast tier embeds
             a sentence as a weighted bag of token vectors distilled locally from the bundled
             model (no neural network runs; built once and cached, see `coherence prepare`)

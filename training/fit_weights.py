@@ -96,11 +96,16 @@ def fit_logistic(X: np.ndarray, y: np.ndarray, C: float):
     return LogisticRegression(C=C, solver="newton-cholesky", max_iter=1000, tol=1e-10).fit(X, y)
 
 
+def unanchored_rows(X: np.ndarray) -> np.ndarray:
+    """Which evidence rows are unanchored sentences."""
+    return X[:, FEATURES.index("unanchored")] > 0
+
+
 def fit_anchoring(X: np.ndarray, y: np.ndarray, C: float) -> AnchoringModel:
     """The anchoring detector: a logistic fit on the unanchored rows alone, so that its
     probability is graded by how far such a sentence sits from the topic instead of one share
     for all of them."""
-    rows = X[:, FEATURES.index("unanchored")] > 0
+    rows = unanchored_rows(X)
     columns = [FEATURES.index(f) for f in ANCHORING_FEATURES]
     fit = fit_logistic(X[rows][:, columns], y[rows], C)
     return AnchoringModel(fit.coef_[0], float(fit.intercept_[0]))
@@ -149,6 +154,11 @@ def news_cases(news: NewsHosts, condition: str, seed: int, planted: tuple[int, i
 def bbc_versions(hosts: list[Source], seed: int) -> list:
     """Cases of the hosts planted once (cross and same, 1-3 sentences) and clean."""
     return [case for c, k in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))) for case in build_cases(hosts, c, seed=seed, n_planted=k)]
+
+
+def news_versions(news: NewsHosts, seed: int) -> list:
+    """Cases of the news hosts planted once under every news condition (1-3 sentences) and clean."""
+    return [case for c in (*NEWS_CONDITIONS, "clean") for case in news_cases(news, c, seed, (1, 3))]
 
 
 def _checkpointed(directory: Path | None, key: str, detector: Detector, cases, reuse_vectors: bool = False) -> list[ArticleRows]:
@@ -200,8 +210,7 @@ def fit_context(
         articles += _checkpointed(checkpoints, f"bbc-shortened-{seed}", detector, lambda: bbc_versions(shortened, seed), reuse_vectors)
     for seed in news_seeds if news else ():
         key = f"news-{seed}-{len(news.hosts)}"
-        cases = lambda: [case for c in (*NEWS_CONDITIONS, "clean") for case in news_cases(news, c, seed, (1, 3))]  # noqa: E731
-        articles += _checkpointed(checkpoints, key, detector, cases, reuse_vectors)
+        articles += _checkpointed(checkpoints, key, detector, lambda: news_versions(news, seed), reuse_vectors)
     print(f"context model: {len(articles)} training articles", file=sys.stderr, flush=True)
     blob, logits = train_context(articles, FEATURES, detector.encoder.vector_space, settings)
     # every seed plants the same clean articles: count each once, as it first comes (unshortened)
@@ -293,7 +302,7 @@ def main(argv: list[str] | None = None) -> None:
     y = np.concatenate([p[1] for p in parts] + [np.zeros(len(clean_rows), dtype=int)])
     fit = fit_logistic(X, y, args.C)
     anchoring = fit_anchoring(X, y, args.C)
-    unanchored = int((X[:, FEATURES.index("unanchored")] > 0).sum())
+    unanchored = unanchored_rows(X)
     model = IntrusionModel(fit.coef_[0], float(fit.intercept_[0]), anchoring=anchoring)
     # Operating points: for each share of clean dev articles allowed an off_topic flag, the
     # highest sentence-score cut at which no more than that share carries one (ties included).
@@ -332,8 +341,8 @@ def main(argv: list[str] | None = None) -> None:
             "planted_per_article": [[1, 1], [1, 3]],
             "sentences": int(len(y)),
             "planted": int(y.sum()),
-            "unanchored_sentences": unanchored,
-            "unanchored_planted": int(y[X[:, FEATURES.index("unanchored")] > 0].sum()),
+            "unanchored_sentences": int(unanchored.sum()),
+            "unanchored_planted": int(y[unanchored].sum()),
             "seed": args.seed,
             "C": args.C,
             "date": dt.date.today().isoformat(),
