@@ -225,6 +225,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed for hosts, donors and positions (default: %(default)s)")
     parser.add_argument("--planted", type=int, default=3, help="most sentences planted from one donor (default: %(default)s)")
     parser.add_argument("--backend", choices=("onnx", "torch"), default=None, help="how the detector runs its model (default: the detector's)")
+    parser.add_argument("--reader", action="store_true", help="the detector reads each article with the reader model too (Detector(reader=True))")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
     args = parser.parse_args(argv)
     if not args.corpus.exists():
@@ -237,7 +238,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def run_all(args: argparse.Namespace, detector: Detector | None = None) -> dict[str, Any]:
     """Score every split; `detector` (default: a fresh one) may be shared with another benchmark."""
     started = time.perf_counter()
-    detector = detector or Detector(backend=args.backend, embedding_cache=1_000_000)
+    detector = detector or Detector(backend=args.backend, embedding_cache=1_000_000, reader=args.reader)
     sources = load_news(args.corpus)
     timer = {"detector": 0.0, "baselines": 0.0, "nearest": 0.0}
     by_split = news_splits(sources)

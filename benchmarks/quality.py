@@ -729,6 +729,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--planted", type=int, default=3, help="most sentences planted per article, from one donor (default: %(default)s)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
     parser.add_argument("--backend", choices=("onnx", "torch"), default=None, help="how the detector runs its model (default: the detector's)")
+    parser.add_argument("--reader", action="store_true", help="the detector reads each article with the reader model too (Detector(reader=True))")
     parser.add_argument("--speed", choices=("default", "fast"), default="default", help="the detector's tier (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.corpus.exists():
@@ -754,7 +755,7 @@ def run_all(args: argparse.Namespace) -> dict[str, Any]:
     sources = sample(args)
     # each sentence embedded once across the sets (the fast tier has no cache: it is cheaper than one)
     backend = args.backend if args.speed == "default" else None  # the fast tier runs no model: it takes no backend
-    detector = Detector(backend=backend, speed=args.speed, embedding_cache=1_000_000)
+    detector = Detector(backend=backend, speed=args.speed, embedding_cache=1_000_000, reader=args.reader)
     # the MiniLM baselines run on MiniLM vectors whatever the detector's tier
     minilm = detector if args.speed == "default" else Detector(backend=args.backend, embedding_cache=1_000_000)
     timer = {"detector": 0.0, "baselines": 0.0}

@@ -132,12 +132,13 @@ def score(items: list[Item], answer_files: list[Path], rates: tuple[float, ...])
         for n, item in enumerate(items, 1):
             tally.add(item, reader_flags(answers, n, confidences, len(item.texts)))
         rows.append(tally.row(name))
-    for rate in rates:
-        detector = Detector(flag_rate=rate)
-        tally = Tally()
-        for item in items:
-            tally.add(item, detector_flags(detector, item))
-        rows.append(tally.row(f"detector, flag_rate={rate}"))
+    for reader in (False, True):
+        for rate in rates:
+            detector = Detector(flag_rate=rate, reader=reader)
+            tally = Tally()
+            for item in items:
+                tally.add(item, detector_flags(detector, item))
+            rows.append(tally.row(f"detector{' + reader model' if reader else ''}, flag_rate={rate}"))
     return rows
 
 

@@ -4,37 +4,23 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from itertools import islice
 from typing import Any
 
 import numpy as np
 
-from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, Speed, prepare, vector_space
+from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, Speed, prepare, vector_space, vector_space_of
 from coherence.encoders.factory import check_encoder_options, make_encoder
 from coherence.evidence.sentences import TopicEvidence, topic_evidence
 from coherence.models.intrusion import IntrusionModel, explain_off_topic
 from coherence.models.leftovers import LeftoverModel
 from coherence.preparation import Article, PreparedArticle, prepare_article, score_without_topic
-from coherence.results import ArticleResult, coherence_of, sentence_result
-from coherence.verdict import Verdict, companion_cut_in_effect, off_topic_eligible, off_topic_flags
+from coherence.results import ArticleResult, ScoredArticle, coherence_of, sentence_result
+from coherence.verdict import Verdict, companion_cut_in_effect, companion_note, off_topic_eligible, off_topic_flags
 
 __all__ = ["Detector", "Article", "Backend", "ScoredArticle", "Speed"]
 
 _ENCODER_PARAMS = frozenset({"model", "backend", "speed", "embedding_cache", "batch_size", "threads"})
-
-
-@dataclass(frozen=True)
-class ScoredArticle:
-    """An article's result with the vectors it was scored on (for maps and reports).
-
-    Only content sentences are embedded: boilerplate, repeats and fragments have no row.
-    """
-
-    result: ArticleResult
-    vectors: np.ndarray  # (k, dim) unit vectors of the content sentences
-    content: list[int]  # the index in `result.sentences` of each row
-    in_topic: np.ndarray  # (k,) bool: the row belongs to the article's dominant topic
 
 
 class Detector:
@@ -52,46 +38,40 @@ class Detector:
         off_topic_threshold: sentence score below which a sentence is flagged `off_topic`
             (the score is one minus the estimated intrusion probability); overrides
             `flag_rate`. `coherence.off_topic_threshold` picks one from your own corpus.
-        companion_threshold: in an article that already has an off_topic flag, other
-            sentences scored below this are flagged too (default 0.5: more likely stray than
-            not). Stray content comes in runs from one source, so once an article is known
-            to hold some, its companions need less evidence. Which articles carry a flag is
-            still decided by the operating point alone. None: no companion flags.
+        companion_threshold: in an article with an off_topic flag, other sentences scored
+            below this are flagged too (default 0.5): stray content comes in runs, so its
+            companions need less evidence. None: no companion flags.
         min_sentences: fewest content sentences an article needs before any sentence is
             called off-topic (a dominant topic needs a majority to stand on).
         min_confidence: sentences carrying less topic information than this (a vague quote,
             "It will be quite a sight.") are scored but never called off-topic: there is too
             little in them to tell.
-        backend: how a model given by name is run. "onnx" (None means it: the default): an
-            int8 ONNX copy built locally from the model's own weights on first use and cached
-            (`coherence prepare` builds it ahead of time), run by onnxruntime without torch:
-            two to three times as fast as fp32 (the CPU decides), starting in about a second;
-            the shipped weights were fitted on its vectors. "torch": sentence-transformers in
-            fp32, the exact reference (scores move a little against int8's; reports/speed.md).
-        speed: "default", or "fast": first-pass triage of huge corpora. The fast tier embeds
-            a sentence as a weighted bag of token vectors distilled locally from the bundled
-            model (no neural network runs; built once and cached, see `coherence prepare`)
-            and weighs the evidence with a logistic model fitted on those vectors. Tens of
-            times faster than the default and markedly less accurate (reports/speed.md):
-            use it to sort a crawl, then score what it keeps with the default. `backend`
-            must stay None and `embedding_cache` does not apply; only the bundled model has a
-            fast tier.
-        leftovers: find extraction leftovers line by line (teasers of other stories,
-            captions, calls to action, bylines, stamps, comments) from each line's form, place
-            and language (coherence.models.leftovers). A line over the cut is flagged `boilerplate`,
-            or `off_topic` for another story's headline, and a sentence's score is never above
-            one minus its line's leftover probability. False: topic evidence only.
+        backend: "onnx" (None means it: the default): an int8 copy of the model built locally
+            on first use and cached (`coherence prepare`), run by onnxruntime without torch,
+            2-3x fp32's speed (the CPU decides); the shipped weights were fitted on its
+            vectors. "torch": sentence-transformers in fp32, the exact reference.
+        speed: "default", or "fast": first-pass triage of huge corpora, a weighted bag of
+            token vectors distilled locally from the bundled model (no network runs), many
+            times faster and markedly less accurate (reports/speed.md): sort a crawl with
+            it, score what it keeps with the default. Bundled model only, `backend` None.
+        leftovers: find extraction leftovers line by line (teasers, captions, calls to action,
+            bylines, stamps) from each line's form, place and language
+            (coherence.models.leftovers); a sentence's score is never above one minus its
+            line's leftover probability. False: topic evidence only.
         leftover_threshold: leftover probability above which a line is flagged; None: the
             shipped cut (2% of article lines of held-out scraped pages flagged).
         leftover_companion_threshold: a line next to a flagged leftover line (or a run of
             them) is flagged too when its own leftover probability is above this: leftovers
             come in blocks (a list of teasers under "Related stories"). None: no companions.
         embedding_cache: sentences whose vectors are kept for reuse, least recently used out
-            first (0: none); a sentence seen again (a republished story, a repeated
-            disclaimer) is not embedded twice. About 1.5 KB a sentence.
+            first (0: none), about 1.5 KB a sentence.
         batch_size: sentences per forward pass of the model.
         articles_per_batch: articles whose sentences `score_many` embeds together.
         threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
+        reader: also read each article as one text with the reader model (the bundled MiniLM
+            with shipped adapters, `coherence.models.reader`, built once into the cache) and
+            weigh its verdict with the other evidence; a second pass over the article
+            (reports/speed.md). Default model and speed only.
 
     Like a scikit-learn estimator, the constructor only stores its arguments: they are checked
     on first use (`score`, `score_many`, `prepare`), and `set_params` changes them. State made
@@ -117,6 +97,7 @@ class Detector:
         batch_size: int = 64,
         articles_per_batch: int = 64,
         threads: int | None = None,
+        reader: bool = False,
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -134,6 +115,7 @@ class Detector:
         self.batch_size = batch_size
         self.articles_per_batch = articles_per_batch
         self.threads = threads
+        self.reader = reader
 
     # -- public API ---------------------------------------------------------------------
     def score(self, article: Article, site: str | None = None) -> ArticleResult:
@@ -210,6 +192,8 @@ class Detector:
         workers start."""
         self.check_params()
         prepare(self.encoder)
+        if self.reader:
+            self.reader_encoder.prepare()
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, so the same Detector can be built in another process."""
@@ -220,6 +204,7 @@ class Detector:
         """Pickles without the shipped weights (the shipped default, reloaded on first use)."""
         state = self.__dict__.copy()
         state.pop("intrusion_model_", None)
+        state.pop("reader_encoder_", None)  # an onnxruntime session: loaded again on first use
         return state
 
     def set_params(self, **params: Any) -> Detector:
@@ -233,6 +218,7 @@ class Detector:
             setattr(self, name, value)
         if _ENCODER_PARAMS & set(params):
             self.__dict__.pop("encoder_", None)
+            self.__dict__.pop("reader_encoder_", None)
         if "speed" in params:
             self.__dict__.pop("intrusion_model_", None)
         return self
@@ -251,6 +237,10 @@ class Detector:
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be at least 1 or None, got {self.threads}")
         check_encoder_options(self.model, self.backend, self.speed)
+        if self.reader and (self.speed != "default" or not (isinstance(self.model, str) and vector_space_of(self.model) == DEFAULT_MODEL)):
+            raise ValueError(f"reader=True reads with the bundled {DEFAULT_MODEL} at speed='default' only")
+        if self.reader and self.intrusion_model.reader is None:
+            raise ValueError("reader=True needs the reader weights, which this installation does not ship")
         if self.off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
             self.intrusion_model.score_cut(self.flag_rate)
         return self
@@ -274,7 +264,16 @@ class Detector:
         """Sentence score below which an eligible sentence is flagged off_topic."""
         if self.off_topic_threshold is not None:
             return self.off_topic_threshold
-        return self.intrusion_model.score_cut(self.flag_rate, self.uses_context)
+        return self.intrusion_model.score_cut(self.flag_rate, self.uses_context, reader=self.reader)
+
+    @property
+    def reader_encoder(self) -> Any:
+        """The reader model's runner (`reader=True`), made on first use."""
+        if getattr(self, "reader_encoder_", None) is None:
+            from coherence.encoders.reader_encoder import ReaderEncoder
+
+            self.reader_encoder_ = ReaderEncoder(self.threads)
+        return self.reader_encoder_
 
     @property
     def uses_context(self) -> bool:
@@ -359,6 +358,8 @@ class Detector:
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
+            if self.reader and model.reader is not None:
+                weighed = model.reader.probability(weighed, self.reader_encoder.logits(prepared.content_texts))
             intrusion = model.stronger(weighed, evidence.features)
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
             companion_cut = companion_cut_in_effect(cutoff, self.companion_threshold)
@@ -370,7 +371,7 @@ class Detector:
                 if gate[k] or companion[k]:
                     because = explain_off_topic(evidence, k, model, float(weighed[k]))
                     if companion[k] and companion_cut is not None:
-                        because += _companion_note(lead, scores[i], companion_cut)
+                        because += companion_note(lead, scores[i], companion_cut)
                     verdicts[i] = Verdict("off_topic", because, evidence="topic")
         for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
             if verdict is not None and verdict.original is not None:
@@ -389,11 +390,3 @@ class Detector:
         )
         return result, evidence
 
-
-def _companion_note(lead: int, score: float, companion_threshold: float) -> str:
-    """The sentence that makes a companion flag's explanation say which line it accompanies."""
-    return (
-        f" Flagged as a companion of sentence {lead + 1}, which is over the off-topic cut: in an article "
-        f"that holds stray content, a sentence scored below {companion_threshold:g} is flagged too "
-        f"(this one {score:.3f})."
-    )

@@ -13,7 +13,7 @@ from coherence.verdict import REASONS, Evidence, Reason, Verdict
 if TYPE_CHECKING:
     from coherence.text.segment import Sentence
 
-__all__ = ["ArticleResult", "SentenceResult", "coherence_of", "sentence_result"]
+__all__ = ["ArticleResult", "ScoredArticle", "SentenceResult", "coherence_of", "sentence_result"]
 
 
 @dataclass(slots=True)
@@ -111,3 +111,16 @@ def coherence_of(results: list[SentenceResult]) -> float:
         [0.0 if r.reason in ("boilerplate", "duplicate", "fragment") else r.score for r in results]
     )
     return float((weights * values).sum() / weights.sum())
+
+
+@dataclass(frozen=True)
+class ScoredArticle:
+    """An article's result with the vectors it was scored on (for maps and reports).
+
+    Only content sentences are embedded: boilerplate, repeats and fragments have no row.
+    """
+
+    result: ArticleResult
+    vectors: np.ndarray  # (k, dim) unit vectors of the content sentences
+    content: list[int]  # the index in `result.sentences` of each row
+    in_topic: np.ndarray  # (k,) bool: the row belongs to the article's dominant topic

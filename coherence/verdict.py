@@ -8,7 +8,7 @@ from typing import Literal
 
 import numpy as np
 
-__all__ = ["Evidence", "Reason", "REASONS", "Verdict", "companion_cut_in_effect", "off_topic_eligible", "off_topic_flags"]
+__all__ = ["Evidence", "Reason", "REASONS", "Verdict", "companion_cut_in_effect", "companion_note", "off_topic_eligible", "off_topic_flags"]
 
 Reason = Literal["off_topic", "boilerplate", "duplicate", "fragment"]
 REASONS: tuple[Reason, ...] = ("off_topic", "boilerplate", "duplicate", "fragment")
@@ -62,3 +62,12 @@ def off_topic_flags(
     if companion_cut is not None and gate.any():
         companion = eligible & ~gate & (scores < companion_cut)
     return gate, companion
+
+
+def companion_note(lead: int, score: float, companion_threshold: float) -> str:
+    """The sentence that makes a companion flag's explanation say which line it accompanies."""
+    return (
+        f" Flagged as a companion of sentence {lead + 1}, which is over the off-topic cut: in an article "
+        f"that holds stray content, a sentence scored below {companion_threshold:g} is flagged too "
+        f"(this one {score:.3f})."
+    )

@@ -63,6 +63,13 @@ def test_one_factory_and_no_silently_ignored_backend():
         Detector(backend="torch", speed="fast").check_params()
 
 
+def test_reader_is_refused_where_it_cannot_read():
+    with pytest.raises(ValueError, match="reader=True"):
+        Detector(reader=True, speed="fast").check_params()
+    with pytest.raises(ValueError, match="reader=True"):
+        Detector(reader=True, model="some/other-model").check_params()
+
+
 def test_output_schema_is_the_record_and_the_parquet_columns(detector, tmp_path: Path):
     record = detector.score(read_article("hospital_opening.txt") + "\n\nShare this article").to_dict()
     assert tuple(record) == OUTPUT_FIELDS

@@ -24,6 +24,7 @@ class ArticleRows:
     planted: np.ndarray  # (n,) bool
     eligible: np.ndarray  # (n,) bool: may be flagged off_topic at all
     condition: str
+    texts: tuple[str, ...] = ()  # the content sentences (for models that read text, not vectors)
 
 
 @dataclass(frozen=True)

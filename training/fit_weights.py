@@ -68,7 +68,7 @@ def article_rows(detector: Detector, cases, stored: list[ArticleRows] | None = N
         evidence = topic_evidence(texts, vectors)
         planted = [is_planted(prepared.sentences[i].start, prepared.sentences[i].end, case.planted) for i in content]
         eligible = off_topic_eligible(evidence.confidence, detector.min_confidence, detector.min_sentences)
-        out.append(ArticleRows(case.id, vectors, evidence.features, np.array(planted), eligible, case.condition))
+        out.append(ArticleRows(case.id, vectors, evidence.features, np.array(planted), eligible, case.condition, tuple(texts)))
     if stored is not None and next(earlier, None) is not None:
         raise ValueError("stored rows hold more articles than the cases: rebuild them")
     return out

@@ -26,6 +26,7 @@ def _detector_options(args: argparse.Namespace) -> dict[str, Any]:
         companion_threshold=args.companion_threshold,
         backend=args.backend,
         speed=args.speed,
+        reader=args.reader,
     )
 
 
@@ -134,6 +135,7 @@ def report_command(args: argparse.Namespace) -> int:
                     companion_threshold=args.companion_threshold,
                     backend=args.backend,
                     speed=args.speed,
+                    reader=args.reader,
                 ),
                 prepare=False,
             )
@@ -163,4 +165,10 @@ def prepare_command(args: argparse.Namespace) -> int:
     what = "fast tier's token table" if fast else "int8 ONNX model"
     how = f"built in {built.seconds:.1f} s" if built.built else "already built"
     emit(f"{what} of {args.model}: {built.path} ({how})")
+    if args.reader:
+        from coherence.encoders.reader_encoder import ReaderEncoder
+
+        built = ReaderEncoder().prepare(rebuild=args.rebuild)
+        how = f"built in {built.seconds:.1f} s" if built.built else "already built"
+        emit(f"reader model (bundled model + shipped adapters, int8): {built.path} ({how})")
     return 0

@@ -99,6 +99,16 @@ def _common_options(command: argparse.ArgumentParser) -> None:
     _backend_option(command)
     _speed_option(command)
     command.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
+    _reader_option(command)
+
+
+def _reader_option(command: argparse.ArgumentParser) -> None:
+    command.add_argument(
+        "--reader",
+        action="store_true",
+        help="also read each article as one text with the reader model (the bundled model with shipped adapters, "
+        "built once; see `coherence prepare --reader`): finds more stray lines on the same subject, costs a second pass",
+    )
 
 
 def _companion_option(command: argparse.ArgumentParser) -> None:
@@ -185,6 +195,7 @@ def build_parser() -> argparse.ArgumentParser:
         help="one article: the tier to score it with (a batch run's results keep the tier they were scored with)",
     )
     report.add_argument("--model", help="sentence-transformers model name or path (default: the batch run's, else the bundled one)")
+    _reader_option(report)
     report.set_defaults(run=report_command)
 
     prepare = sub.add_parser(
@@ -194,6 +205,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument(
         "--speed", choices=("default", "fast"), default="default", help="fast: the fast tier's token table (default: the int8 model)"
     )
+    prepare.add_argument("--reader", action="store_true", help="build the reader model too (the shipped adapters merged into the bundled model, int8)")
     prepare.add_argument("--rebuild", action="store_true", help="build again even if an intact copy is cached")
     prepare.set_defaults(run=prepare_command)
     return parser

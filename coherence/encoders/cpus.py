@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 
-__all__ = ["available_cpus"]
+__all__ = ["available_cpus", "usable_cores"]
 
 
 def available_cpus() -> int:
@@ -15,3 +15,11 @@ def available_cpus() -> int:
         return max(1, len(os.sched_getaffinity(0)))
     except AttributeError:  # not on Linux
         return max(1, os.cpu_count() or 1)
+
+
+def usable_cores() -> int:
+    """OMP_NUM_THREADS when set (Ray sets it to an actor's CPUs), else the cores this process may use."""
+    try:
+        return max(1, int(os.environ["OMP_NUM_THREADS"]))
+    except (KeyError, ValueError):
+        return available_cpus()

@@ -1,16 +1,18 @@
 """The user cache of models built locally from the bundled weights (never downloaded).
 
-Two kinds are built: the int8 ONNX copy (``backend="onnx"``) and the token table of the fast
-tier (``speed="fast"``). A built model lives in ``<cache>/<kind>/<name>-<fingerprint>/`` with
+Three kinds are built: the int8 ONNX copy (``backend="onnx"``), the token table of the fast
+tier (``speed="fast"``) and the reader model (the bundled weights with the shipped adapters
+merged in, int8). A built model lives in ``<cache>/<kind>/<name>-<fingerprint>/`` with
 a manifest. The fingerprint covers the source weights (size and modification time of each
 file), the recipe's format and the version of the library that shapes the result
-(onnxruntime, wordfreq), so a changed source or a new build recipe lands in a new folder; a
+(onnxruntime, wordfreq) and the checksum of any shipped file the build reads (the reader's
+adapters), so a changed source or a new build recipe lands in a new folder; a
 missing, half-written or altered file (its checksum no longer matches the manifest) is rebuilt.
 The cache root is ``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else
 ``~/.cache/coherence``.
 
 Builds run in a child process, ``python -m coherence.encoders.model_cache KIND SOURCE_DIR TARGET``
-(KIND: onnx or static), so torch never loads into the process that scores.
+(KIND: onnx, static or reader), so torch never loads into the process that scores.
 """
 
 from __future__ import annotations
@@ -26,12 +28,15 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from importlib import resources
 from pathlib import Path
 
 from coherence.encoders.onnx_export import EXPORT_FORMAT
+from coherence.encoders.reader_export import READER_FORMAT
 from coherence.encoders.static_export import STATIC_FORMAT
+from coherence.models.reader import READER_ADAPTERS
 
-__all__ = ["BuiltModel", "cache_root", "int8_model", "token_table"]
+__all__ = ["BuiltModel", "cache_root", "int8_model", "reader_model", "token_table"]
 
 MANIFEST_FILE = "manifest.json"
 LOCK_FILE = ".lock"
@@ -58,6 +63,7 @@ class _Recipe:
     library: str  # the distribution whose version enters the fingerprint
     what: str  # for messages
     duration: str
+    shipped: tuple[str, ...] = ()  # files of coherence.models the build reads (their checksums enter the fingerprint)
 
 
 _INT8 = _Recipe(
@@ -66,6 +72,10 @@ _INT8 = _Recipe(
 _TABLE = _Recipe(
     "static", "coherence.encoders.static_export:export_static", "tokens.npz", STATIC_FORMAT, "wordfreq", "fast tier's token table", "about 20 s"
 )
+_READER = _Recipe(
+    "reader", "coherence.encoders.reader_export:export_reader_int8", "reader.onnx", READER_FORMAT, "onnxruntime",
+    "reader model (bundled weights + shipped adapters, int8)", "about 15 s", shipped=(READER_ADAPTERS,),
+)  # fmt: skip
 
 
 def cache_root() -> Path:
@@ -95,6 +105,9 @@ def _fingerprint(recipe: _Recipe, source: Path) -> str:
         if path.is_file():
             stat = path.stat()
             parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+    for name in recipe.shipped:
+        shipped = resources.files("coherence.models").joinpath(name)
+        parts.append(f"{name}:{hashlib.sha256(shipped.read_bytes()).hexdigest() if shipped.is_file() else 'missing'}")
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()[:16]
 
 
@@ -209,7 +222,17 @@ def token_table(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
     return _cached(_TABLE, source, name, rebuild)
 
 
-_RECIPES = {recipe.kind: recipe for recipe in (_INT8, _TABLE)}
+def reader_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
+    """The cached reader model (`coherence.encoders.reader_export`): `source` with the shipped
+    adapters merged in, int8; built if missing or stale (new adapters are a new build).
+
+    Raises:
+        RuntimeError: the build failed (its last lines of output say why).
+    """
+    return _cached(_READER, source, name, rebuild)
+
+
+_RECIPES = {recipe.kind: recipe for recipe in (_INT8, _TABLE, _READER)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -217,7 +240,7 @@ def main(argv: list[str] | None = None) -> None:
     from importlib import import_module
 
     parser = argparse.ArgumentParser(description="build one kind of cached model from a local model directory")
-    parser.add_argument("kind", choices=tuple(_RECIPES), help="onnx: the int8 model; static: the fast tier's token table")
+    parser.add_argument("kind", choices=tuple(_RECIPES), help="onnx: the int8 model; static: the fast tier's token table; reader: the reader model")
     parser.add_argument("source", type=Path, help="sentence-transformers model directory")
     parser.add_argument("target", type=Path, help="the file to write")
     args = parser.parse_args(argv)

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from coherence.encoders.cpus import available_cpus
+from coherence.encoders.onnx_session import one_core_session, pass_pool
 from coherence.encoders.base import DEFAULT_MODEL, resolve_model, vector_space_of
 from coherence.encoders.model_cache import BuiltModel, int8_model
 
@@ -47,14 +47,6 @@ def _check_supported(source: Path) -> None:
 def _max_tokens(source: Path) -> int:
     config = source / "sentence_bert_config.json"
     return int(json.loads(config.read_text()).get("max_seq_length", 256)) if config.is_file() else 256
-
-
-def _usable_cores() -> int:
-    """OMP_NUM_THREADS when set (Ray sets it to an actor's CPUs), else the cores this process may use."""
-    try:
-        return max(1, int(os.environ["OMP_NUM_THREADS"]))
-    except (KeyError, ValueError):
-        return available_cpus()
 
 
 class OnnxEncoder:
@@ -103,7 +95,6 @@ class OnnxEncoder:
         return self.built_
 
     def _load(self) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         built = self.built_ or self.prepare()
@@ -114,20 +105,10 @@ class OnnxEncoder:
             raise RuntimeError(f"could not read {source / 'tokenizer.json'}: {exc}") from None
         tokenizer.no_padding()  # the shipped tokenizer pads every sentence to 128 tokens
         tokenizer.enable_truncation(_max_tokens(source))
-        options = onnxruntime.SessionOptions()
-        # one core per pass, several passes at once: for ~30-token sentences this beats
-        # splitting each pass over the cores (about 700 against 450 sentences/s on 2 cores)
-        options.intra_op_num_threads = 1
-        options.inter_op_num_threads = 1
-        options.log_severity_level = 3
-        try:
-            self.session_ = onnxruntime.InferenceSession(str(built.path), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime's errors are not RuntimeErrors
-            raise RuntimeError(f"could not load {built.path}: {exc}; `coherence prepare --rebuild` builds it again") from None
+        self.session_ = one_core_session(built.path)
         self.tokenizer_ = tokenizer
         self.pid_ = os.getpid()
-        threads = self.threads or _usable_cores()
-        self.pool_ = ThreadPoolExecutor(threads, thread_name_prefix="coherence-onnx") if threads > 1 else None
+        self.pool_ = pass_pool(self.threads, "coherence-onnx")
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
         """Embed sentences, one forward pass each, several at once.

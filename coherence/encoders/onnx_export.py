@@ -22,7 +22,9 @@ EXPORT_FORMAT = "minilm-meanpool-int8-dynamic-per-channel-v1"
 OPSET = 17
 
 
-def _export_fp32(source: Path, target: Path) -> None:
+def _export_fp32(source: Path, target: Path, pooled: bool = True) -> None:
+    """The model as an fp32 graph: the normalised mean-pooled sentence embedding, or (`pooled`
+    False) every token's state, for the reader, which pools sentence spans itself."""
     import torch
     from transformers import AutoModel
 
@@ -38,29 +40,33 @@ def _export_fp32(source: Path, target: Path) -> None:
             hidden = self.model(
                 input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
             ).last_hidden_state
+            if not pooled:
+                return hidden
             mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
-            pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
-            return torch.nn.functional.normalize(pooled, dim=-1)
+            pooled_states = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1e-9)
+            return torch.nn.functional.normalize(pooled_states, dim=-1)
 
+    output = "sentence_embedding" if pooled else "token_states"
     example = torch.ones(2, 8, dtype=torch.long)
     axes = {"input_ids": {0: "batch", 1: "tokens"}, "attention_mask": {0: "batch", 1: "tokens"}}
     axes["token_type_ids"] = {0: "batch", 1: "tokens"}
-    axes["sentence_embedding"] = {0: "batch"}
+    axes[output] = {0: "batch", 1: "tokens"} if not pooled else {0: "batch"}
     with torch.no_grad():
         torch.onnx.export(
             SentenceEmbedding(),
             (example, example, torch.zeros_like(example)),
             str(target),
             input_names=["input_ids", "attention_mask", "token_type_ids"],
-            output_names=["sentence_embedding"],
+            output_names=[output],
             dynamic_axes=axes,
             opset_version=OPSET,
             dynamo=False,
         )
 
 
-def export_int8(source: Path, target: Path) -> None:
-    """Export `source` (a model directory) and write its int8 graph to `target`."""
+def export_int8(source: Path, target: Path, pooled: bool = True) -> None:
+    """Export `source` (a model directory) and write its int8 graph to `target` (sentence
+    embeddings, or token states when not `pooled`)."""
     import logging
 
     import onnx
@@ -69,7 +75,7 @@ def export_int8(source: Path, target: Path) -> None:
     logging.getLogger().setLevel(logging.ERROR)  # onnxruntime's quantiser logs advice at WARNING
     with tempfile.TemporaryDirectory() as work:
         fp32 = Path(work) / "fp32.onnx"
-        _export_fp32(source, fp32)
+        _export_fp32(source, fp32, pooled)
         quantize_dynamic(
             str(fp32),
             str(target),

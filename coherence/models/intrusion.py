@@ -25,7 +25,7 @@ from coherence.models.context import CONTEXT_WEIGHTS, ContextModel
 from coherence.evidence.sentences import FEATURES, TopicEvidence
 from coherence.text.form import FORM_FEATURES
 
-__all__ = ["AnchoringModel", "ANCHORING_FEATURES", "IntrusionModel", "WEIGHTS_FILES", "explain_off_topic"]
+__all__ = ["AnchoringModel", "ANCHORING_FEATURES", "IntrusionModel", "ReaderStack", "WEIGHTS_FILES", "explain_off_topic"]
 
 # The shipped weights of each speed tier.
 WEIGHTS_FILES = {"default": "weights.json", "fast": "weights_fast.json"}
@@ -72,6 +72,8 @@ class IntrusionModel:
     context: ContextModel | None = None
     # operating points of the logistic model alone (vectors of another embedding model)
     row_operating_points: tuple[tuple[float, float], ...] | None = None
+    # combines the weighed probability with the reader model's logit (Detector(reader=True))
+    reader: ReaderStack | None = None
 
     @classmethod
     def default(cls, speed: str = "default") -> "IntrusionModel":
@@ -97,18 +99,22 @@ class IntrusionModel:
             _points(data["operating_points"]),
             context=context,
             row_operating_points=_points(data.get("row_operating_points", data["operating_points"])),
+            reader=ReaderStack.from_dict(data["reader"]) if "reader" in data else None,
         )
 
     def uses_context(self, vector_space: str | None) -> bool:
         """Whether the article-context model applies to vectors of `vector_space`."""
         return self.context is not None and vector_space == self.context.vector_space
 
-    def score_cut(self, clean_flag_rate: float, context: bool = True) -> float:
+    def score_cut(self, clean_flag_rate: float, context: bool = True, reader: bool = False) -> float:
         """The sentence score below which `clean_flag_rate` of the clean development articles
         carry an off_topic flag (stored points, interpolated between them), for the scores of
-        the context model (`context`, when there is one) or of the logistic model alone."""
+        the reader stack (`reader`), the context model (`context`, when there is one) or the
+        logistic model alone."""
         points = self.operating_points
-        if not (context and self.context is not None) and self.row_operating_points is not None:
+        if reader and self.reader is not None:
+            points = self.reader.operating_points
+        elif not (context and self.context is not None) and self.row_operating_points is not None:
             points = self.row_operating_points
         rates, cuts = zip(*points)
         if not rates[0] <= clean_flag_rate <= rates[-1]:
@@ -145,6 +151,35 @@ class IntrusionModel:
     def probability(self, features: np.ndarray, vectors: np.ndarray | None = None) -> np.ndarray:
         """P(intruded | evidence) for every row: the stronger of the two detectors."""
         return self.stronger(self.weighed_probability(features, vectors), features)
+
+
+@dataclass(frozen=True)
+class ReaderStack:
+    """P(intruded) from the weighed evidence and the reader model's logit together
+    (`coherence.models.reader`): a logistic over the two log-odds, fitted on articles neither
+    model was trained on (`training/fit_reader_stack.py`), with operating points of its own."""
+
+    weighed_coef: float
+    reader_coef: float
+    intercept: float
+    operating_points: tuple[tuple[float, float], ...]
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "ReaderStack":
+        return cls(float(data["weighed_coef"]), float(data["reader_coef"]), float(data["intercept"]), _points(data["operating_points"]))
+
+    def to_dict(self) -> dict:
+        return {
+            "weighed_coef": self.weighed_coef,
+            "reader_coef": self.reader_coef,
+            "intercept": self.intercept,
+            "operating_points": [list(p) for p in self.operating_points],
+        }
+
+    def probability(self, weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
+        p = np.clip(weighed, 1e-6, 1 - 1e-6)
+        z = self.weighed_coef * np.log(p / (1 - p)) + self.reader_coef * reader_logits + self.intercept
+        return 1.0 / (1.0 + np.exp(-z))
 
 
 def _points(pairs: list[list[float]]) -> tuple[tuple[float, float], ...]:

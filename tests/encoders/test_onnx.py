@@ -152,19 +152,19 @@ def test_a_forked_copy_reloads_its_session(onnx_encoder: OnnxEncoder) -> None:
 
 
 def test_thread_count_follows_omp_num_threads(onnx_encoder: OnnxEncoder, monkeypatch: pytest.MonkeyPatch) -> None:
-    from coherence.encoders.onnx_encoder import _usable_cores
+    from coherence.encoders.cpus import usable_cores
 
     monkeypatch.setenv("OMP_NUM_THREADS", "1")
-    assert _usable_cores() == 1
+    assert usable_cores() == 1
     single = OnnxEncoder()
     single.built_ = onnx_encoder.built_
     single.encode(SENTENCES[:1])
     assert single.pool_ is None  # one pass at a time, as a 1-CPU Ray actor should
     np.testing.assert_array_equal(single.encode(SENTENCES), onnx_encoder.encode(SENTENCES))
     monkeypatch.setenv("OMP_NUM_THREADS", "3")
-    assert _usable_cores() == 3
+    assert usable_cores() == 3
     monkeypatch.setenv("OMP_NUM_THREADS", "not a number")
-    assert _usable_cores() >= 1
+    assert usable_cores() >= 1
 
 
 def test_fingerprint_reads_the_version_of_a_differently_named_distribution(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -1,0 +1,81 @@
+"""Run the reader model (`coherence.models.reader`) on an article: one logit of 'planted' per sentence.
+
+The int8 graph gives token states for a window; the head (numpy) scores each sentence of the
+window from its pooled tokens; a sentence held by several windows gets the mean of its logits.
+One window per pass, for the reason the sentence encoder gives: int8 activations are scaled per
+pass, and a window's logits must not depend on what else is in the batch. Passes run one core
+each, several at once (as the sentence encoder's do).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from coherence.encoders.onnx_session import one_core_session, pass_pool
+from coherence.models.reader import Adapters, pool_sentences
+from coherence.models.reader_layout import Window, lay_out, reader_tokenizer
+
+__all__ = ["ReaderEncoder"]
+
+
+class ReaderEncoder:
+    """Reads articles with the bundled model and the shipped adapters (built once, cached)."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        self.threads = threads
+        self.session_: Any = None
+        self.built_: Any = None
+        self.pool_: ThreadPoolExecutor | None = None
+
+    def prepare(self, rebuild: bool = False) -> Any:
+        """Build the reader model into the user cache when it is missing or stale."""
+        from coherence.encoders.base import default_model_path
+        from coherence.encoders.model_cache import reader_model
+
+        self.built_ = reader_model(default_model_path(), "all-MiniLM-L6-v2", rebuild=rebuild)
+        return self.built_
+
+    def _load(self) -> None:
+        from coherence.encoders.base import default_model_path
+
+        built = self.built_ or self.prepare()
+        adapters = Adapters.default()
+        if adapters is None:
+            raise RuntimeError("this installation ships no reader adapters (coherence/models/reader_adapters.npz)")
+        self.session_ = one_core_session(built.path)
+        self.head_ = adapters.head
+        self.tokenizer_ = reader_tokenizer(Path(default_model_path()))
+        self.ids_ = (self.tokenizer_.token_to_id("[CLS]"), self.tokenizer_.token_to_id("[SEP]"))
+        self.pid_ = os.getpid()
+        self.pool_ = pass_pool(self.threads, "coherence-reader")
+
+    def logits(self, sentences: Sequence[str]) -> np.ndarray:
+        """Logit that each sentence was planted from another story, read in the article's order
+        (the first sentence is the anchor of every window and gets the windows' mean)."""
+        if self.session_ is None or self.pid_ != os.getpid():
+            self._load()
+        n = len(sentences)
+        if n == 0:
+            return np.zeros(0)
+        tokens = [e.ids for e in self.tokenizer_.encode_batch(list(sentences), add_special_tokens=False)]
+        windows = lay_out(tokens, *self.ids_)
+
+        def read(window: Window) -> np.ndarray:  # onnxruntime releases the GIL while it runs
+            ids = window.ids[None, :]
+            inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+            states = self.session_.run(None, inputs)[0][0]
+            return self.head_.logits(pool_sentences(states, window.spans))
+
+        read_all = map(read, windows) if self.pool_ is None or len(windows) == 1 else self.pool_.map(read, windows)
+        total, count = np.zeros(n), np.zeros(n)
+        for window, logits in zip(windows, read_all):
+            for s, value in zip(window.sentences, logits):
+                total[s] += value
+                count[s] += 1
+        return total / np.maximum(count, 1)

@@ -1,0 +1,108 @@
+"""The reader model: the bundled MiniLM fine-tuned to read an article as one text and tag each
+sentence as belonging to it or planted from another story.
+
+A sentence vector of its own cannot say who "he" is or whether "the ministry" is this story's
+ministry; a reader that sees the sentences around it can. The bundled all-MiniLM-L6-v2 reads
+windows of the article (`coherence.models.reader_layout`); low-rank adapters (LoRA) on its
+linear layers, trained on planted intrusions of news and BBC articles
+(`training/reader_training.py`), teach it the task, and a small head turns each sentence's
+pooled token states into a logit. Only the adapters and the head ship (`reader_adapters.npz`,
+about 2 MB); `coherence prepare` merges them into the bundled weights and builds an int8 ONNX
+copy in the user cache (`coherence.encoders.reader_export`), so scoring needs no torch.
+
+This module holds what training and scoring share: the adapter file, the merge, the pooling
+and the head in numpy.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from importlib import resources
+
+import numpy as np
+
+__all__ = ["READER_ADAPTERS", "LORA_TARGETS", "ReaderHead", "Adapters", "merge_adapters", "pool_sentences"]
+
+READER_ADAPTERS = "reader_adapters.npz"
+# The linear layers of each BERT layer that carry an adapter (names as in transformers' BertModel).
+LORA_TARGETS = (
+    "attention.self.query",
+    "attention.self.key",
+    "attention.self.value",
+    "attention.output.dense",
+    "intermediate.dense",
+    "output.dense",
+)
+HEAD_HIDDEN = 128
+
+
+def pool_sentences(states: np.ndarray, spans: Sequence[tuple[int, int]]) -> np.ndarray:
+    """Mean token state of each sentence span, (sentences, hidden)."""
+    return np.stack([states[a:b].mean(axis=0) for a, b in spans])
+
+
+@dataclass(frozen=True)
+class ReaderHead:
+    """Two dense layers on [sentence, sentence - window mean]: the sentence's own reading and
+    how it differs from the rest of the window."""
+
+    hidden_weight: np.ndarray  # (HEAD_HIDDEN, 2 * hidden)
+    hidden_bias: np.ndarray
+    out_weight: np.ndarray  # (1, HEAD_HIDDEN)
+    out_bias: np.ndarray
+
+    def logits(self, pooled: np.ndarray) -> np.ndarray:
+        """Logit of 'planted' for each sentence of one window."""
+        x = np.concatenate([pooled, pooled - pooled.mean(axis=0, keepdims=True)], axis=1)
+        h = np.maximum(x @ self.hidden_weight.T + self.hidden_bias, 0.0)
+        return (h @ self.out_weight.T + self.out_bias)[:, 0]
+
+
+@dataclass(frozen=True)
+class Adapters:
+    """What ships: LoRA factors per adapted weight, the head, and how they were made."""
+
+    lora: dict[str, tuple[np.ndarray, np.ndarray]]  # weight name -> (A (rank, in), B (out, rank))
+    scale: float  # alpha / rank
+    head: ReaderHead
+    meta: dict
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> "Adapters":
+        arrays = dict(np.load(io.BytesIO(data), allow_pickle=False))
+        meta = json.loads(str(arrays.pop("meta")))
+        lora = {}
+        for key in [k for k in arrays if k.endswith(".lora_A")]:
+            name = key[: -len(".lora_A")]
+            lora[name] = (arrays[key], arrays[name + ".lora_B"])
+        head = ReaderHead(arrays["head.hidden.weight"], arrays["head.hidden.bias"], arrays["head.out.weight"], arrays["head.out.bias"])
+        return cls(lora, float(meta["alpha"]) / float(meta["rank"]), head, meta)
+
+    @classmethod
+    def default(cls) -> "Adapters | None":
+        """The shipped adapters, or None in an installation without them."""
+        path = resources.files("coherence.models").joinpath(READER_ADAPTERS)
+        return cls.from_bytes(path.read_bytes()) if path.is_file() else None
+
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        out: dict[str, np.ndarray] = {"meta": np.asarray(json.dumps(self.meta, sort_keys=True))}
+        for name, (a, b) in self.lora.items():
+            out[name + ".lora_A"], out[name + ".lora_B"] = a, b
+        head = self.head
+        out.update({"head.hidden.weight": head.hidden_weight, "head.hidden.bias": head.hidden_bias})
+        out.update({"head.out.weight": head.out_weight, "head.out.bias": head.out_bias})
+        return out
+
+
+def merge_adapters(weights: Mapping[str, np.ndarray], adapters: Adapters) -> dict[str, np.ndarray]:
+    """The bundled weights with every adapter folded in: W + scale * B @ A. A name that the
+    weights do not hold is an error, never a silently unadapted layer."""
+    merged = dict(weights)
+    for name, (a, b) in adapters.lora.items():
+        if name not in merged:
+            raise KeyError(f"the reader's adapter {name!r} has no weight in the bundled model")
+        merged[name] = (merged[name] + adapters.scale * (b @ a)).astype(merged[name].dtype)
+    return merged

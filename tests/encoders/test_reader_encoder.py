@@ -1,0 +1,59 @@
+"""The reader model as shipped: built into the cache from the bundled weights and the adapters,
+read in windows, one verdict per sentence, the same whatever else is scored with it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from coherence import Detector
+from coherence.encoders.model_cache import cache_root
+from coherence.encoders.reader_encoder import ReaderEncoder
+from coherence.models.reader import Adapters
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flood_barrier.txt"
+pytestmark = pytest.mark.skipif(Adapters.default() is None, reason="this checkout ships no reader adapters")
+
+
+@pytest.fixture(scope="module")
+def reader() -> ReaderEncoder:
+    encoder = ReaderEncoder()
+    encoder.prepare()
+    return encoder
+
+
+@pytest.fixture(scope="module")
+def example_content() -> list[str]:
+    prepared = Detector()._prepare(EXAMPLE.read_text())
+    return prepared.content_texts
+
+
+def test_built_in_the_cache_from_shipped_adapters(reader: ReaderEncoder) -> None:
+    assert reader.built_ is not None and cache_root() in reader.built_.path.parents
+    again = ReaderEncoder().prepare()
+    assert not again.built and again.path == reader.built_.path  # built once
+
+
+def test_one_logit_per_sentence_and_the_stray_line_read_as_stray(reader: ReaderEncoder, example_content: list[str]) -> None:
+    logits = reader.logits(example_content)
+    assert logits.shape == (len(example_content),) and np.isfinite(logits).all()
+    stray = next(i for i, t in enumerate(example_content) if "Nowak" in t)  # the example's planted football line
+    assert int(np.argmax(logits[1:])) + 1 == stray
+    assert reader.logits([]).shape == (0,)
+
+
+def test_a_sentence_is_read_the_same_in_any_batch(reader: ReaderEncoder, example_content: list[str]) -> None:
+    alone = reader.logits(example_content)
+    reader.logits(["Another article entirely.", "It has nothing to do with floods."])
+    np.testing.assert_array_equal(reader.logits(example_content), alone)
+
+
+def test_detector_with_the_reader_scores_alike_one_by_one_and_in_batch() -> None:
+    text = EXAMPLE.read_text()
+    detector = Detector(reader=True)
+    one = detector.score(text)
+    many = list(detector.score_many([text, "A short note. Nothing else here."]))
+    assert [s.score for s in one.sentences] == [s.score for s in many[0].sentences]
+    assert any(s.flagged and s.reason == "off_topic" and "Nowak" in s.text for s in one.sentences)

@@ -1,0 +1,96 @@
+"""The reader model's shared parts: window layout, adapter file and merge, head, stack."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+
+from coherence.models.intrusion import ReaderStack
+from coherence.models.reader import HEAD_HIDDEN, Adapters, ReaderHead, merge_adapters, pool_sentences
+from coherence.models.reader_layout import MAX_TOKENS, SENTENCE_TOKENS, lay_out, plan_windows
+
+CLS, SEP = 101, 102
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 40, 200])
+def test_windows_cover_every_sentence_behind_the_first(n: int) -> None:
+    rng = np.random.default_rng(n)
+    tokens = [list(rng.integers(1000, 2000, int(rng.integers(0, 80)))) for _ in range(n)]
+    windows = lay_out(tokens, CLS, SEP)
+    held = sorted({s for w in windows for s in w.sentences})
+    assert held == list(range(n))
+    for w in windows:
+        assert w.sentences[0] == 0 and len(w.ids) <= MAX_TOKENS
+        assert w.ids[0] == CLS and w.ids[-1] == SEP
+        for s, (a, b) in zip(w.sentences, w.spans):
+            assert b > a
+            expected = tokens[s][:SENTENCE_TOKENS]
+            if expected:
+                assert list(w.ids[a:b]) == expected
+
+
+def test_windows_overlap_by_half() -> None:
+    lengths = [20] * 60
+    windows = plan_windows(lengths)
+    assert len(windows) > 2
+    for first, second in zip(windows, windows[1:]):
+        body, following = set(first[1:]), set(second[1:])
+        assert body & following, "consecutive windows share sentences"
+        assert second[1] > first[1]
+
+
+def _adapters(rng: np.random.Generator, names: list[str], hidden: int = 6) -> Adapters:
+    lora = {name: (rng.normal(size=(2, hidden)), rng.normal(size=(hidden, 2))) for name in names}
+    head = ReaderHead(rng.normal(size=(HEAD_HIDDEN, 2 * hidden)), rng.normal(size=HEAD_HIDDEN), rng.normal(size=(1, HEAD_HIDDEN)), rng.normal(size=1))
+    return Adapters(lora, 0.5, head, {"rank": 2, "alpha": 1.0})
+
+
+def test_merge_folds_each_adapter_in_and_refuses_unknown_weights() -> None:
+    rng = np.random.default_rng(0)
+    weights = {"a.weight": rng.normal(size=(6, 6)).astype(np.float32), "b.weight": np.zeros((6, 6), np.float32)}
+    adapters = _adapters(rng, ["a.weight"])
+    merged = merge_adapters(weights, adapters)
+    a, b = adapters.lora["a.weight"]
+    np.testing.assert_allclose(merged["a.weight"], weights["a.weight"] + 0.5 * b @ a, rtol=1e-5)
+    assert merged["b.weight"] is weights["b.weight"]
+    with pytest.raises(KeyError, match="c.weight"):
+        merge_adapters(weights, _adapters(rng, ["c.weight"]))
+
+
+def test_adapter_file_round_trip() -> None:
+    rng = np.random.default_rng(1)
+    adapters = _adapters(rng, ["x.weight", "y.weight"])
+    buffer = io.BytesIO()
+    np.savez(buffer, **adapters.to_arrays())
+    loaded = Adapters.from_bytes(buffer.getvalue())
+    assert loaded.scale == adapters.scale and set(loaded.lora) == set(adapters.lora)
+    pooled = rng.normal(size=(4, 6))
+    np.testing.assert_allclose(loaded.head.logits(pooled), adapters.head.logits(pooled))
+
+
+def test_head_reads_each_sentence_against_its_window() -> None:
+    rng = np.random.default_rng(2)
+    head = _adapters(rng, []).head
+    states = rng.normal(size=(10, 6))
+    pooled = pool_sentences(states, [(1, 4), (4, 9)])
+    np.testing.assert_allclose(pooled[0], states[1:4].mean(axis=0))
+    # the same sentence in another window (another window mean) gets another logit
+    other = np.vstack([pooled[0], rng.normal(size=6)])
+    assert not np.isclose(head.logits(pooled)[0], head.logits(other)[0])
+
+
+def test_stack_rises_with_either_verdict() -> None:
+    stack = ReaderStack(0.8, 0.6, -1.0, ((0.0, 0.0), (1.0, 1.0)))
+    weighed = np.array([0.1, 0.1, 0.9])
+    reader = np.array([-2.0, 3.0, -2.0])
+    p = stack.probability(weighed, reader)
+    assert p[1] > p[0] and p[2] > p[0]
+    assert ReaderStack.from_dict(stack.to_dict()) == stack
+
+
+def test_adapters_and_their_stack_ship_together() -> None:
+    from coherence.models.intrusion import IntrusionModel
+
+    assert (Adapters.default() is None) == (IntrusionModel.default().reader is None)

@@ -1,0 +1,284 @@
+"""Train the reader model: low-rank adapters on the bundled MiniLM and a tagging head, on planted
+intrusions (`training/reader_data.py`). CPU only, resumable.
+
+Every step reads a batch of windows (`coherence.models.reader_layout`): for each of `--batch`
+articles drawn at random, one of its windows, one that holds a planted sentence when the article
+has one (mostly: a clean window of a planted article teaches what a clean window looks like
+too). The loss is the binary cross-entropy of every sentence in the window but the first
+(which opens every window and is never planted). The base weights stay frozen; only the
+adapters (rank `--rank` on every linear layer of every transformer layer) and the head learn.
+
+The order of batches comes from the seed and the step number alone, so a run stopped and resumed
+from its checkpoint sees the same batches as one that ran through. Checkpoints, the log and the
+validation curve go to `--work` (outside the repository); `--export` writes the shipped file.
+
+    python -m training.reader_training --data ~/.cache/coherence-fit/reader/articles.pkl \\
+        --valid ~/.cache/coherence-fit/reader/valid.pkl --work ~/.cache/coherence-fit/reader/run1 --steps 6000
+    python -m training.reader_training --work ~/.cache/coherence-fit/reader/run1 --export coherence/models/reader_adapters.npz
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from coherence.models.reader import HEAD_HIDDEN, LORA_TARGETS, Adapters, ReaderHead
+from coherence.models.reader_layout import Window, lay_out, reader_tokenizer
+from training.reader_data import load_articles
+
+CHECKPOINT = "checkpoint.pt"
+PLANTED_WINDOW_SHARE = 0.85  # of planted articles, windows drawn among those holding a plant
+
+
+def build_model(rank: int, alpha: float, dropout: float, seed: int):
+    """The bundled MiniLM with adapters on every target layer, and the head; base weights frozen."""
+    import torch
+    from torch import nn
+    from transformers import AutoModel
+
+    from coherence.encoders.base import default_model_path
+
+    torch.manual_seed(seed)
+
+    class LoRALinear(nn.Module):
+        """y = W x + b + (alpha / rank) B A x, with A random and B zero at the start."""
+
+        def __init__(self, base: nn.Linear) -> None:
+            super().__init__()
+            self.base = base
+            self.lora_A = nn.Parameter(torch.empty(rank, base.in_features))
+            self.lora_B = nn.Parameter(torch.zeros(base.out_features, rank))
+            nn.init.kaiming_uniform_(self.lora_A, a=math.sqrt(5))
+            self.drop = nn.Dropout(dropout)
+            self.scale = alpha / rank
+
+        def forward(self, x):
+            return self.base(x) + self.scale * (self.drop(x) @ self.lora_A.T @ self.lora_B.T)
+
+    class Reader(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.bert = AutoModel.from_pretrained(str(default_model_path()), attn_implementation="eager")
+            for p in self.bert.parameters():
+                p.requires_grad_(False)
+            for layer in self.bert.encoder.layer:
+                for target in LORA_TARGETS:
+                    parent_name, child = target.rsplit(".", 1)
+                    parent = layer.get_submodule(parent_name)
+                    setattr(parent, child, LoRALinear(getattr(parent, child)))
+            hidden = self.bert.config.hidden_size
+            self.hidden = nn.Linear(2 * hidden, HEAD_HIDDEN)
+            self.out = nn.Linear(HEAD_HIDDEN, 1)
+
+        def forward(self, ids, mask, pool, owner, n_windows):
+            """Logits of the pooled sentences: `pool` (sentences, tokens) averages token states
+            of the flattened batch, `owner` names each sentence's window."""
+            states = self.bert(input_ids=ids, attention_mask=mask).last_hidden_state
+            pooled = (pool @ states.reshape(-1, states.shape[-1])).float()
+            counts = torch.zeros(n_windows).index_add_(0, owner, torch.ones(len(owner)))
+            means = torch.zeros(n_windows, pooled.shape[1]).index_add_(0, owner, pooled) / counts[:, None]
+            x = torch.cat([pooled, pooled - means[owner]], dim=1)
+            return self.out(torch.relu(self.hidden(x)))[:, 0]
+
+    return Reader()
+
+
+def trainable(model) -> dict:
+    return {n: p for n, p in model.named_parameters() if p.requires_grad}
+
+
+def batch_tensors(windows: list[Window], labels: list[np.ndarray]):
+    """Padded ids and mask, the pooling matrix, each sentence's window, targets and a loss mask
+    (the first sentence of a window is not scored)."""
+    import torch
+
+    width = max(len(w.ids) for w in windows)
+    ids = torch.zeros(len(windows), width, dtype=torch.long)
+    mask = torch.zeros(len(windows), width, dtype=torch.long)
+    rows, owner, target, scored = [], [], [], []
+    for k, (w, y) in enumerate(zip(windows, labels)):
+        ids[k, : len(w.ids)] = torch.from_numpy(w.ids)
+        mask[k, : len(w.ids)] = 1
+        for j, ((a, b), s) in enumerate(zip(w.spans, w.sentences)):
+            rows.append((k * width + a, k * width + b))
+            owner.append(k)
+            target.append(float(y[s]))
+            scored.append(j > 0)
+    pool = torch.zeros(len(rows), len(windows) * width)
+    for r, (a, b) in enumerate(rows):
+        pool[r, a:b] = 1.0 / (b - a)
+    return ids, mask, pool, torch.tensor(owner), torch.tensor(target), torch.tensor(scored)
+
+
+def draw_batch(articles: list, rng: np.random.Generator, size: int, cls_id: int, sep_id: int):
+    windows, labels = [], []
+    for i in rng.integers(0, len(articles), size):
+        article = articles[i]
+        options = lay_out(article.tokens, cls_id, sep_id)
+        holding = [w for w in options if article.labels[list(w.sentences[1:])].any()]
+        if holding and rng.random() < PLANTED_WINDOW_SHARE:
+            options = holding
+        windows.append(options[int(rng.integers(len(options)))])
+        labels.append(article.labels)
+    return windows, labels
+
+
+def article_logits(model, article, cls_id: int, sep_id: int, bf16: bool = False) -> np.ndarray:
+    """Each sentence's logit averaged over the windows that hold it (as scoring does)."""
+    import torch
+
+    windows = lay_out(article.tokens, cls_id, sep_id)
+    ids, mask, pool, owner, _, _ = batch_tensors(windows, [article.labels] * len(windows))
+    with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
+        logits = model(ids, mask, pool, owner, len(windows)).float().numpy()
+    total, count = np.zeros(len(article.tokens)), np.zeros(len(article.tokens))
+    k = 0
+    for w in windows:
+        for s in w.sentences:
+            total[s] += logits[k]
+            count[s] += 1
+            k += 1
+    return total / np.maximum(count, 1)
+
+
+def validate(model, articles: list, cls_id: int, sep_id: int, bf16: bool = False) -> dict:
+    """Sentence AUROC per condition (planted vs the clean articles' sentences) on the validation articles."""
+    from sklearn.metrics import roc_auc_score
+
+    model.eval()
+    scores = {}
+    for article in articles:
+        logits = article_logits(model, article, cls_id, sep_id, bf16)[1:]
+        scores.setdefault(article.condition, []).append((logits, article.labels[1:]))
+    model.train()
+    clean = np.concatenate([s for s, _ in scores.get("clean", [])]) if "clean" in scores else np.zeros(0)
+    out = {}
+    for condition, pairs in sorted(scores.items()):
+        if condition == "clean":
+            continue
+        planted = np.concatenate([s[y == 1] for s, y in pairs])
+        if len(planted) and len(clean):
+            y = np.r_[np.ones(len(planted)), np.zeros(len(clean))]
+            out[condition] = round(float(roc_auc_score(y, np.r_[planted, clean])), 4)
+    return out
+
+
+def export(model, path: Path, meta: dict) -> None:
+    """The adapters (named as the bundled weights they adapt) and the head, as `Adapters`."""
+    lora = {}
+    for name, p in trainable(model).items():
+        if name.endswith(".lora_A"):
+            base = name[len("bert.") : -len(".lora_A")] + ".weight"
+            lora[base] = (p.detach().numpy().copy(), trainable(model)[name[: -len("lora_A")] + "lora_B"].detach().numpy().copy())
+    t = {n: p.detach().numpy().copy() for n, p in model.named_parameters() if n.startswith(("hidden.", "out."))}
+    head = ReaderHead(t["hidden.weight"], t["hidden.bias"], t["out.weight"], t["out.bias"])
+    adapters = Adapters(lora, meta["alpha"] / meta["rank"], head, meta)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez_compressed(path, **{k: (v.astype(np.float32) if v.dtype.kind == "f" else v) for k, v in adapters.to_arrays().items()})
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--data", type=Path, help="planted training articles (training.reader_data)")
+    parser.add_argument("--valid", type=Path, help="planted validation articles (news dev split)")
+    parser.add_argument("--work", type=Path, required=True, help="checkpoints, log and curve (outside the repository)")
+    parser.add_argument("--steps", type=int, default=6000)
+    parser.add_argument("--batch", type=int, default=16)
+    parser.add_argument("--rank", type=int, default=8)
+    parser.add_argument("--alpha", type=float, default=16.0)
+    parser.add_argument("--dropout", type=float, default=0.05)
+    parser.add_argument("--lr", type=float, default=5e-4)
+    parser.add_argument("--warmup", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--every", type=int, default=100, help="steps between checkpoints")
+    parser.add_argument("--validate-every", type=int, default=500)
+    parser.add_argument("--valid-articles", type=int, default=300)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--fp32", dest="bf16", action="store_false", help="train in fp32 (default: bf16 autocast, twice as fast on CPUs with bf16 units)")
+    parser.add_argument("--export", type=Path, help="write the shipped adapters from the checkpoint and stop")
+    parser.add_argument("--init-from", type=Path, help="start a new run (its own schedule) from another run's checkpoint weights")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    torch.set_num_threads(args.threads)
+    args.work.mkdir(parents=True, exist_ok=True)
+    checkpoint_path = args.work / CHECKPOINT
+    state = torch.load(checkpoint_path, weights_only=False) if checkpoint_path.exists() else None
+    recipe = state["recipe"] if state else {k: getattr(args, k) for k in ("steps", "batch", "rank", "alpha", "dropout", "lr", "warmup", "seed", "bf16")}
+    model = build_model(recipe["rank"], recipe["alpha"], recipe["dropout"], recipe["seed"])
+    params = trainable(model)
+    if state:
+        model.load_state_dict(state["weights"], strict=False)
+    elif args.init_from:
+        earlier = torch.load(args.init_from, weights_only=False)
+        if any(earlier["recipe"][k] != recipe[k] for k in ("rank", "alpha")):
+            raise SystemExit(f"{args.init_from} has adapters of another shape (rank, alpha)")
+        model.load_state_dict(earlier["weights"], strict=False)
+        recipe["init_from"] = {"path": str(args.init_from), "step": earlier["step"], "recipe": earlier["recipe"]}
+    if args.export:
+        meta = {**recipe, "step": state["step"] if state else 0, "format": "reader-lora-v1"}
+        export(model, args.export, meta)
+        print(f"wrote {args.export} (step {meta['step']})", file=sys.stderr)
+        return
+
+    tok = reader_tokenizer()
+    cls_id, sep_id = tok.token_to_id("[CLS]"), tok.token_to_id("[SEP]")
+    articles = load_articles(args.data)
+    valid = load_articles(args.valid) if args.valid else []
+    if valid:  # a seeded sample: the file lists its articles condition by condition
+        picked = np.random.default_rng(recipe["seed"]).permutation(len(valid))[: args.valid_articles]
+        valid = [valid[i] for i in sorted(picked)]
+    optimizer = torch.optim.AdamW(params.values(), lr=recipe["lr"], weight_decay=0.01)
+    step = 0
+    if state:
+        optimizer.load_state_dict(state["optimizer"])
+        step = state["step"]
+
+    def rate(s: int) -> float:
+        warm = min(1.0, (s + 1) / recipe["warmup"])
+        return warm * 0.5 * (1 + math.cos(math.pi * min(1.0, s / recipe["steps"])))
+
+    log = open(args.work / "log.jsonl", "a")
+    loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
+    model.train()
+    started, running = time.time(), []
+    while step < recipe["steps"]:
+        rng = np.random.default_rng([recipe["seed"], step])
+        torch.manual_seed(recipe["seed"] * 1_000_003 + step)
+        windows, labels = draw_batch(articles, rng, recipe["batch"], cls_id, sep_id)
+        ids, mask, pool, owner, target, scored = batch_tensors(windows, labels)
+        for group in optimizer.param_groups:
+            group["lr"] = recipe["lr"] * rate(step)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe["bf16"]):
+            logits = model(ids, mask, pool, owner, len(windows))
+        loss = (loss_fn(logits, target) * scored).sum() / scored.sum()
+        optimizer.zero_grad()
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(params.values(), 1.0)
+        optimizer.step()
+        step += 1
+        running.append(float(loss.detach()))
+        if step % 20 == 0:
+            entry = {"step": step, "loss": round(float(np.mean(running)), 4), "lr": round(recipe["lr"] * rate(step), 6), "seconds": round(time.time() - started, 1)}
+            running = []
+            if valid and step % args.validate_every == 0:
+                entry["valid_auroc"] = validate(model, valid, cls_id, sep_id, recipe["bf16"])
+            log.write(json.dumps(entry) + "\n")
+            log.flush()
+            print(json.dumps(entry), file=sys.stderr, flush=True)
+        if step % args.every == 0 or step == recipe["steps"]:
+            weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
+            tmp = checkpoint_path.with_suffix(".partial")
+            torch.save({"recipe": recipe, "step": step, "weights": weights, "optimizer": optimizer.state_dict()}, tmp)
+            tmp.replace(checkpoint_path)
+
+
+if __name__ == "__main__":
+    main()
