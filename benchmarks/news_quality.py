@@ -62,10 +62,9 @@ CLEAN_TARGET = 0.05
 
 def group_rates(group: Group, detector: Detector, outlets: dict[str, str]) -> list[dict[str, Any]]:
     """Share of clean articles flagged at each shipped operating point, per outlet group."""
-    model = detector.intrusion_model
     rows = []
     for rate in OPERATING_RATES:
-        cut = model.score_cut(rate, detector.uses_context)
+        cut = detector.cut_at(rate)
         row: dict[str, Any] = {"flag_rate": rate}
         for name in (*OUTLET_GROUPS, "all"):
             clean = [i for i in group["clean"] if name == "all" or outlet_group(outlets[i.id]) == name]

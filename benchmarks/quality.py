@@ -308,13 +308,12 @@ def eligible_of(item: Scored, detector: Detector) -> np.ndarray:
 def operating_points(group: Group, detector: Detector) -> list[dict[str, float]]:
     """Clean-article flag share, recall and precision at each shipped operating point
     (`Detector(flag_rate=...)`): scores do not depend on it, so no re-scoring is needed."""
-    model = detector.intrusion_model
-    own_cut = model.score_cut(detector.flag_rate, detector.uses_context)
+    own_cut = detector.cut_at(detector.flag_rate)
     if any((flags_at(i, own_cut, detector) != i.flags).any() for items in group.values() for i in items):
         raise RuntimeError("operating-point flags disagree with the detector's own flags")
     rows = []
     for rate in OPERATING_RATES:
-        cut = model.score_cut(rate, detector.uses_context)
+        cut = detector.cut_at(rate)
         row = {"flag_rate": rate, "cut": cut, "clean": float(np.mean([flags_at(i, cut, detector).any() for i in group["clean"]]))}
         for condition in planted_conditions(group):
             y = np.concatenate([i.labels for i in group[condition]])

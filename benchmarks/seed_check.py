@@ -40,11 +40,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--article", type=Path, default=DEFAULT_ARTICLE)
     parser.add_argument("--flag-rate", type=float, default=None, help="operating point (default: the detector's)")
+    parser.add_argument("--reader", action="store_true", help="score with the reader model too (Detector(reader=True))")
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "seed.md")
     args = parser.parse_args(argv)
     if not args.article.exists():
         parser.error(f"article not found: {args.article}")
-    detector = Detector() if args.flag_rate is None else Detector(flag_rate=args.flag_rate)
+    detector = Detector(reader=args.reader) if args.flag_rate is None else Detector(flag_rate=args.flag_rate, reader=args.reader)
     result = detector.score(args.article.read_text(encoding="utf-8"))
     table = format_table(result, width=140, low_confidence=detector.min_confidence)
     lines = [f"- [{'x' if ok else ' '}] {name}" for name, ok in checks(result)]
@@ -52,7 +53,7 @@ def main(argv: list[str] | None = None) -> None:
     rank = next((k for k, s in enumerate(ranked, 1) if "Philippines" in s.text), None)
     report = (
         f"# The canonical scraped article\n\n`{args.article.name}`, scored {dt.date.today().isoformat()} "
-        "with the default detector (`coherence score`).\n\n"
+        f"with the default detector (`coherence score{' --reader' if args.reader else ''}`).\n\n"
         + "\n".join(lines)
         + f"\n\nThe Philippines sentence ranks {rank} of {len(ranked)} content sentences by score "
         "(1 = least fitting).\n\n```\n"

@@ -264,7 +264,11 @@ class Detector:
         """Sentence score below which an eligible sentence is flagged off_topic."""
         if self.off_topic_threshold is not None:
             return self.off_topic_threshold
-        return self.intrusion_model.score_cut(self.flag_rate, self.uses_context, reader=self.reader)
+        return self.cut_at(self.flag_rate)
+
+    def cut_at(self, flag_rate: float) -> float:
+        """The score cut of the shipped operating point `flag_rate` for the scores this detector gives."""
+        return self.intrusion_model.score_cut(flag_rate, self.uses_context, reader=self.reader)
 
     @property
     def reader_encoder(self) -> Any:

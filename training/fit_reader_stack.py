@@ -11,6 +11,8 @@ clean once. A logistic over the two log-odds (the detector's weighed probability
 is fitted in five folds by article; the operating points come from the out-of-fold scores of
 the clean articles, as the detector's own do. Writes the `reader` entry of weights.json and
 reports/reader_stack.md (out-of-fold AUROC of each part and of the stack, per condition).
+The stack reads the detector's probabilities as they are: after `training.fit_weights` rewrites
+weights.json (without this entry), fit it again.
 """
 
 from __future__ import annotations
@@ -126,7 +128,7 @@ def main(argv: list[str] | None = None) -> None:
             "auroc": measured,
         },
     }
-    args.weights.write_text(json.dumps(weights, indent=1) + "\n")
+    args.weights.write_text(json.dumps(weights, indent=2) + "\n")
     lines = [
         "# Reader stack: the reader model's verdict joined to the detector's evidence",
         "",

@@ -94,3 +94,37 @@ def test_adapters_and_their_stack_ship_together() -> None:
     from coherence.models.intrusion import IntrusionModel
 
     assert (Adapters.default() is None) == (IntrusionModel.default().reader is None)
+
+
+def test_merged_adapters_reproduce_the_trained_model(tmp_path) -> None:
+    """What ships (adapters merged into the bundled weights, the head in numpy) gives the
+    logits the trained torch model gives, window by window."""
+    torch = pytest.importorskip("torch")
+    from transformers import AutoModel
+
+    from coherence.encoders.base import default_model_path
+    from training.reader_training import batch_tensors, build_model, export
+
+    model = build_model(rank=2, alpha=4.0, dropout=0.0, seed=0).eval()
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("lora_B"):
+                p.normal_(0.0, 0.05)  # B starts at zero: give the merge something to merge
+    export(model, tmp_path / "adapters.npz", {"rank": 2, "alpha": 4.0})
+    adapters = Adapters.from_bytes((tmp_path / "adapters.npz").read_bytes())
+    rng = np.random.default_rng(3)
+    tokens = [list(rng.integers(2000, 20000, int(rng.integers(3, 40)))) for _ in range(25)]
+    windows = lay_out(tokens, CLS, SEP)
+    ids, mask, pool, owner, _, _ = batch_tensors(windows, [np.zeros(len(tokens))] * len(windows))
+    with torch.no_grad():
+        expected = model(ids, mask, pool, owner, len(windows)).numpy()
+    plain = AutoModel.from_pretrained(str(default_model_path()), attn_implementation="eager").eval()
+    weights = {k: v.numpy() for k, v in plain.state_dict().items()}
+    plain.load_state_dict({k: torch.from_numpy(v) for k, v in merge_adapters(weights, adapters).items()})
+    got = []
+    with torch.no_grad():
+        for w in windows:
+            states = plain(input_ids=torch.from_numpy(w.ids)[None]).last_hidden_state[0].numpy()
+            got.extend(adapters.head.logits(pool_sentences(states, w.spans)))
+    assert len(windows) > 1
+    np.testing.assert_allclose(np.array(got), expected, atol=2e-4)
