@@ -249,10 +249,13 @@ def render(run: dict[str, Any]) -> str:
         f"**{'PASS' if onnx / reference >= TARGET_SPEEDUP else 'FAIL'}**",
         f"- `coherence score` start to result, default (onnx): {statistics.median(run['start']['onnx']):.2f} s "
         f"(goal {TARGET_START_SECONDS} s): **{'PASS' if statistics.median(run['start']['onnx']) <= TARGET_START_SECONDS else 'FAIL'}**",
-        f"- `coherence score` start to result, torch: {statistics.median(run['start']['torch']):.2f} s (for reference)",
     ]
+    if run["start"].get("torch"):
+        lines.append(f"- `coherence score` start to result, torch: {statistics.median(run['start']['torch']):.2f} s (for reference)")
     for fast in ("fast", "fast_batch"):
         for default in ("torch", "onnx"):
+            if fast not in rate or default not in rate:  # a run of some methods only (--methods)
+                continue
             ratio = rate[fast] / rate[default]
             lines.append(
                 f"- {LABELS[fast]} vs {LABELS[default]}: {ratio:.1f}x (goal {TARGET_FAST_SPEEDUP:.0f}x): "
@@ -370,9 +373,9 @@ def main(argv: list[str] | None = None) -> None:
         "cache": cache,
     }
     args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / "speed.json").write_text(json.dumps(run, indent=1) + "\n")  # first: a report error loses no run
     report = render(run)
     (args.out_dir / "speed.md").write_text(report)
-    (args.out_dir / "speed.json").write_text(json.dumps(run, indent=1) + "\n")
     print(report)
 
 
