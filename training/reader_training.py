@@ -35,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 from coherence.models.reader import HEAD_HIDDEN, LORA_TARGETS, Adapters, ReaderHead
-from coherence.models.reader_layout import Window, lay_out, reader_tokenizer
+from coherence.models.reader_layout import Window, lay_out, per_sentence, reader_tokenizer
 from training.reader_data import load_articles
 
 CHECKPOINT = "checkpoint.pt"
@@ -143,14 +143,8 @@ def article_logits(model, article, cls_id: int, sep_id: int, bf16: bool = False)
     ids, mask, pool, owner, _, _ = batch_tensors(windows, [article.labels] * len(windows))
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         logits = model(ids, mask, pool, owner, len(windows)).float().numpy()
-    total, count = np.zeros(len(article.tokens)), np.zeros(len(article.tokens))
-    k = 0
-    for w in windows:
-        for s in w.sentences:
-            total[s] += logits[k]
-            count[s] += 1
-            k += 1
-    return total / np.maximum(count, 1)
+    ends = np.cumsum([len(w.sentences) for w in windows])[:-1]
+    return per_sentence(windows, np.split(logits, ends), len(article.tokens))
 
 
 def validate(model, articles: list, cls_id: int, sep_id: int, bf16: bool = False) -> dict:

@@ -19,7 +19,7 @@ import numpy as np
 
 from coherence.encoders.onnx_session import one_core_session, pass_pool
 from coherence.models.reader import Adapters, pool_sentences
-from coherence.models.reader_layout import Window, lay_out, reader_tokenizer
+from coherence.models.reader_layout import Window, lay_out, per_sentence, reader_tokenizer
 
 __all__ = ["ReaderEncoder"]
 
@@ -73,9 +73,4 @@ class ReaderEncoder:
             return self.head_.logits(pool_sentences(states, window.spans))
 
         read_all = map(read, windows) if self.pool_ is None or len(windows) == 1 else self.pool_.map(read, windows)
-        total, count = np.zeros(n), np.zeros(n)
-        for window, logits in zip(windows, read_all):
-            for s, value in zip(window.sentences, logits):
-                total[s] += value
-                count[s] += 1
-        return total / np.maximum(count, 1)
+        return per_sentence(windows, read_all, n)

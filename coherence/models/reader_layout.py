@@ -12,14 +12,14 @@ was trained on.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_TOKENS", "SENTENCE_TOKENS", "Window", "plan_windows", "lay_out", "reader_tokenizer"]
+__all__ = ["MAX_TOKENS", "SENTENCE_TOKENS", "Window", "plan_windows", "lay_out", "per_sentence", "reader_tokenizer"]
 
 MAX_TOKENS = 256  # tokens of one window, [CLS] and separators included
 SENTENCE_TOKENS = 48  # tokens of one sentence at most (a longer one is cut: its start says enough)
@@ -67,6 +67,17 @@ def lay_out(token_ids: Sequence[Sequence[int]], cls_id: int, sep_id: int, max_to
             ids.append(sep_id)
         windows.append(Window(np.asarray(ids[:max_tokens], dtype=np.int64), tuple(members), tuple(spans)))
     return windows
+
+
+def per_sentence(windows: Sequence[Window], logits: Iterable[np.ndarray], n: int) -> np.ndarray:
+    """Each of the n sentences' logit: the mean over the windows that hold it (`logits` gives
+    one array per window, in the window's sentence order)."""
+    total, count = np.zeros(n), np.zeros(n)
+    for window, values in zip(windows, logits):
+        for s, value in zip(window.sentences, values):
+            total[s] += value
+            count[s] += 1
+    return total / np.maximum(count, 1)
 
 
 def reader_tokenizer(source: Path | None = None) -> Any:
