@@ -68,3 +68,10 @@ def write_raw(path: Path, args: Namespace, run: dict[str, Any]) -> None:
     """A benchmark's raw numbers as JSON: its options, the machine and the run."""
     config = {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}
     path.write_text(json.dumps(json_ready({"config": config, "machine": machine(), **run}), indent=1) + "\n")
+
+
+def write_markdown(path: Path, lines: list[str]) -> None:
+    """Write a report's lines (its folder made when missing) and print them."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("\n".join(lines))
+    print("\n".join(lines))

@@ -13,13 +13,15 @@ the page's gold text, else leftover; L3S-GN1 lines also get the class of the spa
 (class 3, supplemental, is left out of the binary measures). Pages are split into dev and test
 by site (benchmarks/scraped_lines.py, cached under ~/.cache/coherence-bench/scraped/).
 
-Five methods score exactly the same lines, each a leftover score (higher = more likely
+The methods score exactly the same lines, each a leftover score (higher = more likely
 leftover) and a flag:
   coherence        the detector on the page as one text (lines joined by newlines): the
                    highest doubt of the sentences touching the line, a sentence's doubt being
                    the larger of 1 - its score (intrusion) and its line's leftover
                    probability; flagged when one of them is
   coherence-lines  the detector on the page's lines as pre-split sentences
+  coherence-reader the detector with its reader models (`reader=True`: the page reader joins
+                   the line model), page as one text; not run unless named in --methods
   centroid         naive MiniLM centroid: 1 - cosine to the mean of the page's other lines;
                    flagged above the cut that flags, on dev, the share of article lines
                    coherence flags there
@@ -59,10 +61,12 @@ ROOT = Path(__file__).resolve().parents[1]
 METHODS = {
     "coherence": "coherence, page as one text",
     "coherence-lines": "coherence, pre-split lines",
+    "coherence-reader": "coherence with the readers, page as one text",
     "centroid": "naive MiniLM centroid cosine",
     "c4": "C4 line rules (datatrove)",
     "justext": "jusText stop-word density",
 }
+OPTIONAL_METHOD = "coherence-reader"  # slow (reports/speed.md): run when asked for
 SPLITS = ("dev", "test")
 DEFAULT_EXTRACTORS = ("trafilatura", "trafilatura-datatrove", "whole-page")
 LOSS_SHARE = 0.05  # a page "loses" its article when more than this share of its article lines is flagged
@@ -242,11 +246,14 @@ def score_all(pages: list[sl.Page], methods: Sequence[str], detector: Any, log: 
     """Every method on the same lines; the detector's pre-split pass first, so the centroid
     reuses its line vectors from the cache."""
     scored = Scored(pages)
-    order = [m for m in ("coherence-lines", "centroid", "coherence", "c4", "justext") if m in methods]
+    order = [m for m in ("coherence-lines", "centroid", "coherence", "coherence-reader", "c4", "justext") if m in methods]
     for name in order:
         log(f"  {name} on {len(pages)} pages, {sum(len(p.lines) for p in pages)} lines")
         if name == "coherence":
             scored.scores[name], scored.flags[name] = timed(scored, name, lambda: score_coherence(pages, detector))
+        elif name == "coherence-reader":
+            reading = type(detector)(**{**detector.get_params(), "reader": True})
+            scored.scores[name], scored.flags[name] = timed(scored, name, lambda: score_coherence(pages, reading))
         elif name == "coherence-lines":
             scored.scores[name], scored.flags[name] = timed(scored, name, lambda: score_coherence_lines(pages, detector))
         elif name == "centroid":
@@ -668,7 +675,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", type=Path, default=sl.DEFAULT_DATA, help="pages.jsonl.gz (default: %(default)s)")
     parser.add_argument("--limit", type=int, default=None, help="only N pages spread evenly through the file, for quick runs (default: all)")
-    parser.add_argument("--methods", default=",".join(METHODS), help=f"comma-separated, of {', '.join(METHODS)} (default: all)")
+    parser.add_argument(
+        "--methods", default=",".join(m for m in METHODS if m != OPTIONAL_METHOD), help=f"comma-separated, of {', '.join(METHODS)} (default: all but {OPTIONAL_METHOD})"
+    )
     parser.add_argument("--extractors", default=",".join(DEFAULT_EXTRACTORS), help=f"comma-separated, of {', '.join(sl.EXTRACTORS)} (default: %(default)s)")
     parser.add_argument("--splits", default=",".join(SPLITS), help="comma-separated: dev, test; the centroid's cut is always set on dev (default: %(default)s)")
     parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="how the detector runs its model (default: %(default)s)")
@@ -714,7 +723,7 @@ def run_all(args: argparse.Namespace, log: Callable[[str], None] = print) -> dic
     log(f"extracting / reading the cache ({', '.join(args.extractor_list)})")
     folder = sl.prepare(args.data, args.extractor_list, args.limit, args.workers, log)
     log(f"cache: {folder}")
-    detector = detector_for(args.backend) if {"coherence", "coherence-lines", "centroid"} & set(args.method_list) else None
+    detector = detector_for(args.backend) if {"coherence", "coherence-lines", "coherence-reader", "centroid"} & set(args.method_list) else None
     results: dict[str, Any] = {}
     for extractor in args.extractor_list:
         everything = sl.load_lines("all", extractor, args.data, args.limit, with_failed=True)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Iterable, Iterator, Sequence
+from functools import partial
 from itertools import islice
 from typing import Any
 
@@ -14,6 +15,7 @@ from coherence.encoders.factory import check_encoder_options, make_encoder
 from coherence.evidence.sentences import TopicEvidence, topic_evidence
 from coherence.models.intrusion import IntrusionModel, explain_off_topic
 from coherence.models.leftovers import LeftoverModel
+from coherence.models.reader import ReaderKind
 from coherence.preparation import Article, PreparedArticle, prepare_article, score_without_topic
 from coherence.results import ArticleResult, ScoredArticle, coherence_of, sentence_result
 from coherence.verdict import Verdict, companion_cut_in_effect, companion_note, off_topic_eligible, off_topic_flags
@@ -70,13 +72,14 @@ class Detector:
         threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
         reader: also read each article as one text with the reader model (the bundled MiniLM
             with shipped adapters, `coherence.models.reader`, built once into the cache) and
-            weigh its verdict with the other evidence; a second pass over the article
-            (reports/speed.md). Default model and speed only.
+            weigh its verdict with the other evidence, and read its lines with the page reader
+            (trained on real scraped pages) to find leftovers; passes of their own over the
+            article (reports/speed.md). Default model and speed only.
 
     Like a scikit-learn estimator, the constructor only stores its arguments: they are checked
     on first use (`score`, `score_many`, `prepare`), and `set_params` changes them. State made
-    on use has a trailing underscore and exists once made: `encoder_` and `intrusion_model_`
-    (loaded on first use), `line_counts_` (set by `count_lines`).
+    on use has a trailing underscore and exists once made: `encoder_`, `intrusion_model_` and
+    `readers_` (loaded on first use), `line_counts_` (set by `count_lines`).
     """
 
     def __init__(
@@ -193,7 +196,9 @@ class Detector:
         self.check_params()
         prepare(self.encoder)
         if self.reader:
-            self.reader_encoder.prepare()
+            self.reader_for("article").prepare()
+        if self.uses_page_reader:
+            self.reader_for("page").prepare()
 
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, so the same Detector can be built in another process."""
@@ -204,7 +209,7 @@ class Detector:
         """Pickles without the shipped weights (the shipped default, reloaded on first use)."""
         state = self.__dict__.copy()
         state.pop("intrusion_model_", None)
-        state.pop("reader_encoder_", None)  # an onnxruntime session: loaded again on first use
+        state.pop("readers_", None)  # onnxruntime sessions: loaded again on first use
         return state
 
     def set_params(self, **params: Any) -> Detector:
@@ -218,7 +223,7 @@ class Detector:
             setattr(self, name, value)
         if _ENCODER_PARAMS & set(params):
             self.__dict__.pop("encoder_", None)
-            self.__dict__.pop("reader_encoder_", None)
+            self.__dict__.pop("readers_", None)
         if "speed" in params:
             self.__dict__.pop("intrusion_model_", None)
         return self
@@ -257,7 +262,8 @@ class Detector:
         """Leftover probability above which a line is flagged."""
         if self.leftover_threshold is not None:
             return self.leftover_threshold
-        return LeftoverModel.default().cut
+        model = LeftoverModel.default()
+        return model.reader.cut if self.uses_page_reader and model.reader is not None else model.cut
 
     @property
     def off_topic_cut(self) -> float:
@@ -270,14 +276,19 @@ class Detector:
         """The score cut of the shipped operating point `flag_rate` for the scores this detector gives."""
         return self.intrusion_model.score_cut(flag_rate, self.uses_context, reader=self.reader)
 
-    @property
-    def reader_encoder(self) -> Any:
-        """The reader model's runner (`reader=True`), made on first use."""
-        if getattr(self, "reader_encoder_", None) is None:
+    def reader_for(self, kind: ReaderKind = "article") -> Any:
+        """A reader model's runner (`reader=True`), made on first use."""
+        readers = self.__dict__.setdefault("readers_", {})
+        if kind not in readers:
             from coherence.encoders.reader_encoder import ReaderEncoder
 
-            self.reader_encoder_ = ReaderEncoder(self.threads)
-        return self.reader_encoder_
+            readers[kind] = ReaderEncoder(self.threads, kind)
+        return readers[kind]
+
+    @property
+    def uses_page_reader(self) -> bool:
+        """Whether leftovers are found with the page reader too (`reader=True`, when shipped)."""
+        return bool(self.reader and self.leftovers and LeftoverModel.default().reader is not None)
 
     @property
     def uses_context(self) -> bool:
@@ -310,13 +321,11 @@ class Detector:
         if getattr(self, "line_counts_", None) is not None and site is not None:
             from coherence.evidence.line_counts import site_of
 
-            counts = self.line_counts_
-
-            def site_repeats(lines: list[str]) -> Any:
-                return counts.seen(site_of(site), lines)
+            site_repeats = partial(self.line_counts_.seen, site_of(site))
 
         cut = self.leftover_cut if self.leftovers else None
-        return prepare_article(article, cut, self.leftover_companion_threshold, site_repeats)
+        page_reader = self.reader_for("page").logits if self.uses_page_reader else None
+        return prepare_article(article, cut, self.leftover_companion_threshold, site_repeats, page_reader)
 
     def _score_chunk(self, chunk: list[Any], ids: list[Any], sites: list[str | None]) -> Iterator[ArticleResult]:
         prepared: list[PreparedArticle | str] = []
@@ -363,7 +372,7 @@ class Detector:
             evidence = topic_evidence(prepared.content_texts, vectors)
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
             if self.reader and model.reader is not None:
-                weighed = model.reader.probability(weighed, self.reader_encoder.logits(prepared.content_texts))
+                weighed = model.reader.probability(weighed, self.reader_for("article").logits(prepared.content_texts))
             intrusion = model.stronger(weighed, evidence.features)
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
             companion_cut = companion_cut_in_effect(cutoff, self.companion_threshold)
@@ -385,12 +394,6 @@ class Detector:
             for i, s in enumerate(prepared.sentences)
         ]
         coherence = coherence_of(results)
-        result = ArticleResult(
-            coherence=coherence,
-            passed=coherence >= self.threshold,
-            sentences=results,
-            threshold=self.threshold,
-            language=prepared.language,
-        )
-        return result, evidence
+        passed = coherence >= self.threshold
+        return ArticleResult(coherence, passed, results, self.threshold, language=prepared.language), evidence
 

@@ -57,10 +57,12 @@ def prepare_article(
     leftover_cut: float | None,
     leftover_companion_cut: float | None,
     site_repeats: Callable[[list[str]], Any] | None = None,
+    page_reader: Callable[[list[str]], np.ndarray] | None = None,
 ) -> PreparedArticle:
     """Split an article (text, or a list of pre-split sentences) and give every sentence the
     verdict of the rules and of the line model (None: no leftovers) that flag it.
-    `site_repeats` maps the article's lines to their counts on other pages of its site.
+    `site_repeats` maps the article's lines to their counts on other pages of its site;
+    `page_reader` maps them to the page reader's logits (`leftover_cut` is then its cut).
 
     Raises:
         TypeError: neither text nor a list of strings.
@@ -89,7 +91,7 @@ def prepare_article(
     page = PageLines(lines, site_repeats(lines) if site_repeats is not None else None)
     leftover = np.zeros(len(texts))
     if leftover_cut is not None:
-        by_line = LeftoverModel.default().probability(page)
+        by_line = LeftoverModel.default().probability(page, page_reader(page.lines) if page_reader is not None else None)
         line_verdicts = leftover_verdicts(page, by_line, leftover_cut, leftover_companion_cut)
         for i, own in enumerate(owners):
             if not own:

@@ -82,6 +82,7 @@ class Pages:
     labels: list[np.ndarray] = field(default_factory=list)
     sites: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
 
     def add(self, extractor: str, rng: np.random.Generator) -> None:
         pages = sl.load_lines(split="dev", extractor=extractor)
@@ -101,6 +102,7 @@ class Pages:
             self.labels.append(np.array([label for _, label in kept]))
             self.sites.append(page.site)
             self.sources.append(extractor)
+            self.keys.append(page.key)
 
     def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Labelled rows: features, labels, page index, weight."""
@@ -123,12 +125,12 @@ def model() -> Any:
     )  # fmt: skip
 
 
-def folds(data: Pages) -> list[np.ndarray]:
+def site_folds(page_sites: list[str]) -> list[np.ndarray]:
     """Five groups of page indices, split by site (a site's pages are all in one fold)."""
-    sites = sorted(set(data.sites))
+    sites = sorted(set(page_sites))
     order = np.random.default_rng(SEED).permutation(len(sites))
     fold_of = {sites[i]: rank % 5 for rank, i in enumerate(order)}
-    return [np.array([k for k, site in enumerate(data.sites) if fold_of[site] == f]) for f in range(5)]
+    return [np.array([k for k, site in enumerate(page_sites) if fold_of[site] == f], dtype=int) for f in range(5)]
 
 
 def out_of_fold(data: Pages, groups: list[np.ndarray]) -> np.ndarray:
@@ -171,7 +173,7 @@ def main() -> None:
     x, y, index, w = data.stacked()
     source = np.array(data.sources)[index]
     print(f"features of {len(data.pages)} pages, {len(y)} labelled lines, in {time.time() - start:.0f}s", flush=True)
-    cut = report("held out", out_of_fold(data, folds(data)), y, source)
+    cut = report("held out", out_of_fold(data, site_folds(data.sites)), y, source)
     if args.check:
         return
     fitted = model().fit(x, y, sample_weight=w)

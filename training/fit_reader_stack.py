@@ -28,8 +28,10 @@ import numpy as np
 
 from benchmarks.intrusions import build_cases
 from benchmarks.news_corpus import NEWS_CORPUS, hosts_of, load_news, news_split
+from benchmarks.metrics import write_markdown
 from coherence import Detector
 from coherence.models.intrusion import ReaderStack
+from coherence.models.reader import log_odds
 from coherence.thresholds import rate_cut
 from training.context_training import ArticleRows, fold_of
 from training.fit_weights import OPERATING_RATES, ROOT, article_rows, fit_logistic
@@ -47,13 +49,8 @@ def stack_inputs(detector: Detector, rows: list[ArticleRows]) -> tuple[list[np.n
     """Per article: the detector's weighed probability and the reader's logit of each content sentence."""
     model = detector.intrusion_model
     weighed = [model.weighed_probability(a.features, a.vectors) for a in rows]
-    logits = [detector.reader_encoder.logits(list(a.texts)) for a in rows]
+    logits = [detector.reader_for("article").logits(list(a.texts)) for a in rows]
     return weighed, logits
-
-
-def logit(p: np.ndarray) -> np.ndarray:
-    p = np.clip(p, 1e-6, 1 - 1e-6)
-    return np.log(p / (1 - p))
 
 
 def auroc_by_condition(rows: list[ArticleRows], scores: list[np.ndarray]) -> dict[str, float]:
@@ -94,14 +91,14 @@ def main(argv: list[str] | None = None) -> None:
     out_of_fold = [np.zeros(len(a.planted)) for a in rows]
     for k in range(FOLDS):
         train = [i for i in range(len(rows)) if folds[i] != k]
-        X = np.column_stack([np.concatenate([logit(weighed[i]) for i in train]), np.concatenate([logits[i] for i in train])])
+        X = np.column_stack([np.concatenate([log_odds(weighed[i]) for i in train]), np.concatenate([logits[i] for i in train])])
         y = np.concatenate([rows[i].planted for i in train]).astype(int)
         fit = fit_logistic(X, y, C=1.0)
         stack = ReaderStack(float(fit.coef_[0][0]), float(fit.coef_[0][1]), float(fit.intercept_[0]), ())
         for i in range(len(rows)):
             if folds[i] == k:
                 out_of_fold[i] = stack.probability(weighed[i], logits[i])
-    X = np.column_stack([np.concatenate([logit(w) for w in weighed]), np.concatenate(logits)])
+    X = np.column_stack([np.concatenate([log_odds(w) for w in weighed]), np.concatenate(logits)])
     y = np.concatenate([a.planted for a in rows]).astype(int)
     fit = fit_logistic(X, y, C=1.0)
 
@@ -148,9 +145,7 @@ def main(argv: list[str] | None = None) -> None:
         + ", ".join(f"{r:.2f}: {c:.3f}" for r, c in points if r in (0.02, 0.05, 0.1, 0.2)),
         "",
     ]
-    args.report_dir.mkdir(parents=True, exist_ok=True)
-    (args.report_dir / "reader_stack.md").write_text("\n".join(lines))
-    print("\n".join(lines))
+    write_markdown(args.report_dir / "reader_stack.md", lines)
 
 
 if __name__ == "__main__":

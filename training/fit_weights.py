@@ -87,13 +87,13 @@ def clean_lowest_scores(model: IntrusionModel, articles: list[ArticleRows], weig
     return np.array([1.0 - np.where(a.eligible, model.stronger(p, a.features), 0.0).max() for a, p in zip(articles, weighed)])
 
 
-def fit_logistic(X: np.ndarray, y: np.ndarray, C: float):
+def fit_logistic(X: np.ndarray, y: np.ndarray, C: float, sample_weight: np.ndarray | None = None):
     """The L2 logistic fit, solved to its optimum by Newton's method. lbfgs on these unscaled
     features stopped far from it (coefficients up to 2.5 apart when the inputs moved by 1e-7,
     as multi-threaded embedding does between runs); Newton lands on the same point every time."""
     from sklearn.linear_model import LogisticRegression
 
-    return LogisticRegression(C=C, solver="newton-cholesky", max_iter=1000, tol=1e-10).fit(X, y)
+    return LogisticRegression(C=C, solver="newton-cholesky", max_iter=1000, tol=1e-10).fit(X, y, sample_weight=sample_weight)
 
 
 def unanchored_rows(X: np.ndarray) -> np.ndarray:

@@ -35,7 +35,7 @@ def heldout_model(fold: int) -> tuple[LeftoverModel, set[str]]:
     rng = np.random.default_rng(fit.SEED)
     for extractor in fit.EXTRACTORS:
         data.add(extractor, rng)
-    groups = fit.folds(data)
+    groups = fit.site_folds(data.sites)
     x, y, index, w = data.stacked()
     train = ~np.isin(index, groups[fold])
     fitted = fit.model().fit(x[train], y[train], sample_weight=w[train])

@@ -31,11 +31,13 @@ from coherence.models.reader_layout import reader_tokenizer
 CONDITION_SHARES = {"clean": 0.15, "cross": 0.15, "same": 0.3, "nearest": 0.2, "paragraph": 0.2}
 NEAREST_CHUNK = 2000  # hosts compared with the whole pool at once (bounds the similarity matrix)
 BBC_HELD = 5  # one BBC dev article in BBC_HELD is kept out of the reader's training
+PAGE = "page:"  # condition of a scraped page (training/page_reader_data.py): "page:<extractor>"
 
 
 @dataclass(frozen=True)
 class Planted:
-    """One article as the reader reads it: token ids of its content sentences, which were planted."""
+    """One article as the reader reads it: token ids of its content sentences, which were planted
+    (1), or one scraped page: its lines, which are leftovers (1, -1 where the gold cannot say)."""
 
     id: str
     corpus: str
@@ -43,6 +45,7 @@ class Planted:
     tokens: list[list[int]]
     labels: np.ndarray  # (sentences,) 1 = planted
     text: str = ""  # the planted article as the detector reads it
+    anchored: bool = True  # windows open with unit 0 (an article's first sentence); not a scraped page's
 
 
 class _Unpickler(pickle.Unpickler):

@@ -21,6 +21,18 @@ The shipped adapters, rebuilt (about 20 min of data, then about an hour of train
         --steps 1400 --stop-at 1200 --lr 7e-4 --warmup 100 --validate-every 400
     python -m training.reader_training --work $D/run1 --export coherence/models/reader_adapters.npz
     python -m training.fit_reader_stack --news-articles 600
+
+The page reader (scraped pages, one unit a line, windows unanchored, lines labelled -1 by the
+gold left out of the loss) starts from the shipped article adapters; its run took 36 min on 2
+cores without bf16 units (fp32: bf16 autocast is emulated, and slower, on such CPUs):
+
+    P=~/.cache/coherence-fit/page_reader
+    python -m training.page_reader_data --out $P
+    python -m training.reader_training --data $P/pages.pkl --valid $P/held.pkl --work $P/run1 --fp32 \
+        --steps 800 --batch 8 --warmup 40 --lr 5e-4 --validate-every 200 --valid-articles 120 --every 50 \
+        --init-from coherence/models/reader_adapters.npz
+    python -m training.reader_training --work $P/run1 --export coherence/models/page_reader_adapters.npz
+    python -m training.fit_page_reader_stack --pages $P/held.pkl
 """
 
 from __future__ import annotations
@@ -36,7 +48,7 @@ import numpy as np
 
 from coherence.models.reader import HEAD_HIDDEN, LORA_TARGETS, Adapters, ReaderHead
 from coherence.models.reader_layout import Window, lay_out, per_sentence, reader_tokenizer
-from training.reader_data import load_articles
+from training.reader_data import PAGE, load_articles
 
 CHECKPOINT = "checkpoint.pt"
 PLANTED_WINDOW_SHARE = 0.85  # of planted articles, windows drawn among those holding a plant
@@ -99,23 +111,24 @@ def trainable(model) -> dict:
     return {n: p for n, p in model.named_parameters() if p.requires_grad}
 
 
-def batch_tensors(windows: list[Window], labels: list[np.ndarray]):
+def batch_tensors(windows: list[Window], labels: list[np.ndarray], anchored: list[bool] | None = None):
     """Padded ids and mask, the pooling matrix, each sentence's window, targets and a loss mask
-    (the first sentence of a window is not scored)."""
+    (the first sentence of an anchored window is not scored, nor a unit labelled -1)."""
     import torch
 
     width = max(len(w.ids) for w in windows)
     ids = torch.zeros(len(windows), width, dtype=torch.long)
     mask = torch.zeros(len(windows), width, dtype=torch.long)
     rows, owner, target, scored = [], [], [], []
-    for k, (w, y) in enumerate(zip(windows, labels)):
+    anchored = anchored or [True] * len(windows)
+    for k, (w, y, anchor) in enumerate(zip(windows, labels, anchored)):
         ids[k, : len(w.ids)] = torch.from_numpy(w.ids)
         mask[k, : len(w.ids)] = 1
         for j, ((a, b), s) in enumerate(zip(w.spans, w.sentences)):
             rows.append((k * width + a, k * width + b))
             owner.append(k)
-            target.append(float(y[s]))
-            scored.append(j > 0)
+            target.append(float(max(y[s], 0)))
+            scored.append((j > 0 or not anchor) and y[s] >= 0)
     pool = torch.zeros(len(rows), len(windows) * width)
     for r, (a, b) in enumerate(rows):
         pool[r, a:b] = 1.0 / (b - a)
@@ -123,23 +136,24 @@ def batch_tensors(windows: list[Window], labels: list[np.ndarray]):
 
 
 def draw_batch(articles: list, rng: np.random.Generator, size: int, cls_id: int, sep_id: int):
-    windows, labels = [], []
+    windows, labels, anchored = [], [], []
     for i in rng.integers(0, len(articles), size):
         article = articles[i]
-        options = lay_out(article.tokens, cls_id, sep_id)
-        holding = [w for w in options if article.labels[list(w.sentences[1:])].any()]
+        options = lay_out(article.tokens, cls_id, sep_id, anchored=article.anchored)
+        holding = [w for w in options if (article.labels[list(w.sentences[int(article.anchored):])] == 1).any()]
         if holding and rng.random() < PLANTED_WINDOW_SHARE:
             options = holding
         windows.append(options[int(rng.integers(len(options)))])
         labels.append(article.labels)
-    return windows, labels
+        anchored.append(article.anchored)
+    return windows, labels, anchored
 
 
 def article_logits(model, article, cls_id: int, sep_id: int, bf16: bool = False) -> np.ndarray:
     """Each sentence's logit averaged over the windows that hold it (as scoring does)."""
     import torch
 
-    windows = lay_out(article.tokens, cls_id, sep_id)
+    windows = lay_out(article.tokens, cls_id, sep_id, anchored=article.anchored)
     ids, mask, pool, owner, _, _ = batch_tensors(windows, [article.labels] * len(windows))
     with torch.no_grad(), torch.autocast("cpu", dtype=torch.bfloat16, enabled=bf16):
         logits = model(ids, mask, pool, owner, len(windows)).float().numpy()
@@ -148,17 +162,24 @@ def article_logits(model, article, cls_id: int, sep_id: int, bf16: bool = False)
 
 
 def validate(model, articles: list, cls_id: int, sep_id: int, bf16: bool = False) -> dict:
-    """Sentence AUROC per condition (planted vs the clean articles' sentences) on the validation articles."""
+    """Sentence AUROC per condition (planted vs the clean articles' sentences) on the validation
+    articles; on scraped pages (unanchored), leftover against article lines of their kind."""
     from sklearn.metrics import roc_auc_score
 
     model.eval()
     scores = {}
     for article in articles:
-        logits = article_logits(model, article, cls_id, sep_id, bf16)[1:]
-        scores.setdefault(article.condition, []).append((logits, article.labels[1:]))
+        first = int(article.anchored)
+        logits = article_logits(model, article, cls_id, sep_id, bf16)[first:]
+        scores.setdefault(article.condition, []).append((logits, article.labels[first:]))
     model.train()
-    clean = np.concatenate([s for s, _ in scores.get("clean", [])]) if "clean" in scores else np.zeros(0)
     out = {}
+    for condition in [c for c in scores if c.startswith(PAGE)]:
+        pairs = scores.pop(condition)
+        s, y = np.concatenate([s for s, _ in pairs]), np.concatenate([y for _, y in pairs])
+        if len(set(y[y >= 0].tolist())) == 2:
+            out[condition] = round(float(roc_auc_score(y[y >= 0], s[y >= 0])), 4)
+    clean = np.concatenate([s for s, _ in scores.get("clean", [])]) if "clean" in scores else np.zeros(0)
     for condition, pairs in sorted(scores.items()):
         if condition == "clean":
             continue
@@ -167,6 +188,20 @@ def validate(model, articles: list, cls_id: int, sep_id: int, bf16: bool = False
             y = np.r_[np.ones(len(planted)), np.zeros(len(clean))]
             out[condition] = round(float(roc_auc_score(y, np.r_[planted, clean])), 4)
     return out
+
+
+def adapter_state(adapters: Adapters) -> dict:
+    """Shipped adapters as the training model's parameters (the inverse of `export`)."""
+    import torch
+
+    state = {}
+    for name, (a, b) in adapters.lora.items():
+        stem = "bert." + name[: -len(".weight")]
+        state[stem + ".lora_A"], state[stem + ".lora_B"] = torch.from_numpy(a.copy()), torch.from_numpy(b.copy())
+    head = adapters.head
+    for key, value in (("hidden.weight", head.hidden_weight), ("hidden.bias", head.hidden_bias), ("out.weight", head.out_weight), ("out.bias", head.out_bias)):
+        state[key] = torch.from_numpy(np.asarray(value, dtype=np.float32).copy())
+    return state
 
 
 def export(model, path: Path, meta: dict) -> None:
@@ -203,7 +238,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fp32", dest="bf16", action="store_false", help="train in fp32 (default: bf16 autocast, twice as fast on CPUs with bf16 units)")
     parser.add_argument("--export", type=Path, help="write the shipped adapters from the checkpoint and stop")
     parser.add_argument("--stop-at", type=int, help="stop after this step, the schedule still that of --steps (a run cut short)")
-    parser.add_argument("--init-from", type=Path, help="start a new run (its own schedule) from another run's checkpoint weights")
+    parser.add_argument("--init-from", type=Path, help="start a new run (its own schedule) from another run's checkpoint weights, or from shipped adapters (.npz)")
     args = parser.parse_args(argv)
 
     import torch
@@ -217,6 +252,12 @@ def main(argv: list[str] | None = None) -> None:
     params = trainable(model)
     if state:
         model.load_state_dict(state["weights"], strict=False)
+    elif args.init_from and args.init_from.suffix == ".npz":
+        earlier = Adapters.from_bytes(args.init_from.read_bytes())
+        if any(earlier.meta[k] != recipe[k] for k in ("rank", "alpha")):
+            raise SystemExit(f"{args.init_from} has adapters of another shape (rank, alpha)")
+        model.load_state_dict(adapter_state(earlier), strict=False)
+        recipe["init_from"] = {"path": str(args.init_from), "step": earlier.meta.get("step"), "recipe": earlier.meta}
     elif args.init_from:
         earlier = torch.load(args.init_from, weights_only=False)
         if any(earlier["recipe"][k] != recipe[k] for k in ("rank", "alpha")):
@@ -254,8 +295,8 @@ def main(argv: list[str] | None = None) -> None:
     while step < last:
         rng = np.random.default_rng([recipe["seed"], step])
         torch.manual_seed(recipe["seed"] * 1_000_003 + step)
-        windows, labels = draw_batch(articles, rng, recipe["batch"], cls_id, sep_id)
-        ids, mask, pool, owner, target, scored = batch_tensors(windows, labels)
+        windows, labels, anchored = draw_batch(articles, rng, recipe["batch"], cls_id, sep_id)
+        ids, mask, pool, owner, target, scored = batch_tensors(windows, labels, anchored)
         for group in optimizer.param_groups:
             group["lr"] = recipe["lr"] * rate(step)
         with torch.autocast("cpu", dtype=torch.bfloat16, enabled=recipe["bf16"]):

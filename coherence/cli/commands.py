@@ -168,7 +168,8 @@ def prepare_command(args: argparse.Namespace) -> int:
     if args.reader:
         from coherence.encoders.reader_encoder import ReaderEncoder
 
-        built = ReaderEncoder().prepare(rebuild=args.rebuild)
-        how = f"built in {built.seconds:.1f} s" if built.built else "already built"
-        emit(f"reader model (bundled model + shipped adapters, int8): {built.path} ({how})")
+        for kind in ("article", "page"):
+            built = ReaderEncoder(kind=kind).prepare(rebuild=args.rebuild)
+            how = f"built in {built.seconds:.1f} s" if built.built else "already built"
+            emit(f"{kind} reader model (bundled model + shipped adapters, int8): {built.path} ({how})")
     return 0

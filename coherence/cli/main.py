@@ -106,8 +106,9 @@ def _reader_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--reader",
         action="store_true",
-        help="also read each article as one text with the reader model (the bundled model with shipped adapters, "
-        "built once; see `coherence prepare --reader`): finds more stray lines on the same subject, costs a second pass",
+        help="also read each article as one text with the reader models (the bundled model with shipped adapters, "
+        "built once; see `coherence prepare --reader`): finds more stray lines on the same subject and more extraction "
+        "leftovers, costs passes of their own",
     )
 
 
@@ -205,7 +206,7 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument(
         "--speed", choices=("default", "fast"), default="default", help="fast: the fast tier's token table (default: the int8 model)"
     )
-    prepare.add_argument("--reader", action="store_true", help="build the reader model too (the shipped adapters merged into the bundled model, int8)")
+    prepare.add_argument("--reader", action="store_true", help="build the reader models too (the shipped adapters merged into the bundled model, int8)")
     prepare.add_argument("--rebuild", action="store_true", help="build again even if an intact copy is cached")
     prepare.set_defaults(run=prepare_command)
     return parser

@@ -1,7 +1,7 @@
 """The user cache of models built locally from the bundled weights (never downloaded).
 
-Three kinds are built: the int8 ONNX copy (``backend="onnx"``), the token table of the fast
-tier (``speed="fast"``) and the reader model (the bundled weights with the shipped adapters
+Four kinds are built: the int8 ONNX copy (``backend="onnx"``), the token table of the fast
+tier (``speed="fast"``) and the two reader models (the bundled weights with shipped adapters
 merged in, int8). A built model lives in ``<cache>/<kind>/<name>-<fingerprint>/`` with
 a manifest. The fingerprint covers the source weights (size and modification time of each
 file), the recipe's format and the version of the library that shapes the result
@@ -12,7 +12,7 @@ The cache root is ``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, 
 ``~/.cache/coherence``.
 
 Builds run in a child process, ``python -m coherence.encoders.model_cache KIND SOURCE_DIR TARGET``
-(KIND: onnx, static or reader), so torch never loads into the process that scores.
+(KIND: onnx, static, reader or page_reader), so torch never loads into the process that scores.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from pathlib import Path
 from coherence.encoders.onnx_export import EXPORT_FORMAT
 from coherence.encoders.reader_export import READER_FORMAT
 from coherence.encoders.static_export import STATIC_FORMAT
-from coherence.models.reader import READER_ADAPTERS
+from coherence.models.reader import PAGE_READER_ADAPTERS, READER_ADAPTERS, ReaderKind
 
 __all__ = ["BuiltModel", "cache_root", "int8_model", "reader_model", "token_table"]
 
@@ -75,6 +75,10 @@ _TABLE = _Recipe(
 _READER = _Recipe(
     "reader", "coherence.encoders.reader_export:export_reader_int8", "reader.onnx", READER_FORMAT, "onnxruntime",
     "reader model (bundled weights + shipped adapters, int8)", "about 15 s", shipped=(READER_ADAPTERS,),
+)  # fmt: skip
+_PAGE_READER = _Recipe(
+    "page_reader", "coherence.encoders.reader_export:export_page_reader_int8", "page_reader.onnx", READER_FORMAT, "onnxruntime",
+    "page reader model (bundled weights + shipped page adapters, int8)", "about 15 s", shipped=(PAGE_READER_ADAPTERS,),
 )  # fmt: skip
 
 
@@ -222,17 +226,17 @@ def token_table(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
     return _cached(_TABLE, source, name, rebuild)
 
 
-def reader_model(source: Path, name: str, rebuild: bool = False) -> BuiltModel:
-    """The cached reader model (`coherence.encoders.reader_export`): `source` with the shipped
-    adapters merged in, int8; built if missing or stale (new adapters are a new build).
+def reader_model(source: Path, name: str, rebuild: bool = False, kind: ReaderKind = "article") -> BuiltModel:
+    """The cached reader model of `kind` (`coherence.encoders.reader_export`): `source` with
+    its shipped adapters merged in, int8; built if missing or stale (new adapters are a new build).
 
     Raises:
         RuntimeError: the build failed (its last lines of output say why).
     """
-    return _cached(_READER, source, name, rebuild)
+    return _cached(_READER if kind == "article" else _PAGE_READER, source, name, rebuild)
 
 
-_RECIPES = {recipe.kind: recipe for recipe in (_INT8, _TABLE, _READER)}
+_RECIPES = {recipe.kind: recipe for recipe in (_INT8, _TABLE, _READER, _PAGE_READER)}
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -240,7 +244,7 @@ def main(argv: list[str] | None = None) -> None:
     from importlib import import_module
 
     parser = argparse.ArgumentParser(description="build one kind of cached model from a local model directory")
-    parser.add_argument("kind", choices=tuple(_RECIPES), help="onnx: the int8 model; static: the fast tier's token table; reader: the reader model")
+    parser.add_argument("kind", choices=tuple(_RECIPES), help="onnx: the int8 model; static: the fast tier's token table; reader, page_reader: the reader models")
     parser.add_argument("source", type=Path, help="sentence-transformers model directory")
     parser.add_argument("target", type=Path, help="the file to write")
     args = parser.parse_args(argv)

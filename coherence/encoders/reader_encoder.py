@@ -18,17 +18,19 @@ from typing import Any
 import numpy as np
 
 from coherence.encoders.onnx_session import one_core_session, pass_pool
-from coherence.models.reader import Adapters, pool_sentences
+from coherence.models.reader import Adapters, ReaderKind, adapters_file, pool_sentences
 from coherence.models.reader_layout import Window, lay_out, per_sentence, reader_tokenizer
 
 __all__ = ["ReaderEncoder"]
 
 
 class ReaderEncoder:
-    """Reads articles with the bundled model and the shipped adapters (built once, cached)."""
+    """Reads articles (or, `kind="page"`, scraped pages line by line) with the bundled model
+    and a reader's shipped adapters (built once, cached)."""
 
-    def __init__(self, threads: int | None = None) -> None:
+    def __init__(self, threads: int | None = None, kind: ReaderKind = "article") -> None:
         self.threads = threads
+        self.kind = kind
         self.session_: Any = None
         self.built_: Any = None
         self.pool_: ThreadPoolExecutor | None = None
@@ -38,16 +40,16 @@ class ReaderEncoder:
         from coherence.encoders.base import default_model_path
         from coherence.encoders.model_cache import reader_model
 
-        self.built_ = reader_model(default_model_path(), "all-MiniLM-L6-v2", rebuild=rebuild)
+        self.built_ = reader_model(default_model_path(), "all-MiniLM-L6-v2", rebuild=rebuild, kind=self.kind)
         return self.built_
 
     def _load(self) -> None:
         from coherence.encoders.base import default_model_path
 
         built = self.built_ or self.prepare()
-        adapters = Adapters.default()
+        adapters = Adapters.default(self.kind)
         if adapters is None:
-            raise RuntimeError("this installation ships no reader adapters (coherence/models/reader_adapters.npz)")
+            raise RuntimeError(f"this installation ships no {self.kind} reader adapters (coherence/models/{adapters_file(self.kind)})")
         self.session_ = one_core_session(built.path)
         self.head_ = adapters.head
         self.tokenizer_ = reader_tokenizer(Path(default_model_path()))
@@ -57,14 +59,15 @@ class ReaderEncoder:
 
     def logits(self, sentences: Sequence[str]) -> np.ndarray:
         """Logit that each sentence was planted from another story, read in the article's order
-        (the first sentence is the anchor of every window and gets the windows' mean)."""
+        (the first sentence is the anchor of every window and gets the windows' mean); for the
+        page reader, that each line of a page is extraction leftover."""
         if self.session_ is None or self.pid_ != os.getpid():
             self._load()
         n = len(sentences)
         if n == 0:
             return np.zeros(0)
         tokens = [e.ids for e in self.tokenizer_.encode_batch(list(sentences), add_special_tokens=False)]
-        windows = lay_out(tokens, *self.ids_)
+        windows = lay_out(tokens, *self.ids_, anchored=self.kind == "article")
 
         def read(window: Window) -> np.ndarray:  # onnxruntime releases the GIL while it runs
             ids = window.ids[None, :]

@@ -22,6 +22,7 @@ from importlib import resources
 import numpy as np
 
 from coherence.models.context import CONTEXT_WEIGHTS, ContextModel
+from coherence.models.reader import join_reader
 from coherence.evidence.sentences import FEATURES, TopicEvidence
 from coherence.text.form import FORM_FEATURES
 
@@ -177,9 +178,7 @@ class ReaderStack:
         }
 
     def probability(self, weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
-        p = np.clip(weighed, 1e-6, 1 - 1e-6)
-        z = self.weighed_coef * np.log(p / (1 - p)) + self.reader_coef * reader_logits + self.intercept
-        return 1.0 / (1.0 + np.exp(-z))
+        return join_reader(weighed, reader_logits, (self.weighed_coef, self.reader_coef), self.intercept)
 
 
 def _points(pairs: list[list[float]]) -> tuple[tuple[float, float], ...]:

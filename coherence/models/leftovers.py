@@ -4,6 +4,10 @@ calls to action, bylines, stamps, comments), found line by line from text alone.
 The evidence is `coherence.evidence.lines`; the weights are a boosted tree ensemble fitted on
 the dev pages of real scraped web pages (training/fit_leftovers.py) and shipped as arrays.
 The shipped cut flags 2% of the article lines of trafilatura output on held-out dev sites.
+With the reader (`Detector(reader=True)`), the page reader's logit for each line
+(`coherence.models.reader`, read in the context of the lines around it) joins the trees'
+probability through a logistic fitted on dev sites neither model trained on
+(training/fit_page_reader_stack.py), with a cut of its own chosen the same way.
 """
 
 from __future__ import annotations
@@ -16,14 +20,27 @@ import numpy as np
 
 from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
 from coherence.text.line_kinds import TEASER, describe, line_kind
+from coherence.models.reader import join_reader
 from coherence.models.trees import TreeEnsemble
 from coherence.verdict import Reason, Verdict
 
-__all__ = ["LEFTOVER_WEIGHTS", "LeftoverModel", "leftover_verdict", "leftover_verdicts"]
+__all__ = ["LEFTOVER_WEIGHTS", "LeftoverModel", "LeftoverReaderStack", "leftover_verdict", "leftover_verdicts"]
 
 LEFTOVER_WEIGHTS = "leftover_weights.npz"
 _OFF_TOPIC_KINDS = frozenset({TEASER[0], "navigation"})  # another story's headline is off topic
 _TEASER_MAX_WORDS = 20
+
+
+@dataclass(frozen=True)
+class LeftoverReaderStack:
+    """The trees' probability and the page reader's logit joined, and the cut that flags."""
+
+    coef: tuple[float, float]  # on the trees' log-odds, on the reader's logit
+    intercept: float
+    cut: float
+
+    def probability(self, trees: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
+        return join_reader(trees, reader_logits, self.coef, self.intercept)
 
 
 @dataclass(frozen=True)
@@ -32,6 +49,7 @@ class LeftoverModel:
 
     trees: TreeEnsemble
     cut: float
+    reader: LeftoverReaderStack | None = None  # None: no page reader fitted with these trees
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -40,16 +58,26 @@ class LeftoverModel:
         with resources.files("coherence.models").joinpath(LEFTOVER_WEIGHTS).open("rb") as handle:
             with np.load(handle, allow_pickle=False) as data:
                 arrays = {key: data[key] for key in data.files}
-        model = cls(TreeEnsemble.from_arrays(arrays, "trees"), float(arrays["cut"]))
+        reader = None
+        if "reader_coef" in arrays:
+            coef = arrays["reader_coef"]
+            reader = LeftoverReaderStack((float(coef[0]), float(coef[1])), float(arrays["reader_intercept"]), float(arrays["reader_cut"]))
+        model = cls(TreeEnsemble.from_arrays(arrays, "trees"), float(arrays["cut"]), reader)
         if model.trees.feature_names != LINE_FEATURES:
             raise RuntimeError(f"{LEFTOVER_WEIGHTS} was fitted on other features; rerun training/fit_leftovers.py")
         return model
 
-    def probability(self, page: PageLines) -> np.ndarray:
-        """(lines,) probability that each line of the page is a leftover."""
+    def probability(self, page: PageLines, reader_logits: np.ndarray | None = None) -> np.ndarray:
+        """(lines,) probability that each line of the page is a leftover; joined with the page
+        reader's logits for its lines when given."""
         if not page.lines:
             return np.zeros(0)
-        return self.trees.probability(page_line_features(page))
+        trees = self.trees.probability(page_line_features(page))
+        if reader_logits is None:
+            return trees
+        if self.reader is None:
+            raise ValueError(f"{LEFTOVER_WEIGHTS} holds no page reader stack; rerun training/fit_page_reader_stack.py")
+        return self.reader.probability(trees, reader_logits)
 
 
 def leftover_verdicts(

@@ -10,7 +10,11 @@ pooled token states into a logit. Only the adapters and the head ship (`reader_a
 about 2 MB); `coherence prepare` merges them into the bundled weights and builds an int8 ONNX
 copy in the user cache (`coherence.encoders.reader_export`), so scoring needs no torch.
 
-This module holds what training and scoring share: the adapter file, the merge, the pooling
+A second set of adapters, the page reader (`page_reader_adapters.npz`), reads a scraped page
+line by line and tags the lines extraction left behind (`coherence.models.leftovers`); it is
+trained on real pages with human-marked content (`training/page_reader_data.py`).
+
+This module holds what training and scoring share: the adapter files, the merge, the pooling
 and the head in numpy.
 """
 
@@ -21,12 +25,20 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
+from typing import Literal
 
 import numpy as np
 
-__all__ = ["READER_ADAPTERS", "LORA_TARGETS", "ReaderHead", "Adapters", "merge_adapters", "pool_sentences"]
+__all__ = [
+    "READER_ADAPTERS", "PAGE_READER_ADAPTERS", "ReaderKind", "LORA_TARGETS", "ReaderHead", "Adapters", "adapters_file",
+    "join_reader", "log_odds", "merge_adapters", "pool_sentences",
+]  # fmt: skip
 
 READER_ADAPTERS = "reader_adapters.npz"
+PAGE_READER_ADAPTERS = "page_reader_adapters.npz"
+# "article": sentences of an article, every window anchored on its first; "page": the lines of
+# a scraped page, windows unanchored (a page's first line is as likely a menu as a headline).
+ReaderKind = Literal["article", "page"]
 # The linear layers of each BERT layer that carry an adapter (names as in transformers' BertModel).
 LORA_TARGETS = (
     "attention.self.query",
@@ -82,9 +94,9 @@ class Adapters:
         return cls(lora, float(meta["alpha"]) / float(meta["rank"]), head, meta)
 
     @classmethod
-    def default(cls) -> "Adapters | None":
-        """The shipped adapters, or None in an installation without them."""
-        path = resources.files("coherence.models").joinpath(READER_ADAPTERS)
+    def default(cls, kind: ReaderKind = "article") -> "Adapters | None":
+        """The shipped adapters of a reader, or None in an installation without them."""
+        path = resources.files("coherence.models").joinpath(adapters_file(kind))
         return cls.from_bytes(path.read_bytes()) if path.is_file() else None
 
     def to_arrays(self) -> dict[str, np.ndarray]:
@@ -95,6 +107,24 @@ class Adapters:
         out.update({"head.hidden.weight": head.hidden_weight, "head.hidden.bias": head.hidden_bias})
         out.update({"head.out.weight": head.out_weight, "head.out.bias": head.out_bias})
         return out
+
+
+def join_reader(probability: np.ndarray, reader_logits: np.ndarray, coef: tuple[float, float], intercept: float) -> np.ndarray:
+    """A reader's logit joined to another model's probability: a logistic over the two
+    log-odds (`coef` weighs the probability's, then the reader's), fitted on data neither saw."""
+    z = coef[0] * log_odds(probability) + coef[1] * np.asarray(reader_logits) + intercept
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def log_odds(probability: np.ndarray) -> np.ndarray:
+    """log(p / (1 - p)), kept finite at 0 and 1."""
+    p = np.clip(probability, 1e-6, 1 - 1e-6)
+    return np.log(p / (1 - p))
+
+
+def adapters_file(kind: ReaderKind) -> str:
+    """The shipped file of a reader's adapters."""
+    return {"article": READER_ADAPTERS, "page": PAGE_READER_ADAPTERS}[kind]
 
 
 def merge_adapters(weights: Mapping[str, np.ndarray], adapters: Adapters) -> dict[str, np.ndarray]:

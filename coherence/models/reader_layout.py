@@ -34,31 +34,36 @@ class Window:
     spans: tuple[tuple[int, int], ...]  # [start, end) of each sentence's tokens in `ids`
 
 
-def plan_windows(lengths: Sequence[int], max_tokens: int = MAX_TOKENS) -> list[list[int]]:
+def plan_windows(lengths: Sequence[int], max_tokens: int = MAX_TOKENS, anchored: bool = True) -> list[list[int]]:
     """Sentence indices of each window for sentences of `lengths` tokens (already cut to
-    SENTENCE_TOKENS): sentence 0, then consecutive sentences while they fit; the next window
-    starts halfway through the previous one's, until the last sentence is in one."""
+    SENTENCE_TOKENS): sentence 0 (when `anchored`), then consecutive sentences while they fit;
+    the next window starts halfway through the previous one's, until the last sentence is in
+    one. A scraped page is read unanchored: its first line is as likely menu as headline."""
     n = len(lengths)
-    if n <= 1:
+    if n <= int(anchored):
         return [[0]] if n else []
-    budget = max_tokens - 1 - (lengths[0] + 1)  # after [CLS] and the first sentence with its [SEP]
-    out, start = [], 1
+    first = int(anchored)
+    budget = max_tokens - 1 - (lengths[0] + 1 if anchored else 0)  # after [CLS] (and the first sentence with its [SEP])
+    out, start = [], first
     while True:
         end, used = start, 0
         while end < n and (end == start or used + lengths[end] + 1 <= budget):
             used += lengths[end] + 1
             end += 1
-        out.append([0, *range(start, end)])
+        out.append([0, *range(start, end)] if anchored else list(range(start, end)))
         if end >= n:
             return out
         start = max(start + 1, start + (end - start) // 2)
 
 
-def lay_out(token_ids: Sequence[Sequence[int]], cls_id: int, sep_id: int, max_tokens: int = MAX_TOKENS) -> list[Window]:
-    """The windows of an article whose sentences are `token_ids` (no special tokens)."""
+def lay_out(
+    token_ids: Sequence[Sequence[int]], cls_id: int, sep_id: int, max_tokens: int = MAX_TOKENS, anchored: bool = True
+) -> list[Window]:
+    """The windows of an article whose sentences (or a page whose lines) are `token_ids` (no
+    special tokens)."""
     cut = [list(ids[:SENTENCE_TOKENS]) for ids in token_ids]
     windows = []
-    for members in plan_windows([len(ids) for ids in cut], max_tokens):
+    for members in plan_windows([len(ids) for ids in cut], max_tokens, anchored):
         ids, spans = [cls_id], []
         for i in members:
             start = len(ids)

@@ -57,3 +57,34 @@ def test_detector_with_the_reader_scores_alike_one_by_one_and_in_batch() -> None
     many = list(detector.score_many([text, "A short note. Nothing else here."]))
     assert [s.score for s in one.sentences] == [s.score for s in many[0].sentences]
     assert any(s.flagged and s.reason == "off_topic" and "Nowak" in s.text for s in one.sentences)
+
+
+PAGE = """Home | News | Sport | Weather
+Council closes the old river bridge for a year of repairs
+The council voted on Tuesday to close the old river bridge for a year while engineers replace its rusted supports.
+Drivers will be sent along the ring road, which the council says adds about ten minutes to a trip across town.
+Shops near the bridge fear the closure will keep customers away, and the council has promised a fund to help them.
+Work is due to start in March, and the bridge should reopen to traffic in the spring of next year.
+Related stories
+Ten things to do in town this weekend
+Share this article
+Sign up for our daily newsletter
+Copyright 2019 Town Gazette. All rights reserved."""
+
+
+@pytest.mark.skipif(Adapters.default("page") is None, reason="this checkout ships no page reader adapters")
+def test_the_page_reader_reads_furniture_as_leftover_and_the_detector_uses_it() -> None:
+    lines = PAGE.splitlines()
+    page_reader = ReaderEncoder(kind="page")
+    logits = page_reader.logits(lines)
+    assert logits.shape == (len(lines),) and np.isfinite(logits).all()
+    prose = [i for i, line in enumerate(lines) if line.endswith(".") and len(line.split()) > 12]
+    furniture = [0, 6, 7, 8, 9]
+    assert logits[furniture].min() > logits[prose].max()
+    detector = Detector(reader=True)
+    assert detector.uses_page_reader and not Detector().uses_page_reader
+    assert detector.leftover_cut != Detector().leftover_cut  # the stack's own cut
+    one = detector.score(PAGE)
+    many = list(detector.score_many([PAGE, "A short note. Nothing else here."]))
+    assert [s.score for s in one.sentences] == [s.score for s in many[0].sentences]
+    assert not any(s.flagged for s in one.sentences if s.text in {lines[i] for i in prose})

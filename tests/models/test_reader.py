@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from coherence.models.intrusion import ReaderStack
+from coherence.models.leftovers import LeftoverModel, LeftoverReaderStack
 from coherence.models.reader import HEAD_HIDDEN, Adapters, ReaderHead, merge_adapters, pool_sentences
 from coherence.models.reader_layout import MAX_TOKENS, SENTENCE_TOKENS, lay_out, plan_windows
 
@@ -29,6 +30,19 @@ def test_windows_cover_every_sentence_behind_the_first(n: int) -> None:
             expected = tokens[s][:SENTENCE_TOKENS]
             if expected:
                 assert list(w.ids[a:b]) == expected
+
+
+@pytest.mark.parametrize("n", [1, 2, 7, 300])
+def test_a_page_is_read_unanchored_every_line_once_or_more(n: int) -> None:
+    rng = np.random.default_rng(n)
+    tokens = [list(rng.integers(1000, 2000, int(rng.integers(1, 30)))) for _ in range(n)]
+    windows = lay_out(tokens, CLS, SEP, anchored=False)
+    assert sorted({s for w in windows for s in w.sentences}) == list(range(n))
+    for w in windows:
+        assert list(w.sentences) == list(range(w.sentences[0], w.sentences[-1] + 1))  # a run of lines, no anchor
+        assert len(w.ids) <= MAX_TOKENS
+    if n > 100:
+        assert windows[1].sentences[0] != 0 and set(windows[0].sentences) & set(windows[1].sentences)
 
 
 def test_windows_overlap_by_half() -> None:
@@ -94,6 +108,23 @@ def test_adapters_and_their_stack_ship_together() -> None:
     from coherence.models.intrusion import IntrusionModel
 
     assert (Adapters.default() is None) == (IntrusionModel.default().reader is None)
+    # the page reader's adapters and the leftover model's stack, likewise
+    assert (Adapters.default("page") is None) == (LeftoverModel.default().reader is None)
+
+
+def test_leftover_stack_joins_the_reader_and_refuses_without_a_fit() -> None:
+    from coherence.evidence.lines import PageLines
+
+    page = PageLines(["Subscribe to our newsletter", "The council voted on Tuesday to close the bridge for repairs.", "Share this"])
+    trees = LeftoverModel.default().probability(page)
+    stack = LeftoverReaderStack((1.0, 0.7), -0.2, 0.9)
+    low, high = stack.probability(trees, np.full(3, -3.0)), stack.probability(trees, np.full(3, 3.0))
+    assert (high > low).all() and ((low > 0) & (high < 1)).all()
+    # equal evidence from both sides moves the probability the same way for every line
+    assert np.all(np.argsort(stack.probability(trees, np.zeros(3))) == np.argsort(trees))
+    bare = LeftoverModel(LeftoverModel.default().trees, 0.5, reader=None)
+    with pytest.raises(ValueError, match="no page reader stack"):
+        bare.probability(page, np.zeros(3))
 
 
 def test_merged_adapters_reproduce_the_trained_model(tmp_path) -> None:
@@ -128,3 +159,21 @@ def test_merged_adapters_reproduce_the_trained_model(tmp_path) -> None:
             got.extend(adapters.head.logits(pool_sentences(states, w.spans)))
     assert len(windows) > 1
     np.testing.assert_allclose(np.array(got), expected, atol=2e-4)
+
+
+def test_training_starts_from_shipped_adapters_as_they_were_exported(tmp_path) -> None:
+    """`--init-from adapters.npz` loads exactly what `export` wrote (the page reader starts
+    from the article reader's adapters)."""
+    torch = pytest.importorskip("torch")
+    from training.reader_training import adapter_state, build_model, export, trainable
+
+    model = build_model(rank=2, alpha=4.0, dropout=0.0, seed=0)
+    with torch.no_grad():
+        for name, p in trainable(model).items():
+            p.normal_(0.0, 0.05)
+    export(model, tmp_path / "a.npz", {"rank": 2, "alpha": 4.0})
+    fresh = build_model(rank=2, alpha=4.0, dropout=0.0, seed=1)
+    missing, unexpected = fresh.load_state_dict(adapter_state(Adapters.from_bytes((tmp_path / "a.npz").read_bytes())), strict=False)
+    assert not unexpected and not [m for m in missing if "lora" in m or m.startswith(("hidden.", "out."))]
+    for name, p in trainable(model).items():
+        torch.testing.assert_close(trainable(fresh)[name], p)

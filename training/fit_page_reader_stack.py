@@ -1,0 +1,135 @@
+"""Fit how the page reader's logit joins the line model's probability, and the cut that flags.
+
+    python -m training.fit_page_reader_stack --pages ~/.cache/coherence-fit/page_reader/held.pkl
+
+The page reader (`coherence.models.reader`, kind "page") never trained on the dev sites of
+`held.pkl` (`training/page_reader_data.py`); the line model's trees shipped in
+leftover_weights.npz did, so here they are refitted without those sites (same features, same
+settings, `training.fit_leftovers`) to give the held pages out-of-sample probabilities. A
+logistic over the two log-odds is fitted on the held pages' lines, in five site folds for
+out-of-fold figures; the cut flags `ARTICLE_LINE_BUDGET` of the out-of-fold trafilatura article
+lines, as the line model's own cut does. The reader's logits come from the shipped adapters
+through the int8 build scoring uses. Writes reader_coef, reader_intercept and reader_cut into
+leftover_weights.npz (the trees are kept) and reports/page_reader_stack.md. After
+`training.fit_leftovers` rewrites the trees, fit this again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benchmarks import scraped_lines as sl
+from benchmarks.metrics import write_markdown
+from coherence.models.leftovers import LeftoverReaderStack
+from coherence.models.reader import log_odds
+from training import fit_leftovers as lines_fit
+from training.fit_weights import fit_logistic
+from training.reader_data import PAGE, load_articles
+
+ROOT = Path(__file__).resolve().parents[1]
+FOLDS = 5
+
+
+def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
+    """Every labelled line of the held pages: trees' probability (fitted without the held
+    sites), page reader logit, label, extractor, site, weight."""
+    from coherence.encoders.reader_encoder import ReaderEncoder
+
+    held = load_articles(held_path)
+    held_keys = {(p.condition[len(PAGE) :], p.id) for p in held}
+    sites = sl.load_sites()
+    held_sites = {sites[key]["site"] for _, key in held_keys}
+    data = lines_fit.Pages()
+    rng = np.random.default_rng(lines_fit.SEED)
+    for extractor in lines_fit.EXTRACTORS:
+        data.add(extractor, rng)
+    x, y, index, w = data.stacked()
+    in_held = np.array([data.sites[k] in held_sites for k in index])
+    print(f"trees without the {len(held_sites)} held sites: {int((~in_held).sum())} lines", file=sys.stderr, flush=True)
+    trees = lines_fit.model().fit(x[~in_held], y[~in_held], sample_weight=w[~in_held])
+    reader = ReaderEncoder(kind="page")
+    columns: dict[str, list] = {k: [] for k in ("trees", "reader", "label", "extractor", "site", "weight")}
+    started = time.time()
+    for k, (page, labels, site, source, key) in enumerate(zip(data.pages, data.labels, data.sites, data.sources, data.keys)):
+        if (source, key) not in held_keys:
+            continue
+        use = labels != sl.EXCLUDED
+        columns["trees"].append(trees.predict_proba(data.features[k][use])[:, 1])
+        columns["reader"].append(reader.logits(page.lines)[use])
+        columns["label"].append(labels[use])
+        for name, value in (("extractor", source), ("site", site), ("weight", 1.0 / np.sqrt(len(labels)))):
+            columns[name].append(np.full(int(use.sum()), value))
+    print(f"read {len(columns['label'])} held pages in {time.time() - started:.0f} s", file=sys.stderr, flush=True)
+    return {name: np.concatenate(parts) for name, parts in columns.items()}
+
+
+def fit_stack(rows: dict[str, np.ndarray], mask: np.ndarray) -> LeftoverReaderStack:
+    X = np.column_stack([log_odds(rows["trees"][mask]), rows["reader"][mask]])
+    fit = fit_logistic(X, rows["label"][mask], C=1.0, sample_weight=rows["weight"][mask])
+    return LeftoverReaderStack((float(fit.coef_[0][0]), float(fit.coef_[0][1])), float(fit.intercept_[0]), 0.0)
+
+
+def main(argv: list[str] | None = None) -> None:
+    from sklearn.metrics import roc_auc_score
+
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pages", type=Path, required=True, help="held.pkl of training.page_reader_data")
+    parser.add_argument("--weights", type=Path, default=lines_fit.OUT)
+    parser.add_argument("--report-dir", type=Path, default=ROOT / "reports")
+    args = parser.parse_args(argv)
+    rows = held_inputs(args.pages)
+    folds = lines_fit.site_folds(list(rows["site"]))
+    fold = np.zeros(len(rows["label"]), dtype=int)
+    for k, members in enumerate(folds):
+        fold[members] = k
+    stacked = np.zeros(len(fold))
+    for k in range(FOLDS):
+        part = fit_stack(rows, fold != k)
+        stacked[fold == k] = part.probability(rows["trees"][fold == k], rows["reader"][fold == k])
+    article = (rows["extractor"] == lines_fit.CUT_EXTRACTOR) & (rows["label"] == 0)
+    cut = float(np.quantile(stacked[article], 1 - lines_fit.ARTICLE_LINE_BUDGET))
+    trees_cut = float(np.quantile(rows["trees"][article], 1 - lines_fit.ARTICLE_LINE_BUDGET))
+    whole = fit_stack(rows, np.ones(len(fold), dtype=bool))
+    stack = LeftoverReaderStack(whole.coef, whole.intercept, cut)
+
+    table = [
+        "| extractor | lines | leftover | AUROC trees | AUROC page reader | AUROC stack | leftover flagged, trees | leftover flagged, stack | article lines flagged, trees | article lines flagged, stack |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for extractor in sorted(set(rows["extractor"])):
+        m = rows["extractor"] == extractor
+        y = rows["label"][m]
+        auc = [roc_auc_score(y, s[m]) for s in (rows["trees"], rows["reader"], stacked)]
+        t_flag, s_flag = rows["trees"][m] > trees_cut, stacked[m] > cut
+        table.append(
+            f"| {extractor} | {m.sum()} | {y.mean():.1%} | {auc[0]:.3f} | {auc[1]:.3f} | {auc[2]:.3f} | {t_flag[y == 1].mean():.1%} "
+            f"| {s_flag[y == 1].mean():.1%} | {t_flag[y == 0].mean():.1%} | {s_flag[y == 0].mean():.1%} |"
+        )
+    with np.load(args.weights, allow_pickle=False) as shipped:
+        arrays = {key: shipped[key] for key in shipped.files if not key.startswith("reader_")}
+    arrays.update(reader_coef=np.array(stack.coef), reader_intercept=np.array(stack.intercept), reader_cut=np.array(stack.cut))
+    np.savez_compressed(args.weights, **arrays)
+    report = [
+        "# Page reader stack: the page reader's logit joined to the line model",
+        "",
+        f"Generated by `python -m training.fit_page_reader_stack` on {dt.date.today().isoformat()}.",
+        f"Held-out dev sites of the scraped benchmark (one fifth, {len(set(rows['site']))} sites, never seen by the page reader; "
+        "the trees refitted without them). Figures out of fold (five site folds of the held sites); the cut flags "
+        f"{lines_fit.ARTICLE_LINE_BUDGET:.0%} of the trafilatura article lines, for the trees (cut {trees_cut:.3f}) and the stack (cut {cut:.3f}) alike.",
+        "",
+        *table,
+        "",
+        f"Stack: {stack.coef[0]:.3f} x logit(trees) + {stack.coef[1]:.3f} x page reader logit + {stack.intercept:.3f}; cut {cut:.4f}.",
+        "",
+    ]
+    write_markdown(args.report_dir / "page_reader_stack.md", report)
+
+
+if __name__ == "__main__":
+    main()
