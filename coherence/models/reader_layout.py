@@ -39,10 +39,9 @@ def plan_windows(lengths: Sequence[int], max_tokens: int = MAX_TOKENS, anchored:
     SENTENCE_TOKENS): sentence 0 (when `anchored`), then consecutive sentences while they fit;
     the next window starts halfway through the previous one's, until the last sentence is in
     one. A scraped page is read unanchored: its first line is as likely menu as headline."""
-    n = len(lengths)
-    if n <= int(anchored):
+    n, first = len(lengths), int(anchored)  # first: the first unit a window's run may start at
+    if n <= first:
         return [[0]] if n else []
-    first = int(anchored)
     budget = max_tokens - 1 - (lengths[0] + 1 if anchored else 0)  # after [CLS] (and the first sentence with its [SEP])
     out, start = [], first
     while True:
