@@ -90,7 +90,7 @@ class Scored:
     scores: dict[str, np.ndarray]
     flags: np.ndarray  # detector: reason == "off_topic"
     content: np.ndarray  # not set apart by rule (boilerplate, fragment, duplicate)
-    probability: np.ndarray  # detector: 1 - score, for every sentence
+    probability: np.ndarray  # detector: 1 - fit (its intrusion probability), for every sentence
     confidence: np.ndarray  # detector: topic information of every sentence
     coherence: float
     length: int = 0  # content sentences of the clean host article
@@ -178,7 +178,7 @@ def to_scored(case: Case, result: ArticleResult, encoder: Encoder) -> Scored:
         scores=method_scores(texts, result, content, encoder),
         flags=np.array([s.reason == "off_topic" and s.evidence == "topic" for s in sentences], dtype=bool),
         content=content,
-        probability=np.array([1.0 - s.score for s in sentences]),
+        probability=np.array([1.0 - (s.fit if s.fit is not None else s.score) for s in sentences]),  # what the off_topic cut sees
         confidence=np.array([s.confidence for s in sentences]),
         coherence=float(result.coherence),
     )

@@ -15,10 +15,9 @@ by site (benchmarks/scraped_lines.py, cached under ~/.cache/coherence-bench/scra
 
 The methods score exactly the same lines, each a leftover score (higher = more likely
 leftover) and a flag:
-  coherence        the detector on the page as one text (lines joined by newlines): the
-                   highest doubt of the sentences touching the line, a sentence's doubt being
-                   the larger of 1 - its score (intrusion) and its line's leftover
-                   probability; flagged when one of them is
+  coherence        the detector on the page as one text (lines joined by newlines): 1 -
+                   the lowest score of the sentences touching the line (a score is capped
+                   by its line's leftover probability); flagged when one of them is
   coherence-lines  the detector on the page's lines as pre-split sentences
   coherence-reader the detector with its reader models (`reader=True`: the page reader joins
                    the line model), page as one text; not run unless named in --methods
@@ -82,6 +81,7 @@ class Scored:
     pages: list[sl.Page]
     scores: dict[str, list[np.ndarray]] = field(default_factory=dict)
     flags: dict[str, list[np.ndarray]] = field(default_factory=dict)
+    reasons: dict[str, list[np.ndarray]] = field(default_factory=dict)  # the detector's: what flagged each line
     seconds: dict[str, float] = field(default_factory=dict)
     notes: dict[str, Any] = field(default_factory=dict)
 
@@ -97,9 +97,10 @@ def line_spans(lines: Sequence[str]) -> list[int]:
 
 
 def doubt(sentence: Any) -> float:
-    """How likely a sentence does not belong, by the detector's own two numbers: the larger of
-    its intrusion probability (1 - score) and its line's leftover probability."""
-    return max(1.0 - sentence.score, sentence.leftover)
+    """How likely a sentence does not belong: 1 - its score, the detector's one number (a
+    score is capped by its line's leftover probability, so it carries both kinds of
+    evidence), as a user ranks lines by their least fitting sentence."""
+    return 1.0 - sentence.score
 
 
 def line_overlaps(lines: Sequence[str], result: Any) -> Iterator[tuple[int, Any]]:
@@ -116,39 +117,49 @@ def line_overlaps(lines: Sequence[str], result: Any) -> Iterator[tuple[int, Any]
             i += 1
 
 
-def joined_scores(lines: Sequence[str], result: Any) -> tuple[np.ndarray, np.ndarray]:
+def why_flagged(sentence: Any) -> str:
+    """What flagged a sentence, as the tables name it: its reason and the evidence behind it."""
+    return f"{sentence.reason} ({sentence.evidence})" if sentence.flagged else ""
+
+
+def joined_scores(lines: Sequence[str], result: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Map sentence results of the joined text back to lines: the highest `doubt` of the
-    sentences overlapping a line, flagged when any of them is."""
-    score, flag = np.zeros(len(lines)), np.zeros(len(lines), dtype=bool)
+    sentences overlapping a line, flagged when any of them is, and what flagged the most
+    doubtful flagged one ("" when none)."""
+    score, flag, why = np.zeros(len(lines)), np.zeros(len(lines), dtype=bool), np.full(len(lines), "", dtype=object)
     if result.error:
-        return score, flag
-    highest = np.full(len(lines), -np.inf)
+        return score, flag, why
+    highest, flagged_doubt = np.full(len(lines), -np.inf), np.full(len(lines), -np.inf)
     for i, s in line_overlaps(lines, result):
         highest[i] = max(highest[i], doubt(s))
-        flag[i] |= bool(s.flagged)
+        if s.flagged and doubt(s) > flagged_doubt[i]:
+            flag[i], flagged_doubt[i], why[i] = True, doubt(s), why_flagged(s)
     score = np.where(np.isfinite(highest), highest, 0.0)
-    return score, flag
+    return score, flag, why
 
 
-def score_coherence(pages: Sequence[sl.Page], detector: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+Reasoned = tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]  # scores, flags, what flagged each line
+
+
+def score_coherence(pages: Sequence[sl.Page], detector: Any) -> Reasoned:
     """The detector on each page as one text, lines joined by newlines."""
-    scores, flags = [], []
+    out: Reasoned = ([], [], [])
     for page, result in zip(pages, detector.score_many("\n".join(p.lines) for p in pages)):
-        s, f = joined_scores(page.lines, result)
-        scores.append(s)
-        flags.append(f)
-    return scores, flags
+        for column, value in zip(out, joined_scores(page.lines, result)):
+            column.append(value)
+    return out
 
 
-def score_coherence_lines(pages: Sequence[sl.Page], detector: Any) -> tuple[list[np.ndarray], list[np.ndarray]]:
+def score_coherence_lines(pages: Sequence[sl.Page], detector: Any) -> Reasoned:
     """The detector on each page's lines as pre-split sentences (one result per line)."""
-    scores, flags = [], []
+    out: Reasoned = ([], [], [])
     for page, result in zip(pages, detector.score_many(list(p.lines) for p in pages)):
         if result.error or len(result.sentences) != len(page.lines):
             raise RuntimeError(f"{page.key}: pre-split scoring gave {result.error or len(result.sentences)} for {len(page.lines)} lines")
-        scores.append(np.array([doubt(s) for s in result.sentences]))
-        flags.append(np.array([bool(s.flagged) for s in result.sentences]))
-    return scores, flags
+        out[0].append(np.array([doubt(s) for s in result.sentences]))
+        out[1].append(np.array([bool(s.flagged) for s in result.sentences]))
+        out[2].append(np.array([why_flagged(s) for s in result.sentences], dtype=object))
+    return out
 
 
 def score_centroid(pages: Sequence[sl.Page], encoder: Any) -> list[np.ndarray]:
@@ -250,12 +261,12 @@ def score_all(pages: list[sl.Page], methods: Sequence[str], detector: Any, log: 
     for name in order:
         log(f"  {name} on {len(pages)} pages, {sum(len(p.lines) for p in pages)} lines")
         if name == "coherence":
-            scored.scores[name], scored.flags[name] = timed(scored, name, lambda: score_coherence(pages, detector))
+            scored.scores[name], scored.flags[name], scored.reasons[name] = timed(scored, name, lambda: score_coherence(pages, detector))
         elif name == "coherence-reader":
             reading = type(detector)(**{**detector.get_params(), "reader": True})
-            scored.scores[name], scored.flags[name] = timed(scored, name, lambda: score_coherence(pages, reading))
+            scored.scores[name], scored.flags[name], scored.reasons[name] = timed(scored, name, lambda: score_coherence(pages, reading))
         elif name == "coherence-lines":
-            scored.scores[name], scored.flags[name] = timed(scored, name, lambda: score_coherence_lines(pages, detector))
+            scored.scores[name], scored.flags[name], scored.reasons[name] = timed(scored, name, lambda: score_coherence_lines(pages, detector))
         elif name == "centroid":
             scored.scores[name] = timed(scored, name, lambda: score_centroid(pages, detector.encoder))
         elif name == "c4":
@@ -297,6 +308,7 @@ class Flat:
     worded: np.ndarray  # the line has 3+ words: its label is not a match by chance
     scores: dict[str, np.ndarray]
     flags: dict[str, np.ndarray]
+    reasons: dict[str, np.ndarray]
 
 
 def copy_ids(pages: Sequence[sl.Page]) -> np.ndarray:
@@ -324,6 +336,7 @@ def flatten(scored: Scored) -> Flat:
         worded=np.array([not sl.short(sl.normalise(line)) for p in pages for line in p.lines], dtype=bool),
         scores={m: cat(v).astype(float) for m, v in scored.scores.items()},
         flags={m: cat(v).astype(bool) for m, v in scored.flags.items()},
+        reasons={m: cat(v).astype(object) for m, v in scored.reasons.items()},
     )
 
 
@@ -405,7 +418,17 @@ def evaluate(scored: Scored, splits: Sequence[str]) -> dict[str, Any]:
         for group in groups:
             mask = in_split & (flat.dataset == group) if group != ALL else in_split
             out[split][group] = {"counts": counts(flat, mask), "methods": {m: measures(flat, mask, m) for m in scored.flags}}
+        out[split][ALL]["lost_by_reason"] = {m: lost_by_reason(flat, in_split, m) for m in flat.reasons}
     return out
+
+
+def lost_by_reason(flat: Flat, mask: np.ndarray, method: str) -> dict[str, float]:
+    """Share of the article lines in `mask` lost (flagged, no kept copy) to each reason and
+    evidence, largest first: where the detector's lost article lines come from."""
+    article = mask & (flat.label == sl.CONTENT)
+    lost = article & flat.flags[method] & ~kept_elsewhere(flat.copy_of, flat.flags[method])
+    why = Counter(flat.reasons[method][lost])
+    return {k: _ratio(n, article.sum()) for k, n in why.most_common()}
 
 
 def noise(pages: Sequence[sl.Page]) -> dict[str, Any]:
@@ -597,6 +620,9 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
         for extractor, r in results.items():
             ev = r["evaluation"][split]
             lines += [f"### {extractor}, all datasets", "", method_table(ev[ALL], methods), ""]
+            if ev[ALL].get("lost_by_reason"):
+                lines += [f"Article lines lost, by what flagged them (share of {extractor}'s {split} article lines): "
+                          + "; ".join(f"`{m}` " + (", ".join(f"{k} {_pct(v)}" for k, v in why.items()) or "none") for m, why in ev[ALL]["lost_by_reason"].items()), ""]
             if split == "test" or len(splits) == 1:
                 lines += [
                     f"#### {extractor} by dataset (AUROC / recall / article lines flagged)", "", dataset_table(ev, methods), "",

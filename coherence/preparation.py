@@ -18,7 +18,7 @@ from coherence.io.safe_values import replace_surrogates
 from coherence.models.leftovers import LeftoverModel, leftover_verdicts
 from coherence.text.boilerplate import boilerplate_verdict
 from coherence.text.fragments import fragment_verdict, has_words
-from coherence.text.repeats import duplicate_verdicts
+from coherence.text.repeats import duplicate_verdicts, whole_line_repeats
 from coherence.text.segment import Sentence, split_sentences
 from coherence.verdict import Verdict
 
@@ -37,7 +37,7 @@ class PreparedArticle:
     leftover: np.ndarray  # (sentences,) probability that the sentence's line is extraction leftover
     language: str | None  # the article's language; None when too short to tell
     topical: bool  # whether the topic model reads the article's language (English)
-    absorbed: frozenset[int]  # wordless pieces of a line with words ("|" between cells): not content, not flagged
+    absorbed: frozenset[int]  # wordless pieces of a line with words ("|" between cells, "(46)"): not content, not flagged
 
     @property
     def content(self) -> list[int]:
@@ -85,6 +85,7 @@ def prepare_article(
     for i, repeat in enumerate(duplicate_verdicts(texts)):
         if verdicts[i] is None and repeat is not None:
             verdicts[i] = repeat
+    verdicts = whole_line_repeats(verdicts, owners)
     absorbed = _absorbed(texts, owners)
     for i in absorbed:
         verdicts[i] = None
@@ -115,15 +116,18 @@ def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool)
 
 
 def _absorbed(texts: Sequence[str], owners: Sequence[Sequence[int]]) -> frozenset[int]:
-    """Cell borders ("|") that share a line with words: part of a table row, not a fragment
-    of their own (a stray "." still is)."""
+    """Wordless pieces that share a line with words ("|" between cells, "(46)", "[...]", a
+    citation's "25, 1545 (1996)."): part of that line, not a fragment of their own. A bare
+    stop (a stray leading "." an extractor left) and a line with no word at all still are."""
     worded_lines = {j for text, own in zip(texts, owners) if has_words(text) for j in own}
     return frozenset(
-        i for i, (text, own) in enumerate(zip(texts, owners)) if _CELL_BORDER.fullmatch(text) and set(own) & worded_lines
+        i
+        for i, (text, own) in enumerate(zip(texts, owners))
+        if not has_words(text) and not _BARE_STOP.fullmatch(text) and set(own) & worded_lines
     )
 
 
-_CELL_BORDER = re.compile(r"[|¦\s]+")
+_BARE_STOP = re.compile(r"[\s.…·]+")
 
 
 def _lines_of_text(text: str, sentences: Sequence[Sentence]) -> tuple[list[str], list[list[int]]]:

@@ -13,7 +13,7 @@ from coherence.verdict import REASONS, Evidence, Reason, Verdict
 if TYPE_CHECKING:
     from coherence.text.segment import Sentence
 
-__all__ = ["ArticleResult", "ScoredArticle", "SentenceResult", "coherence_of", "sentence_result"]
+__all__ = ["ArticleResult", "LEFTOVER_FLOOR", "ScoredArticle", "SentenceResult", "coherence_of", "leftover_cap", "sentence_result"]
 
 
 @dataclass(slots=True)
@@ -25,8 +25,10 @@ class SentenceResult:
     boilerplate and fragments score 0, a duplicate scores as the sentence it repeats.
     `confidence` says how much topic evidence the sentence carries (low for short quotes).
     `leftover` is the probability that the sentence's line is extraction leftover (a teaser,
-    a caption, a call to action), from its form and place alone; a line flagged on that
-    evidence scores one minus it. `evidence` says what decided a flag: a text "rule", the
+    a caption, a call to action), from its form and place alone; a sentence scores no higher
+    than `leftover_cap(leftover)`, so `score` alone ranks stray sentences and leftover lines
+    together. `fit` is the score before that cap: for content sentences, one minus the
+    intrusion probability, the number the `off_topic` cut applies to. `evidence` says what decided a flag: a text "rule", the
     "topic" model or the "leftover" line model.
     """
 
@@ -41,6 +43,7 @@ class SentenceResult:
     confidence: float = 1.0
     leftover: float = 0.0
     evidence: Evidence | None = None
+    fit: float | None = None  # the score before the leftover cap; None: the same as score
 
 
 @dataclass(slots=True)
@@ -81,10 +84,26 @@ class ArticleResult:
         return cls(coherence=None, passed=False, sentences=[], id=id, error=message)
 
 
+LEFTOVER_FLOOR = 0.1  # leftover probability that is no evidence: what prose lines get
+
+
+def leftover_cap(leftover: float) -> float:
+    """The highest score a sentence can have on a line with this leftover probability: one
+    minus the probability rescaled above `LEFTOVER_FLOOR`. Below the floor a line is read
+    as prose: the probability was fitted on scraped pages, a fifth of whose lines are
+    leftovers, and clean articles' prose gets up to about 0.1 (95% of BBC dev-half
+    sentences). On dev data: a cap with no floor ranks a headline above stray sentences
+    (same-category AUROC of planted BBC sentences 0.972 uncapped, 0.944 capped, 0.965 with
+    the floor) and the floor keeps the ranking of scraped pages' lines (trafilatura output
+    0.763 uncapped, 0.951 capped, 0.947 with the floor; 0.939 at a floor of 0.2)."""
+    return 1.0 - min(1.0, max(0.0, (leftover - LEFTOVER_FLOOR) / (1.0 - LEFTOVER_FLOOR)))
+
+
 def sentence_result(
     sentence: Sentence | str, score: float, confidence: float, verdict: Verdict | None, leftover: float
 ) -> SentenceResult:
-    """The result of one sentence (text, or a `Sentence` with its offsets) and its verdict."""
+    """The result of one sentence (text, or a `Sentence` with its offsets) and its verdict;
+    `score` is its fit, capped by its line's leftover probability (`leftover_cap`)."""
     if isinstance(sentence, str):
         text, start, end, paragraph = sentence, None, None, None
     else:
@@ -95,7 +114,8 @@ def sentence_result(
         evidence=verdict.evidence if verdict else None,
         start=start,
         end=end,
-        score=score,
+        score=min(score, leftover_cap(leftover)),
+        fit=score,
         flagged=verdict is not None,
         reason=verdict.reason if verdict else None,
         explanation=verdict.explanation if verdict else None,

@@ -43,15 +43,6 @@ def heldout_model(fold: int) -> tuple[LeftoverModel, set[str]]:
     return LeftoverModel(TreeEnsemble.from_sklearn(fitted, LINE_FEATURES), cut), {data.sites[k] for k in groups[fold]}
 
 
-def line_reasons(lines: list[str], result: object) -> list[str]:
-    """For each line, "reason:evidence" of the first flagged sentence touching it, else ""."""
-    out = [""] * len(lines)
-    for i, s in scraped.line_overlaps(lines, result):
-        if s.flagged and not out[i]:
-            out[i] = f"{s.reason}:{s.evidence}"
-    return out
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--extractor", choices=fit.EXTRACTORS, default="trafilatura")
@@ -72,12 +63,12 @@ def main() -> None:
     with mock.patch.object(LeftoverModel, "default", return_value=model):
         for k, page in enumerate(pages):
             result = detector.score("\n".join(page.lines))
-            score, flag = scraped.joined_scores(page.lines, result)
+            score, flag, why = scraped.joined_scores(page.lines, result)
             scores.append(score)
             flags.append(flag)
             labels.append(np.asarray(page.labels))
             page_of.append(np.full(len(page.lines), k))
-            reasons += line_reasons(page.lines, result)
+            reasons += list(why)
     score, flag, label, page_index = (np.concatenate(a) for a in (scores, flags, labels, page_of))
     lost = flag & ~scraped.kept_elsewhere(scraped.copy_ids(pages), flag)
     use = label >= 0
@@ -90,7 +81,7 @@ def main() -> None:
         f"pages losing >5% {scraped.pages_losing(page_index[use], leftover, lost[use]):.1%}"
     )
     by_reason = Counter(np.asarray(reasons, dtype=object)[use][lost_article])
-    print("article lines lost, by reason:evidence:", {k: f"{v / (~leftover).sum():.2%}" for k, v in by_reason.most_common()})
+    print("article lines lost, by reason (evidence):", {k: f"{v / (~leftover).sum():.2%}" for k, v in by_reason.most_common()})
 
 
 if __name__ == "__main__":

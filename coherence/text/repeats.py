@@ -7,6 +7,9 @@ of a timetable, scores of two games), not a copy; nor are two rows of a table th
 of their cells ("| Scheduled: | Mon., Feb 12 |"): those repeat only as exact copies. Short
 lines repeat by design (list items, recipe steps, Q&A headings, "Reply" under every comment):
 they are copies only of the article's first line, the headline an extractor picked up twice.
+A repeated sentence that shares its line with prose that does not repeat (a comment quoting
+another, a summary restating a fact) is part of that line, not a copy of it
+(`whole_line_repeats`): what an extractor duplicates is lines, and a curator drops lines.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from collections.abc import Sequence
 
 from coherence.verdict import Verdict
 
-__all__ = ["duplicate_verdicts"]
+__all__ = ["duplicate_verdicts", "whole_line_repeats"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _INDEX_MIN_CHARS = 4  # words shorter than this are too common to find candidates by
@@ -80,6 +83,34 @@ def duplicate_verdicts(
         word_sets.append(bag)
         owners.append(index)
         out.append(_verdict(match, exact=False) if match is not None else None)
+    return out
+
+
+def whole_line_repeats(
+    verdicts: Sequence[Verdict | None], owners: Sequence[Sequence[int]]
+) -> list[Verdict | None]:
+    """The `duplicate` verdicts whose every line holds nothing but flagged sentences; a
+    repeat that shares a line with unflagged prose is cleared, and clearing it may clear
+    the repeats on its other lines (a hard-wrapped sentence), until none changes.
+
+    Args:
+        verdicts: every sentence's verdict so far (rules and repeats).
+        owners: for each sentence, the indices of the lines it touches.
+    """
+    out = list(verdicts)
+    on_line: dict[int, list[int]] = {}
+    for i, lines in enumerate(owners):
+        for j in lines:
+            on_line.setdefault(j, []).append(i)
+    changed = True
+    while changed:
+        changed = False
+        for i, verdict in enumerate(out):
+            if verdict is None or verdict.reason != "duplicate":
+                continue
+            if any(out[k] is None for j in owners[i] for k in on_line[j]):
+                out[i] = None
+                changed = True
     return out
 
 

@@ -10,6 +10,7 @@ import pytest
 
 from coherence.cli import main
 from coherence.models.leftovers import LeftoverModel
+from coherence.results import LEFTOVER_FLOOR, leftover_cap
 from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
 from coherence.text.line_kinds import LINE_KINDS, line_kind
 from coherence.models.trees import TreeEnsemble
@@ -106,6 +107,21 @@ def test_example_page_flags_teasers_caption_and_call_to_action(detector):
     body = [s for s in result.sentences if len(s.text.split()) > 15]
     assert body and not any(s.flagged for s in body)
     assert result.language == "en" and result.to_dict()["language"] == "en"
+
+
+def test_a_sentence_scores_no_higher_than_its_lines_leftover_probability_allows(detector):
+    result = detector.score(EXAMPLE.read_text(encoding="utf-8"))
+    assert all(s.score == pytest.approx(min(s.fit, leftover_cap(s.leftover))) for s in result.sentences)
+    capped = [s for s in result.sentences if s.score < s.fit]
+    assert capped, "no line of the example page carries leftover evidence below its topic fit"
+    assert leftover_cap(LEFTOVER_FLOOR / 2) == 1.0 and leftover_cap(1.0) == 0.0
+    assert leftover_cap(0.3) > leftover_cap(0.6) > leftover_cap(0.9)
+    # the page's furniture ranks below its prose by score alone
+    prose = [s.score for s in result.sentences if len(s.text.split()) > 15]
+    furniture = [s.score for s in result.sentences if s.evidence == "leftover"]
+    assert furniture and max(furniture) < min(prose)
+    record = result.to_dict(sentences=True)["sentences"]
+    assert [r["fit"] for r in record] == pytest.approx([s.fit for s in result.sentences], abs=1e-4)
 
 
 def test_pre_split_lines_get_leftover_flags_too(detector):

@@ -6,7 +6,7 @@ import pytest
 
 from coherence.text.boilerplate import boilerplate_verdict
 from coherence.text.fragments import fragment_verdict
-from coherence.text.repeats import duplicate_verdicts
+from coherence.text.repeats import duplicate_verdicts, whole_line_repeats
 
 # -- boilerplate ----------------------------------------------------------------------------------
 
@@ -220,6 +220,26 @@ def test_a_long_sentence_copied_is_a_repeat_anywhere():
     verdicts = duplicate_verdicts(["Headline here", long, "Another line of the story follows here.", long])
     assert [v.reason if v else None for v in verdicts] == [None, None, None, "duplicate"]
     assert verdicts[3].original == 1
+
+
+def test_a_repeat_inside_a_line_of_new_prose_is_part_of_that_line():
+    long = "The council approved the new flood barrier on Tuesday evening."
+    sentences = ["Headline here", long, long, "Residents welcomed it.", long]
+    repeats = duplicate_verdicts(sentences)
+    assert [v is not None for v in repeats] == [False, False, True, False, True]
+    # lines: 0 headline, 1 the first copy, 2 the second copy with new prose, 3 the third copy alone
+    kept = whole_line_repeats(repeats, [[0], [1], [2], [2], [3]])
+    assert [v is not None for v in kept] == [False, False, False, False, True]
+    assert kept[4] is repeats[4]
+
+
+def test_clearing_a_repeat_spreads_along_a_hard_wrapped_sentence():
+    copy = duplicate_verdicts(["A first sentence of some length here.", "A first sentence of some length here."])[1]
+    # sentence 1 (a repeat) spans lines 0-1, sentence 2 (a repeat) shares line 1 with it,
+    # sentence 0 (new prose) shares line 0: the prose keeps both repeats
+    kept = whole_line_repeats([None, copy, copy], [[0], [0, 1], [1]])
+    assert kept == [None, None, None]
+    assert whole_line_repeats([None, copy, copy], [[0], [1, 2], [2]]) == [None, copy, copy]
 
 
 def test_near_copy_threshold_at_its_extremes() -> None:

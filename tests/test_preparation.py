@@ -1,0 +1,36 @@
+"""What `prepare_article` flags on text alone: repeats and fragments judged by the line."""
+
+from __future__ import annotations
+
+from coherence.preparation import prepare_article
+
+QUOTE = "The new bridge will carry four lanes of traffic across the river."
+
+
+def reasons(text: str) -> dict[str, str | None]:
+    prepared = prepare_article(text, leftover_cut=None, leftover_companion_cut=None)
+    return {t: (v.reason if v else None) for t, v in zip(prepared.texts, prepared.verdicts)}
+
+
+def test_a_repeated_line_is_a_duplicate_but_a_quoted_sentence_in_new_prose_is_not():
+    text = f"Bridge plans approved\n{QUOTE} Work starts in May.\nA reader wrote in. {QUOTE} Not before time.\n{QUOTE}"
+    prepared = prepare_article(text, leftover_cut=None, leftover_companion_cut=None)
+    copies = [v for t, v in zip(prepared.texts, prepared.verdicts) if t.endswith("across the river.")]
+    assert len(copies) == 3
+    assert copies[0] is None and copies[1] is None  # the first copy, and the one quoted in a comment
+    assert copies[2] is not None and copies[2].reason == "duplicate"  # the line that is nothing but the copy
+
+
+def test_wordless_pieces_of_a_worded_line_are_not_fragments():
+    text = "Gallium nitride crystals grown under pressure\n[8] Z. Weber and J. Chen, Journal of Crystal Growth. 25, 1545 (1996). Their results held.\n* * *\nThe end of the story came in May."
+    prepared = prepare_article(text, leftover_cut=None, leftover_companion_cut=None)
+    citation = prepared.texts.index("25, 1545 (1996).")  # a wordless piece of a reference line
+    assert citation in prepared.absorbed and prepared.verdicts[citation] is None
+    alone = prepared.texts.index("* * *")  # a line with no word at all
+    assert alone not in prepared.absorbed and prepared.verdicts[alone].reason == "fragment"
+
+
+def test_a_bare_stop_left_at_a_line_start_is_still_a_fragment():
+    prepared = prepare_article("Bridge plans approved\n. Despite that, work on the bridge starts in May.", None, None)
+    stop = prepared.texts.index(".")
+    assert stop not in prepared.absorbed and prepared.verdicts[stop].reason == "fragment"
