@@ -178,7 +178,7 @@ def to_scored(case: Case, result: ArticleResult, encoder: Encoder) -> Scored:
         scores=method_scores(texts, result, content, encoder),
         flags=np.array([s.reason == "off_topic" and s.evidence == "topic" for s in sentences], dtype=bool),
         content=content,
-        probability=np.array([1.0 - (s.fit if s.fit is not None else s.score) for s in sentences]),  # what the off_topic cut sees
+        probability=np.array([1.0 - s.fit for s in sentences]),  # what the off_topic cut sees
         confidence=np.array([s.confidence for s in sentences]),
         coherence=float(result.coherence),
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,9 +28,10 @@ class SentenceResult:
     `leftover` is the probability that the sentence's line is extraction leftover (a teaser,
     a caption, a call to action), from its form and place alone; a sentence scores no higher
     than `leftover_cap(leftover)`, so `score` alone ranks stray sentences and leftover lines
-    together. `fit` is the score before that cap: for content sentences, one minus the
-    intrusion probability, the number the `off_topic` cut applies to. `evidence` says what decided a flag: a text "rule", the
-    "topic" model or the "leftover" line model.
+    together. `fit` is the score before that cap (the score itself when not given): for
+    content sentences, one minus the intrusion probability, the number the `off_topic` cut
+    applies to. `evidence` says what decided a flag: a text "rule", the "topic" model or the
+    "leftover" line model.
     """
 
     text: str
@@ -43,7 +45,11 @@ class SentenceResult:
     confidence: float = 1.0
     leftover: float = 0.0
     evidence: Evidence | None = None
-    fit: float | None = None  # the score before the leftover cap; None: the same as score
+    fit: float = math.nan  # the score before the leftover cap; NaN when built: the score
+
+    def __post_init__(self) -> None:
+        if math.isnan(self.fit):
+            self.fit = self.score
 
 
 @dataclass(slots=True)

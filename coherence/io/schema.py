@@ -70,7 +70,7 @@ _SENTENCE: tuple[tuple[str, Callable[[SentenceResult], Any]], ...] = (
     ("end", lambda s: s.end),
     ("paragraph", lambda s: s.paragraph),
     ("score", lambda s: _rounded(s.score)),
-    ("fit", lambda s: _rounded(s.fit if s.fit is not None else s.score)),
+    ("fit", lambda s: _rounded(s.fit)),
     ("confidence", lambda s: _rounded(s.confidence)),
     ("leftover", lambda s: _rounded(s.leftover)),
     ("flagged", lambda s: s.flagged),
