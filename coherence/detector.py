@@ -19,6 +19,7 @@ from coherence.models.reader import ReaderKind
 from coherence.preparation import Article, PreparedArticle, prepare_article, score_without_topic
 from coherence.results import ArticleResult, ScoredArticle, coherence_of, sentence_result
 from coherence.verdict import Verdict, companion_cut_in_effect, companion_note, off_topic_eligible, off_topic_flags
+from coherence.text.language import identifier
 
 __all__ = ["Detector", "Article", "Backend", "ScoredArticle", "Speed"]
 
@@ -190,11 +191,11 @@ class Detector:
         return self
 
     def prepare(self) -> None:
-        """Build what scoring needs (the int8 model of backend="onnx", the token table of
-        speed="fast") now rather than on first use: batch runs call it once before their
-        workers start."""
+        """Build now what scoring needs (the int8 model, the fast tier's token table, the unpacked
+        language model) rather than on first use: batch runs call it before their workers start."""
         self.check_params()
         prepare(self.encoder)
+        identifier()
         if self.reader:
             self.reader_for("article").prepare()
         if self.uses_page_reader:

@@ -7,10 +7,13 @@ than its article's is a leftover (a menu, a cookie banner, a quote box from a si
 
 from __future__ import annotations
 
+import os
+import tempfile
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
-__all__ = ["ENGLISH", "MIN_LINE_WORDS", "language_of", "line_language"]
+__all__ = ["ENGLISH", "MIN_LINE_WORDS", "identifier", "language_of", "line_language", "unpacked_model"]
 
 ENGLISH = "en"
 MIN_LINE_WORDS = 6  # shorter lines are named too unreliably ("Photo: Getty Images" reads as pidgin)
@@ -19,18 +22,70 @@ _MIN_ARTICLE_CONFIDENCE = 0.5
 
 
 @lru_cache(maxsize=1)
-def _identifier() -> Any:
-    """The identifier, loaded once per process (about half a second)."""
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+def identifier() -> Any:
+    """The identifier, loaded once per process.
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    py3langid ships its model LZMA-compressed and unpacks it on every load (about 0.6 s, most
+    of a single article's start-up); the unpacked arrays are kept in the user cache
+    (`unpacked_model`) and read from there, the same numbers without the unpacking.
+    """
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    unpacked = unpacked_model(MODEL_DIR / MODEL_FILE)
+    if unpacked is None:
+        return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    with np.load(unpacked, allow_pickle=False) as data:
+        return LanguageIdentifier(
+            data["ptc"], data["pc"], data["classes"].tolist(), _typed_array(data["nextmove"]),
+            data["out_feat"].tolist(), norm_probs=True, tk_row=_typed_array(data["nextmove_row"]),
+        )  # fmt: skip
+
+
+def unpacked_model(packed: Path) -> Path | None:
+    """The unpacked copy of py3langid's model in the user cache, written on first use (named
+    by the packed file's size and date, so a new py3langid unpacks again); None when the cache
+    cannot be written or the model's layout is not the one read here."""
+    import lzma
+
+    import numpy as np
+
+    from coherence.encoders.model_cache import cache_root
+
+    stat = packed.stat()
+    target = cache_root() / "langid" / f"model-{stat.st_size}-{stat.st_mtime_ns}.npz"
+    if target.is_file():
+        return target
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, temporary = tempfile.mkstemp(dir=target.parent, suffix=".partial")
+        with os.fdopen(fd, "wb") as handle, lzma.open(packed) as source:
+            while block := source.read(1 << 20):
+                handle.write(block)
+        with np.load(temporary, allow_pickle=False) as data:
+            if not {"ptc", "pc", "classes", "nextmove", "nextmove_row", "out_feat"} <= set(data.files):
+                os.unlink(temporary)
+                return None
+        os.replace(temporary, target)  # atomic: another process never reads half a file
+    except OSError:
+        return None
+    return target
+
+
+def _typed_array(values: Any) -> Any:
+    """An unsigned NumPy array as the stdlib array py3langid's state machine walks."""
+    from array import array
+
+    out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
+    out.frombytes(values.tobytes())
+    return out
 
 
 def language_of(text: str) -> str | None:
     """The ISO 639-1 code of the text's language, or None when too little text or too unsure."""
     if len(text.split()) < MIN_LINE_WORDS:
         return None
-    code, probability = _identifier().classify(text[:5000])
+    code, probability = identifier().classify(text[:5000])
     return str(code) if probability >= _MIN_ARTICLE_CONFIDENCE else None
 
 
@@ -38,5 +93,5 @@ def line_language(text: str) -> str | None:
     """A line's language when it is named with high confidence, else None."""
     if len(text.split()) < MIN_LINE_WORDS:
         return None
-    code, probability = _identifier().classify(text)
+    code, probability = identifier().classify(text)
     return str(code) if probability >= _MIN_LINE_CONFIDENCE else None
