@@ -81,7 +81,9 @@ def prepare_article(
     if not sentences:
         raise ValueError("the article has no text")
     texts = [s if isinstance(s, str) else s.text for s in sentences]
-    verdicts: list[Verdict | None] = [fragment_verdict(t) or boilerplate_verdict(t) for t in texts]
+    verdicts: list[Verdict | None] = [
+        fragment_verdict(t, texts[i - 1] if i else None) or boilerplate_verdict(t) for i, t in enumerate(texts)
+    ]
     for i, repeat in enumerate(duplicate_verdicts(texts)):
         if verdicts[i] is None and repeat is not None:
             verdicts[i] = repeat

@@ -5,6 +5,9 @@ it starts in lower case and stops without end punctuation ("and the minister sai
 A short line in title case without a full stop is a headline, not a fragment; a line that
 opens with a digit, a bullet or a dash ("3rd 1m 15.8s", "- no need for a cable") is a result
 or a list item, and a web address is a link the article cites: none is cut from a sentence.
+Nor is a piece that follows text left open (no end punctuation): it carries on that text, as
+the lines of a hard-wrapped paragraph passed one by one do ("... what", "might be called"), and
+what it is, is left to the line model.
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ def has_words(text: str) -> bool:
     return _WORD.search(text) is not None
 
 
-def fragment_verdict(text: str, max_cut_words: int = 6) -> Verdict | None:
-    """A `fragment` verdict for text without words or cut at both ends, else None."""
+def fragment_verdict(text: str, previous: str | None = None, max_cut_words: int = 6) -> Verdict | None:
+    """A `fragment` verdict for text without words or cut at both ends, else None.
+    `previous`: the text just before it (None: it opens the article)."""
     words = _WORD.findall(text)
     if not words:
         return Verdict("fragment", f"Has no words, only {text.strip()[:40]!r}.")
@@ -34,6 +38,7 @@ def fragment_verdict(text: str, max_cut_words: int = 6) -> Verdict | None:
     first_word = words[0]
     if (
         len(words) <= max_cut_words
+        and (previous is None or previous.rstrip().endswith(_END))  # else it carries on the text before
         and stripped[:1].islower()  # "and the"; not "3rd", "- item", nor a brand such as "iTunes"
         and first_word.islower()
         and not stripped.endswith(_END)

@@ -206,6 +206,28 @@ def test_not_fragment(text):
     assert fragment_verdict(text) is None
 
 
+def test_a_piece_after_open_text_carries_it_on():
+    # a hard-wrapped paragraph passed line by line: the piece continues the line before it
+    assert fragment_verdict("might be called", previous="In what the ministry") is None
+    assert fragment_verdict("might be called", previous="The report was published.") is not None
+    assert fragment_verdict("might be called", previous=None) is not None
+    assert fragment_verdict("|", previous="In what the ministry") is not None  # no words: always
+
+
+def test_pre_split_lines_of_a_wrapped_paragraph_are_not_fragments():
+    from coherence.preparation import prepare_article
+
+    lines = [
+        "The council said on Tuesday that the new bridge, which has been",
+        "delayed twice, would open in",
+        "the spring of next year after",
+        "final safety checks are done.",
+        "and the minister said",
+    ]
+    verdicts = prepare_article(lines, None, None).verdicts
+    assert [v.reason if v else None for v in verdicts] == [None, None, None, None, "fragment"]
+
+
 def test_short_lines_repeat_by_design_but_a_short_headline_copy_is_a_repeat():
     assert duplicate_verdicts(["Council votes on the budget", "Yes.", "The vote passed.", "Yes."]) == [None] * 4
     steps = ["Pancakes for a crowd", "Step 1", "Whisk the eggs and milk together.", "Step 2", "Fry each one for a minute."]
