@@ -5,9 +5,10 @@ it starts in lower case and stops without end punctuation ("and the minister sai
 A short line in title case without a full stop is a headline, not a fragment; a line that
 opens with a digit, a bullet or a dash ("3rd 1m 15.8s", "- no need for a cable") is a result
 or a list item, and a web address is a link the article cites: none is cut from a sentence.
-Nor is a piece that follows text left open (no end punctuation): it carries on that text, as
-the lines of a hard-wrapped paragraph passed one by one do ("... what", "might be called"), and
-what it is, is left to the line model.
+Nor is a piece that follows text left open (no end punctuation, or a colon or semicolon that
+leads on): it carries on that text, as the lines of a hard-wrapped paragraph passed one by one
+do ("... what", "might be called") and the items of a list after "Ingredients:" do, and what it
+is, is left to the line model.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ __all__ = ["fragment_verdict", "has_words"]
 
 _WORD = re.compile(r"[^\W\d_]{2,}|[^\W\d_]\b", re.UNICODE)
 _END = tuple(".!?…\"'”’)]:;")
+_CLOSED = tuple(".!?…\"'”’)]")  # text before that ends so closes its sentence (":" and ";" lead on)
 _ADDRESS = re.compile(r"https?://|\bwww\.|\.(com|org|net|gov|edu|html?)\b|@\w", re.IGNORECASE)
 
 
@@ -38,7 +40,7 @@ def fragment_verdict(text: str, previous: str | None = None, max_cut_words: int 
     first_word = words[0]
     if (
         len(words) <= max_cut_words
-        and (previous is None or previous.rstrip().endswith(_END))  # else it carries on the text before
+        and (previous is None or previous.rstrip().endswith(_CLOSED))  # else it carries on the text before
         and stripped[:1].islower()  # "and the"; not "3rd", "- item", nor a brand such as "iTunes"
         and first_word.islower()
         and not stripped.endswith(_END)

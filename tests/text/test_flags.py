@@ -212,6 +212,7 @@ def test_a_piece_after_open_text_carries_it_on():
     assert fragment_verdict("might be called", previous="The report was published.") is not None
     assert fragment_verdict("might be called", previous=None) is not None
     assert fragment_verdict("|", previous="In what the ministry") is not None  # no words: always
+    assert fragment_verdict("buckwheat seeds", previous="You will need:") is None  # a list's first item
 
 
 def test_pre_split_lines_of_a_wrapped_paragraph_are_not_fragments():
