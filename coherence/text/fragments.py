@@ -20,8 +20,8 @@ from coherence.verdict import Verdict
 __all__ = ["fragment_verdict", "has_words"]
 
 _WORD = re.compile(r"[^\W\d_]{2,}|[^\W\d_]\b", re.UNICODE)
-_END = tuple(".!?…\"'”’)]:;")
-_CLOSED = tuple(".!?…\"'”’)]")  # text before that ends so closes its sentence (":" and ";" lead on)
+_CLOSED = tuple(".!?…\"'”’)]")  # text before that ends so closes its sentence
+_END = _CLOSED + (":", ";")  # a piece ending so is not cut (":" and ";" lead on to what follows)
 _ADDRESS = re.compile(r"https?://|\bwww\.|\.(com|org|net|gov|edu|html?)\b|@\w", re.IGNORECASE)
 
 
