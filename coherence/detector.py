@@ -10,18 +10,19 @@ from typing import Any
 
 import numpy as np
 
-from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, Speed, prepare, vector_space, vector_space_of
-from coherence.encoders.factory import check_encoder_options, make_encoder
+from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderUse, Speed, prepare, vector_space
+from coherence.encoders.factory import make_encoder
+from coherence.detector_params import check_detector_params
 from coherence.evidence.sentences import TopicEvidence, topic_evidence
 from coherence.models.intrusion import IntrusionModel, explain_off_topic
-from coherence.models.leftovers import LeftoverModel
+from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.models.reader import ReaderKind
 from coherence.preparation import Article, PreparedArticle, prepare_article, score_without_topic
 from coherence.results import ArticleResult, ScoredArticle, coherence_of, sentence_result
 from coherence.verdict import Verdict, companion_cut_in_effect, companion_note, off_topic_eligible, off_topic_flags
 from coherence.text.language import identifier
 
-__all__ = ["Detector", "Article", "Backend", "ScoredArticle", "Speed"]
+__all__ = ["Detector", "Article", "Backend", "PageReaderUse", "ScoredArticle", "Speed"]
 
 _ENCODER_PARAMS = frozenset({"model", "backend", "speed", "embedding_cache", "batch_size", "threads"})
 
@@ -73,9 +74,13 @@ class Detector:
         threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
         reader: also read each article as one text with the reader model (the bundled MiniLM
             with shipped adapters, `coherence.models.reader`, built once into the cache) and
-            weigh its verdict with the other evidence, and read its lines with the page reader
-            (trained on real scraped pages) to find leftovers; passes of their own over the
-            article (reports/speed.md). Default model and speed only.
+            weigh its verdict with the other evidence: a pass of its own over the article
+            (reports/speed.md). Default model and speed only.
+        page_reader: which texts the page reader (the bundled MiniLM with adapters trained on
+            real scraped pages) reads line by line to find leftovers: "auto", at the default
+            speed only the texts on which the line model finds a line that may be page furniture
+            (clean prose is not read; a scraped page costs about one pass more); "always";
+            "never": the line model alone.
 
     Like a scikit-learn estimator, the constructor only stores its arguments: they are checked
     on first use (`score`, `score_many`, `prepare`), and `set_params` changes them. State made
@@ -102,6 +107,7 @@ class Detector:
         articles_per_batch: int = 64,
         threads: int | None = None,
         reader: bool = False,
+        page_reader: PageReaderUse = "auto",
     ) -> None:
         self.model = model
         self.threshold = threshold
@@ -120,6 +126,7 @@ class Detector:
         self.articles_per_batch = articles_per_batch
         self.threads = threads
         self.reader = reader
+        self.page_reader = page_reader
 
     # -- public API ---------------------------------------------------------------------
     def score(self, article: Article, site: str | None = None) -> ArticleResult:
@@ -232,23 +239,7 @@ class Detector:
     def check_params(self) -> Detector:
         """Raise ValueError (TypeError for a wrong type) for an argument out of range. Cheap:
         every entry point calls it."""
-        if not (isinstance(self.threshold, (int, float)) and 0.0 <= self.threshold <= 1.0):  # NaN fails too
-            raise ValueError(f"threshold must be within [0, 1], got {self.threshold}")
-        for name in ("off_topic_threshold", "companion_threshold", "leftover_threshold", "leftover_companion_threshold"):
-            value = getattr(self, name)
-            if value is not None and not 0.0 <= value <= 1.0:
-                raise ValueError(f"{name} must be within [0, 1] or None, got {value}")
-        if self.embedding_cache < 0:
-            raise ValueError(f"embedding_cache must be 0 or more, got {self.embedding_cache}")
-        if self.threads is not None and self.threads < 1:
-            raise ValueError(f"threads must be at least 1 or None, got {self.threads}")
-        check_encoder_options(self.model, self.backend, self.speed)
-        if self.reader and (self.speed != "default" or not (isinstance(self.model, str) and vector_space_of(self.model) == DEFAULT_MODEL)):
-            raise ValueError(f"reader=True reads with the bundled {DEFAULT_MODEL} at speed='default' only")
-        if self.reader and self.intrusion_model.reader is None:
-            raise ValueError("reader=True needs the reader weights, which this installation does not ship")
-        if self.off_topic_threshold is None:  # a flag_rate outside the shipped points fails here
-            self.intrusion_model.score_cut(self.flag_rate)
+        check_detector_params(self)
         return self
 
     # -- steps ----------------------------------------------------------------------------
@@ -260,11 +251,8 @@ class Detector:
 
     @property
     def leftover_cut(self) -> float:
-        """Leftover probability above which a line is flagged."""
-        if self.leftover_threshold is not None:
-            return self.leftover_threshold
-        model = LeftoverModel.default()
-        return model.reader.cut if self.uses_page_reader and model.reader is not None else model.cut
+        """Leftover probability above which a line is flagged (on a page the page reader did not read)."""
+        return LeftoverModel.default().cut if self.leftover_threshold is None else self.leftover_threshold
 
     @property
     def off_topic_cut(self) -> float:
@@ -288,8 +276,17 @@ class Detector:
 
     @property
     def uses_page_reader(self) -> bool:
-        """Whether leftovers are found with the page reader too (`reader=True`, when shipped)."""
-        return bool(self.reader and self.leftovers and LeftoverModel.default().reader is not None)
+        """Whether the page reader may read a text's lines (`page_reader`, when shipped)."""
+        wanted = self.page_reader == "always" or (self.page_reader == "auto" and self.speed == "default")
+        return bool(wanted and self.leftovers and LeftoverModel.default().reader is not None)
+
+    def page_reading(self) -> PageReading | None:
+        """How the page reader reads, None when it does not."""
+        stack = LeftoverModel.default().reader
+        if not self.uses_page_reader or stack is None:
+            return None
+        cut = stack.cut if self.leftover_threshold is None else self.leftover_threshold
+        return PageReading(self.reader_for("page").logits, cut, always=self.page_reader == "always")
 
     @property
     def uses_context(self) -> bool:
@@ -325,8 +322,7 @@ class Detector:
             site_repeats = partial(self.line_counts_.seen, site_of(site))
 
         cut = self.leftover_cut if self.leftovers else None
-        page_reader = self.reader_for("page").logits if self.uses_page_reader else None
-        return prepare_article(article, cut, self.leftover_companion_threshold, site_repeats, page_reader)
+        return prepare_article(article, cut, self.leftover_companion_threshold, site_repeats, self.page_reading())
 
     def _score_chunk(self, chunk: list[Any], ids: list[Any], sites: list[str | None]) -> Iterator[ArticleResult]:
         prepared: list[PreparedArticle | str] = []

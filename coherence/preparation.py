@@ -15,7 +15,7 @@ import numpy as np
 
 from coherence.evidence.lines import PageLines
 from coherence.io.safe_values import replace_surrogates
-from coherence.models.leftovers import LeftoverModel, leftover_verdicts
+from coherence.models.leftovers import LeftoverModel, PageReading, leftover_verdicts
 from coherence.text.boilerplate import boilerplate_verdict
 from coherence.text.fragments import fragment_verdict, has_words
 from coherence.text.repeats import duplicate_verdicts, whole_line_repeats
@@ -57,12 +57,12 @@ def prepare_article(
     leftover_cut: float | None,
     leftover_companion_cut: float | None,
     site_repeats: Callable[[list[str]], Any] | None = None,
-    page_reader: Callable[[list[str]], np.ndarray] | None = None,
+    page_reading: PageReading | None = None,
 ) -> PreparedArticle:
     """Split an article (text, or a list of pre-split sentences) and give every sentence the
     verdict of the rules and of the line model (None: no leftovers) that flag it.
     `site_repeats` maps the article's lines to their counts on other pages of its site;
-    `page_reader` maps them to the page reader's logits (`leftover_cut` is then its cut).
+    `page_reading` says how the page reader reads them (a page it read is flagged at its cut).
 
     Raises:
         TypeError: neither text nor a list of strings.
@@ -94,8 +94,9 @@ def prepare_article(
     page = PageLines(lines, site_repeats(lines) if site_repeats is not None else None)
     leftover = np.zeros(len(texts))
     if leftover_cut is not None:
-        by_line = LeftoverModel.default().probability(page, page_reader(page.lines) if page_reader is not None else None)
-        line_verdicts = leftover_verdicts(page, by_line, leftover_cut, leftover_companion_cut)
+        by_line, read = LeftoverModel.default().read(page, page_reading)
+        cut = page_reading.cut if read and page_reading is not None else leftover_cut
+        line_verdicts = leftover_verdicts(page, by_line, cut, leftover_companion_cut)
         for i, own in enumerate(owners):
             if not own:
                 continue

@@ -15,6 +15,7 @@ from coherence.encoders.caching import CachingEncoder
 from coherence.encoders.factory import make_encoder
 from coherence.encoders.onnx_encoder import OnnxEncoder
 from coherence.encoders.torch_encoder import SentenceEncoder
+from coherence.models.leftovers import LeftoverModel
 from coherence.io.schema import OUTPUT_FIELDS, SPAN_FIELDS, TYPED_FIELDS, arrow_schema
 
 TEXT = "The river rose overnight. The town closed the barrier. Rain fell for days. Families left by boat."
@@ -68,6 +69,17 @@ def test_reader_is_refused_where_it_cannot_read():
         Detector(reader=True, speed="fast").check_params()
     with pytest.raises(ValueError, match="reader=True"):
         Detector(reader=True, model="some/other-model").check_params()
+    with pytest.raises(ValueError, match="page_reader must be one of 'auto', 'always', 'never'"):
+        Detector(page_reader="sometimes").check_params()
+
+
+def test_page_reader_auto_reads_at_the_default_speed_only():
+    assert not Detector(page_reader="never").uses_page_reader and Detector(page_reader="never").page_reading() is None
+    assert not Detector(speed="fast").uses_page_reader  # auto: the fast tier runs no transformer pass
+    assert not Detector(leftovers=False, page_reader="always").uses_page_reader
+    if LeftoverModel.default().reader is not None:
+        assert Detector().uses_page_reader and Detector(speed="fast", page_reader="always").uses_page_reader
+        assert Detector(leftover_threshold=0.9).page_reading().cut == 0.9  # a user's cut holds on read pages too
 
 
 def test_output_schema_is_the_record_and_the_parquet_columns(detector, tmp_path: Path):

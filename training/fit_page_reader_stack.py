@@ -9,9 +9,12 @@ settings, `training.fit_leftovers`) to give the held pages out-of-sample probabi
 logistic over the two log-odds is fitted on the held pages' lines, in five site folds for
 out-of-fold figures; the cut flags `ARTICLE_LINE_BUDGET` of the out-of-fold trafilatura article
 lines, as the line model's own cut does. The reader's logits come from the shipped adapters
-through the int8 build scoring uses. Writes reader_coef, reader_intercept and reader_cut into
-leftover_weights.npz (the trees are kept) and reports/page_reader_stack.md. After
-`training.fit_leftovers` rewrites the trees, fit this again.
+through the int8 build scoring uses. The trigger (`Detector(page_reader="auto")` reads a page
+only when the trees give one of its lines at least this) is the highest on a grid of 0.05 steps
+at which the unread pages hold at most `TRIGGER_LOSS` of the stack's flagged leftover lines of
+trafilatura output, out of fold. Writes reader_coef, reader_intercept, reader_cut and
+reader_trigger into leftover_weights.npz (the trees are kept) and reports/page_reader_stack.md.
+After `training.fit_leftovers` rewrites the trees, fit this again.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ from training.reader_data import PAGE, load_articles
 
 ROOT = Path(__file__).resolve().parents[1]
 FOLDS = 5
+TRIGGER_LOSS = 0.01  # share of the stack's flagged leftover lines the trigger may leave unread
 
 
 def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
@@ -54,7 +58,7 @@ def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
     print(f"trees without the {len(held_sites)} held sites: {int((~in_held).sum())} lines", file=sys.stderr, flush=True)
     trees = lines_fit.model().fit(x[~in_held], y[~in_held], sample_weight=w[~in_held])
     reader = ReaderEncoder(kind="page")
-    columns: dict[str, list] = {k: [] for k in ("trees", "reader", "label", "extractor", "site", "weight")}
+    columns: dict[str, list] = {k: [] for k in ("trees", "reader", "label", "extractor", "site", "weight", "page")}
     started = time.time()
     for k, (page, labels, site, source, key) in enumerate(zip(data.pages, data.labels, data.sites, data.sources, data.keys)):
         if (source, key) not in held_keys:
@@ -63,7 +67,7 @@ def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
         columns["trees"].append(trees.predict_proba(data.features[k][use])[:, 1])
         columns["reader"].append(reader.logits(page.lines)[use])
         columns["label"].append(labels[use])
-        for name, value in (("extractor", source), ("site", site), ("weight", 1.0 / np.sqrt(len(labels)))):
+        for name, value in (("extractor", source), ("site", site), ("weight", 1.0 / np.sqrt(len(labels))), ("page", k)):
             columns[name].append(np.full(int(use.sum()), value))
     print(f"read {len(columns['label'])} held pages in {time.time() - started:.0f} s", file=sys.stderr, flush=True)
     return {name: np.concatenate(parts) for name, parts in columns.items()}
@@ -73,6 +77,33 @@ def fit_stack(rows: dict[str, np.ndarray], mask: np.ndarray) -> LeftoverReaderSt
     X = np.column_stack([log_odds(rows["trees"][mask]), rows["reader"][mask]])
     fit = fit_logistic(X, rows["label"][mask], C=1.0, sample_weight=rows["weight"][mask])
     return LeftoverReaderStack((float(fit.coef_[0][0]), float(fit.coef_[0][1])), float(fit.intercept_[0]), 0.0)
+
+
+def pick_trigger(rows: dict[str, np.ndarray], stacked: np.ndarray, cut: float) -> tuple[float, list[str]]:
+    """The highest trigger whose unread pages hold at most TRIGGER_LOSS of the stack's flagged
+    trafilatura leftover lines, and a table of what each extractor reads and keeps at it."""
+    page_max: dict[int, float] = {}
+    for page, trees in zip(rows["page"], rows["trees"]):
+        page_max[page] = max(page_max.get(page, 0.0), float(trees))
+    read_at = np.array([page_max[page] for page in rows["page"]])
+    found = (stacked > cut) & (rows["label"] == 1)
+    target = found & (rows["extractor"] == lines_fit.CUT_EXTRACTOR)
+    trigger = 0.0
+    for candidate in np.round(np.arange(0.05, 1.0, 0.05), 2):
+        if (target & (read_at < candidate)).sum() <= TRIGGER_LOSS * target.sum():
+            trigger = float(candidate)
+    table = [
+        "| extractor | pages | pages read | flagged leftover lines kept | flagged article lines kept |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for extractor in sorted(set(rows["extractor"])):
+        m = rows["extractor"] == extractor
+        pages = {p: page_max[p] for p in set(rows["page"][m])}
+        read = sum(v >= trigger for v in pages.values()) / len(pages)
+        flagged = [(stacked > cut) & m & (rows["label"] == y) for y in (1, 0)]
+        kept = [(f & (read_at >= trigger)).sum() / max(f.sum(), 1) for f in flagged]
+        table.append(f"| {extractor} | {len(pages)} | {read:.1%} | {kept[0]:.1%} | {kept[1]:.1%} |")
+    return trigger, table
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -96,7 +127,8 @@ def main(argv: list[str] | None = None) -> None:
     cut = float(np.quantile(stacked[article], 1 - lines_fit.ARTICLE_LINE_BUDGET))
     trees_cut = float(np.quantile(rows["trees"][article], 1 - lines_fit.ARTICLE_LINE_BUDGET))
     whole = fit_stack(rows, np.ones(len(fold), dtype=bool))
-    stack = LeftoverReaderStack(whole.coef, whole.intercept, cut)
+    trigger, trigger_table = pick_trigger(rows, stacked, cut)
+    stack = LeftoverReaderStack(whole.coef, whole.intercept, cut, trigger)
 
     table = [
         "| extractor | lines | leftover | AUROC trees | AUROC page reader | AUROC stack | leftover flagged, trees | leftover flagged, stack | article lines flagged, trees | article lines flagged, stack |",
@@ -113,7 +145,10 @@ def main(argv: list[str] | None = None) -> None:
         )
     with np.load(args.weights, allow_pickle=False) as shipped:
         arrays = {key: shipped[key] for key in shipped.files if not key.startswith("reader_")}
-    arrays.update(reader_coef=np.array(stack.coef), reader_intercept=np.array(stack.intercept), reader_cut=np.array(stack.cut))
+    arrays.update(
+        reader_coef=np.array(stack.coef), reader_intercept=np.array(stack.intercept), reader_cut=np.array(stack.cut),
+        reader_trigger=np.array(stack.trigger),
+    )
     np.savez_compressed(args.weights, **arrays)
     report = [
         "# Page reader stack: the page reader's logit joined to the line model",
@@ -126,6 +161,15 @@ def main(argv: list[str] | None = None) -> None:
         *table,
         "",
         f"Stack: {stack.coef[0]:.3f} x logit(trees) + {stack.coef[1]:.3f} x page reader logit + {stack.intercept:.3f}; cut {cut:.4f}.",
+        "",
+        "## Which pages the reader reads",
+        "",
+        f"By default (`page_reader=\"auto\"`) the page reader reads a page only when the trees give one of its lines at least "
+        f"{trigger:.2f}: the highest trigger (steps of 0.05) at which the pages left unread hold at most {TRIGGER_LOSS:.0%} "
+        "of the stack's flagged leftover lines of trafilatura output, out of fold. Clean prose seldom has such a line, so "
+        "it is not read. At the trigger, on the held pages:",
+        "",
+        *trigger_table,
         "",
     ]
     write_markdown(args.report_dir / "page_reader_stack.md", report)

@@ -27,6 +27,7 @@ def _detector_options(args: argparse.Namespace) -> dict[str, Any]:
         backend=args.backend,
         speed=args.speed,
         reader=args.reader,
+        page_reader=args.page_reader,
     )
 
 
@@ -136,6 +137,7 @@ def report_command(args: argparse.Namespace) -> int:
                     backend=args.backend,
                     speed=args.speed,
                     reader=args.reader,
+                    page_reader=args.page_reader,
                 ),
                 prepare=False,
             )
@@ -165,10 +167,10 @@ def prepare_command(args: argparse.Namespace) -> int:
     what = "fast tier's token table" if fast else "int8 ONNX model"
     how = f"built in {built.seconds:.1f} s" if built.built else "already built"
     emit(f"{what} of {args.model}: {built.path} ({how})")
-    if args.reader:
+    if not fast:  # the page reader (page_reader="auto") and, with --reader, the article reader
         from coherence.encoders.reader_encoder import ReaderEncoder
 
-        for kind in ("article", "page"):
+        for kind in ("page", "article") if args.reader else ("page",):
             built = ReaderEncoder(kind=kind).prepare(rebuild=args.rebuild)
             how = f"built in {built.seconds:.1f} s" if built.built else "already built"
             emit(f"{kind} reader model (bundled model + shipped adapters, int8): {built.path} ({how})")

@@ -4,14 +4,16 @@ calls to action, bylines, stamps, comments), found line by line from text alone.
 The evidence is `coherence.evidence.lines`; the weights are a boosted tree ensemble fitted on
 the dev pages of real scraped web pages (training/fit_leftovers.py) and shipped as arrays.
 The shipped cut flags 2% of the article lines of trafilatura output on held-out dev sites.
-With the reader (`Detector(reader=True)`), the page reader's logit for each line
-(`coherence.models.reader`, read in the context of the lines around it) joins the trees'
-probability through a logistic fitted on dev sites neither model trained on
-(training/fit_page_reader_stack.py), with a cut of its own chosen the same way.
+The page reader's logit for each line (`coherence.models.reader`, read in the context of the
+lines around it) joins the trees' probability through a logistic fitted on dev sites neither
+model trained on (training/fit_page_reader_stack.py), with a cut of its own chosen the same
+way. The reader costs a pass over the page, so by default it reads only the pages on which the
+trees find a line that may be furniture (the stack's `trigger`): clean prose is not read.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -24,7 +26,9 @@ from coherence.models.reader import join_reader
 from coherence.models.trees import TreeEnsemble
 from coherence.verdict import Reason, Verdict
 
-__all__ = ["LEFTOVER_WEIGHTS", "LeftoverModel", "LeftoverReaderStack", "leftover_verdict", "leftover_verdicts"]
+__all__ = [
+    "LEFTOVER_WEIGHTS", "LeftoverModel", "LeftoverReaderStack", "PageReading", "leftover_verdict", "leftover_verdicts",
+]  # fmt: skip
 
 LEFTOVER_WEIGHTS = "leftover_weights.npz"
 _OFF_TOPIC_KINDS = frozenset({TEASER[0], "navigation"})  # another story's headline is off topic
@@ -38,9 +42,22 @@ class LeftoverReaderStack:
     coef: tuple[float, float]  # on the trees' log-odds, on the reader's logit
     intercept: float
     cut: float
+    # a page is read when the trees give one of its lines this much; on held-out dev pages the
+    # pages below it held under 1% of the stack's flagged leftover lines
+    trigger: float = 0.0
 
     def probability(self, trees: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
         return join_reader(trees, reader_logits, self.coef, self.intercept)
+
+
+@dataclass(frozen=True)
+class PageReading:
+    """How a leftover search uses the page reader: its logits for a page's lines, the cut that
+    flags a page it read, and whether it reads every page or only those over the trigger."""
+
+    logits: Callable[[list[str]], np.ndarray]
+    cut: float
+    always: bool = False
 
 
 @dataclass(frozen=True)
@@ -61,7 +78,10 @@ class LeftoverModel:
         reader = None
         if "reader_coef" in arrays:
             coef = arrays["reader_coef"]
-            reader = LeftoverReaderStack((float(coef[0]), float(coef[1])), float(arrays["reader_intercept"]), float(arrays["reader_cut"]))
+            trigger = float(arrays["reader_trigger"]) if "reader_trigger" in arrays else 0.0
+            reader = LeftoverReaderStack(
+                (float(coef[0]), float(coef[1])), float(arrays["reader_intercept"]), float(arrays["reader_cut"]), trigger
+            )
         model = cls(TreeEnsemble.from_arrays(arrays, "trees"), float(arrays["cut"]), reader)
         if model.trees.feature_names != LINE_FEATURES:
             raise RuntimeError(f"{LEFTOVER_WEIGHTS} was fitted on other features; rerun training/fit_leftovers.py")
@@ -78,6 +98,16 @@ class LeftoverModel:
         if self.reader is None:
             raise ValueError(f"{LEFTOVER_WEIGHTS} holds no page reader stack; rerun training/fit_page_reader_stack.py")
         return self.reader.probability(trees, reader_logits)
+
+    def read(self, page: PageLines, reading: PageReading | None) -> tuple[np.ndarray, bool]:
+        """Each line's leftover probability, and whether the page reader read the page (its
+        probabilities are then the stack's, flagged at `reading.cut`)."""
+        trees = self.probability(page)
+        if reading is None or self.reader is None or not page.lines:
+            return trees, False
+        if not reading.always and trees.max() < self.reader.trigger:
+            return trees, False
+        return self.reader.probability(trees, reading.logits(page.lines)), True
 
 
 def leftover_verdicts(

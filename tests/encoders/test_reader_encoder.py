@@ -11,6 +11,7 @@ import pytest
 from coherence import Detector
 from coherence.encoders.model_cache import cache_root
 from coherence.encoders.reader_encoder import ReaderEncoder
+from coherence.models.leftovers import PageReading
 from coherence.models.reader import Adapters
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "flood_barrier.txt"
@@ -81,10 +82,27 @@ def test_the_page_reader_reads_furniture_as_leftover_and_the_detector_uses_it() 
     prose = [i for i, line in enumerate(lines) if line.endswith(".") and len(line.split()) > 12]
     furniture = [0, 6, 7, 8, 9]
     assert logits[furniture].min() > logits[prose].max()
-    detector = Detector(reader=True)
-    assert detector.uses_page_reader and not Detector().uses_page_reader
-    assert detector.leftover_cut != Detector().leftover_cut  # the stack's own cut
+    detector = Detector()  # page_reader="auto": the trees see furniture here, so the page is read
+    assert detector.uses_page_reader and not Detector(page_reader="never").uses_page_reader
+    assert detector.page_reading().cut != detector.leftover_cut  # the stack's own cut
     one = detector.score(PAGE)
     many = list(detector.score_many([PAGE, "A short note. Nothing else here."]))
     assert [s.score for s in one.sentences] == [s.score for s in many[0].sentences]
     assert not any(s.flagged for s in one.sentences if s.text in {lines[i] for i in prose})
+    always = Detector(page_reader="always").score(PAGE)
+    assert [s.score for s in always.sentences] == [s.score for s in one.sentences]
+    unread = Detector(page_reader="never").score(PAGE)
+    assert [s.score for s in unread.sentences] != [s.score for s in one.sentences]
+
+
+def test_clean_prose_is_not_read_by_the_page_reader_on_auto(monkeypatch) -> None:
+    prose = [line for line in EXAMPLE.read_text().splitlines() if len(line.split()) > 8 and line.endswith(".")]
+    text = "\n".join(prose)  # the example without its furniture (share button, related stories)
+    never = Detector(page_reader="never").score(text)
+    auto = Detector()
+
+    def refuse(lines):
+        raise AssertionError("the page reader read clean prose")
+
+    monkeypatch.setattr(auto, "page_reading", lambda: PageReading(refuse, cut=0.5))
+    assert [s.score for s in auto.score(text).sentences] == [s.score for s in never.sentences]

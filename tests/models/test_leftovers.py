@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from coherence.cli import main
-from coherence.models.leftovers import LeftoverModel
+from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.results import LEFTOVER_FLOOR, leftover_cap
 from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
 from coherence.text.line_kinds import LINE_KINDS, line_kind
@@ -228,3 +228,29 @@ def test_counted_repeats_raise_a_template_lines_leftover_probability(make_detect
     before = next(s for s in plain.score(text).sentences if s.text == footer)
     after = next(s for s in counted.score(text, site=site).sentences if s.text == footer)
     assert after.leftover > before.leftover
+
+
+def test_page_reader_reads_only_pages_the_trees_find_furniture_on():
+    model = LeftoverModel.default()
+    if model.reader is None:
+        pytest.skip("this checkout ships no page reader stack")
+    read: list[list[str]] = []
+
+    def logits(lines: list[str]) -> np.ndarray:
+        read.append(lines)
+        return np.full(len(lines), 2.0)
+
+    assert 0 < model.reader.trigger < model.cut
+    prose, page = PageLines(BODY), PageLines(EXAMPLE.read_text(encoding="utf-8").splitlines())
+    trees = model.probability(prose)
+    assert trees.max() < model.reader.trigger  # the premise: clean prose stays under the trigger
+    auto = PageReading(logits, cut=model.reader.cut)
+    probability, was_read = model.read(prose, auto)
+    assert not was_read and not read and np.array_equal(probability, trees)
+    probability, was_read = model.read(page, auto)
+    assert was_read and read == [page.lines]
+    assert np.allclose(probability, model.reader.probability(model.probability(page), np.full(len(page.lines), 2.0)))
+    _, was_read = model.read(prose, PageReading(logits, cut=model.reader.cut, always=True))
+    assert was_read and read[-1] == prose.lines
+    probability, was_read = model.read(page, None)
+    assert not was_read and np.array_equal(probability, model.probability(page))
