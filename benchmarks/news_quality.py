@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import math
 import sys
 import time
 from pathlib import Path
@@ -135,6 +136,19 @@ def main_table(evaluated: dict[str, Any]) -> str:
     return head + "\n".join(rows)
 
 
+def fit_line(evaluated: dict[str, Any]) -> str:
+    """The detector's sentence AUROC on `fit`, the ranking of stray sentences alone: the score
+    is also capped by the line model, which ranks the real leftovers of these extracts (counted
+    clean here) low too."""
+    own = evaluated["methods"]["coherence"]
+    parts = [f"{CONDITION_NAMES[c]} {_num(own[c].get('fit_auroc', math.nan), 4)}" for c in CONDITIONS if own.get(c)]
+    return (
+        "Sentence AUROC of the detector's `fit` (1 - fit: the stray-sentence ranking the off_topic cut reads, before a line's "
+        "leftover probability caps the score; the real leftovers of these extracts count as clean sentences here): "
+        + ", ".join(parts) + "."
+    )
+
+
 def operating_table(rows: list[dict[str, Any]], group_rows: list[dict[str, Any]], default: float) -> str:
     """Recall and precision per donor at each shipped operating point, and the share of clean
     articles flagged per outlet group."""
@@ -173,6 +187,8 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
 planted cases: {', '.join(f"{c} {result['evaluated']['n'][c]}" for c in CONDITIONS)}.
 
 {main_table(result['evaluated'])}
+
+{fit_line(result['evaluated'])}
 
 Shipped operating points (`Detector(flag_rate=...)`, named by the share of clean BBC dev articles flagged there):
 

@@ -254,8 +254,11 @@ def condition_metrics(clean: list[Scored], items: list[Scored], method: str, thr
     hits = [top_k_hit_rate(i.scores[method], i.labels) for i in items if i.labels.any()]
     article_y = np.array([0] * len(clean) + [1] * len(items))
     article_s = np.array([i.article_score(method) for i in clean + items])
+    # the detector's stray-sentence ranking alone: 1 - fit, before a line's leftover probability caps the score
+    fit = np.concatenate([np.where(i.content, i.probability, 0.0) for i in items]) if method == "coherence" else None
     return {
         "auroc": _auc(y, s, roc_auc_score),
+        "fit_auroc": _auc(y, fit, roc_auc_score) if fit is not None else math.nan,
         "ap": _auc(y, s, average_precision_score),
         "top_k": float(np.mean(hits)) if hits else math.nan,
         "precision": float(precision),

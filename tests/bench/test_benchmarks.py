@@ -158,3 +158,22 @@ def test_scraped_labels_survive_gold_that_glued_words_at_line_breaks() -> None:
     )]  # fmt: skip
     labels, _, _ = label_plain(lines, gold)
     assert labels == [CONTENT, CONTENT, LEFTOVER, LEFTOVER]
+
+
+def test_fit_auroc_ranks_by_fit_before_the_leftover_cap() -> None:
+    from benchmarks.quality import Scored, condition_metrics
+
+    def case(labels: list[bool], capped: list[float], fit_doubt: list[float], content: list[bool]) -> Scored:
+        n = len(labels)
+        return Scored(
+            id=str(labels), labels=np.array(labels), scores={"coherence": np.array(capped), "centroid": np.array(capped)},
+            flags=np.zeros(n, dtype=bool), content=np.array(content), probability=np.array(fit_doubt),
+            confidence=np.ones(n), coherence=0.9,
+        )  # fmt: skip
+
+    # a clean leftover line (second) capped to the top of the ranking; by fit it ranks below the planted line
+    planted = case([True, False, False], [0.6, 0.9, 0.1], [0.6, 0.05, 0.1], [True, True, True])
+    clean = case([False, False, False], [0.1, 0.2, 0.1], [0.1, 0.2, 0.1], [True, True, True])
+    own = condition_metrics([clean], [planted], "coherence", float("nan"))
+    assert own["auroc"] == 0.5 and own["fit_auroc"] == 1.0
+    assert np.isnan(condition_metrics([clean], [planted], "centroid", 0.5)["fit_auroc"])
