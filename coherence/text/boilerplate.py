@@ -74,6 +74,17 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
         r"(published|updated|posted|last (updated|modified))\s*(on|at|:)\s*[\w ,:.\-/]{0,30}\d[\w ,:.\-/]{0,30}",
         "a date stamp",
     ),
+    (
+        r"(?=.{0,110}$)((posted|submitted|written|added)\s+)?by\s*:?\s*[^|\n]{1,50}?\s*(at|on|\||,|-|–)\s*[^|\n]{0,30}?"
+        r"(\b(19|20)\d{2}\b|\b\d{1,2}:\d{2}|\b\d{1,2}/\d{1,2}/\d{2,4}\b)"
+        r"(\s*(\d{1,2}:\d{2}(:\d{2})?|[ap]\.?m\.?|[a-z]{2}t|utc|gmt|reply|actions|recs?|up|via mobile|\d+)\b)*"
+        r"(\s*\|\s*[\w()' ]{1,25}){0,4}",
+        "a byline with a time stamp (of a post or a reader's comment)",
+    ),
+    (
+        r"reply(\s*delete)?|report\s+(post|abuse|this\s+comment)|permalink|trackbacks?(\s*\(\d+\))?|comment\s+no\.?\s*\d+",
+        "a comment control (reply, report, permalink)",
+    ),
     (r"(home|menu|search|login|log in|sign in|skip to (main )?content|back to top|next|previous)", "a navigation link"),
     (r"(comments?|leave a (comment|reply)|\d+\s+comments?|show comments)", "a comments link"),
     (r"(tags?|topics?|categor(y|ies)|filed under)\s*:.{0,120}", "a tag list"),

@@ -42,6 +42,14 @@ BOILERPLATE = [
     "Booked: Carter, Lewis.",
     "Goals: Ortega 12, Mills 77 og.",
     "Att: 31,204 Ref: P Grant (Kent).",
+    "Posted by: Jamie | Mar 3, 2011 4:12:09 PM",
+    "Posted by Dana Lee at May 2, 2009 10:15 PM | Permalink | Comments (4)",
+    "by rivertown on Aug 4, 2013 2:05 PM EDT reply actions",
+    "Written by Sam, 14/02/2012",
+    "Reply",
+    "Report abuse",
+    "Report this comment.",
+    "Permalink",
 ]
 
 NOT_BOILERPLATE = [
@@ -71,6 +79,13 @@ NOT_BOILERPLATE = [
     "Goal: to cut emissions by half by 2030.",
     "Attendance: down 12% on last year.",
     "Referee: a man who has seen it all.",
+    "Posted by the ministry on 12 May 2020, the letter warned that hospitals would run short of oxygen within days.",
+    "Written by Tolstoy in 1869, the novel runs to more than 1,200 pages.",
+    "By 2030, the city wants every bus to run on electricity.",
+    "By the time police arrived at 11:40, the crowd had gone.",
+    "Reply to the consultation by 30 June 2021, the council said.",
+    "Reports of abuse rose by a third.",
+    "By noon on 5 May 2020, the deadline had passed.",
 ]
 
 
