@@ -22,6 +22,7 @@ import argparse
 import csv
 import hashlib
 import math
+import re
 import sys
 from collections import Counter
 from collections.abc import Sequence
@@ -66,15 +67,21 @@ def draw(candidates: Sequence[tuple[str, int]], n: int, seed: int = SEED) -> lis
     return [ordered[i] for i in sorted(picked)]
 
 
-def read_verdicts(path: Path) -> tuple[list[dict[str, str]], dict[str, int]]:
-    """The rows of a verdict sheet and the population counts in its `# name=value` header."""
-    rows, population = [], {}
+_COUNT = re.compile(r"#\s*(\w+)=(\d+)\s*")  # a population count in the sheet's header
+
+
+def read_verdicts(path: Path) -> tuple[list[dict[str, str]], dict[str, int], list[str]]:
+    """The rows of a verdict sheet, the population counts of its `# name=value` header lines
+    and its other `#` lines (notes, such as the commit the sample was drawn at)."""
+    rows, population, notes = [], {}, []
     with open(path, newline="", encoding="utf-8") as handle:
         lines = [line for line in handle]
-    for line in lines:
-        if line.startswith("#") and "=" in line.split("`")[0]:
-            name, value = line[1:].strip().split("=", 1)
-            population[name.strip()] = int(value)
+    for line in (line for line in lines if line.startswith("#")):
+        count = _COUNT.fullmatch(line.strip())
+        if count:
+            population[count.group(1)] = int(count.group(2))
+        else:
+            notes.append(line[1:].strip())
     body = [line for line in lines if not line.startswith("#")]
     for row in csv.DictReader(body, delimiter="\t"):
         missing = [c for c in COLUMNS if c not in row]
@@ -83,7 +90,7 @@ def read_verdicts(path: Path) -> tuple[list[dict[str, str]], dict[str, int]]:
         if row["verdict"] not in VERDICTS:
             raise ValueError(f"{path}: verdict {row['verdict']!r} for {row['key']} line {row['line']} is not one of {sorted(VERDICTS)}")
         rows.append(row)
-    return rows, population
+    return rows, population, notes
 
 
 def line_form(line: str) -> str:
@@ -137,10 +144,11 @@ def sample(args: argparse.Namespace) -> None:
 
 # -- report ---------------------------------------------------------------------------------
 def report(args: argparse.Namespace) -> list[str]:
-    rows, population = read_verdicts(args.verdicts)
+    rows, population, notes = read_verdicts(args.verdicts)
     lines_of = {p.key: p.lines for p in sl.load_lines(split="test", extractor=args.extractor)}
     for row in rows:
-        line = lines_of.get(row["key"], [])[int(row["line"])] if int(row["line"]) < len(lines_of.get(row["key"], [])) else None
+        page, index = lines_of.get(row["key"], []), int(row["line"])
+        line = page[index] if index < len(page) else None
         if line is None or digest(line) != row["digest"]:
             raise ValueError(f"{row['key']} line {row['line']}: not the line that was judged (labels or extraction changed)")
         row["text"] = line.strip()
@@ -151,7 +159,7 @@ def report(args: argparse.Namespace) -> list[str]:
         "with its page's extracted text around it and gave one verdict; the sample was drawn with a fixed seed from "
         "the lines of coherence's default run (page as one text), before any verdict. Nothing was tuned to it.",
         "",
-        *[line[1:].strip() for line in args.verdicts.read_text(encoding="utf-8").splitlines() if line.startswith("#") and "=" not in line.split("`")[0]],
+        *notes,
         "",
         "Verdicts: " + "; ".join(f"**{v}**: {d}" for v, d in VERDICTS.items()) + ".",
         "",

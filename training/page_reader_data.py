@@ -63,8 +63,8 @@ def page_units(extractor: str, tok) -> tuple[list[Planted], list[str]]:
     return out, sites
 
 
-def leftover_runs(pages: list[Planted]) -> list[tuple[list[str], list[list[int]]]]:
-    """Every run of consecutive leftover lines of the pages (cut to LONGEST_RUN), as (lines, token ids)."""
+def leftover_runs(pages: list[Planted]) -> list[list[str]]:
+    """Every run of consecutive leftover lines of the pages (cut to LONGEST_RUN)."""
     runs = []
     for page in pages:
         lines = page.text.split("\n")
@@ -74,13 +74,12 @@ def leftover_runs(pages: list[Planted]) -> list[tuple[list[str], list[list[int]]
                 start = k
             elif label != 1 and start is not None:
                 for first in range(start, k, LONGEST_RUN):
-                    last = min(first + LONGEST_RUN, k)
-                    runs.append((lines[first:last], page.tokens[first:last]))
+                    runs.append(lines[first:min(first + LONGEST_RUN, k)])
                 start = None
     return runs
 
 
-def news_pages(count: int, runs: list[tuple[list[str], list[list[int]]]], tok) -> list[Planted]:
+def news_pages(count: int, runs: list[list[str]], tok) -> list[Planted]:
     """`count` news articles of the train split as pages with leftover runs put in (see the docstring)."""
     from benchmarks.news_corpus import load_news, news_split
     from coherence.evidence.lines import PageLines
@@ -99,7 +98,7 @@ def news_pages(count: int, runs: list[tuple[list[str], list[list[int]]]], tok) -
         probability = trees.probability(PageLines(lines))
         units = [(line, 0 if p < UNSURE else -1) for line, p in zip(lines, probability) if p < DROPPED]
         for _ in range(int(rng.choice(RUNS_PER_PAGE, p=RUNS_PER_PAGE_SHARE))):
-            run_lines, _ = runs[int(rng.integers(len(runs)))]
+            run_lines = runs[int(rng.integers(len(runs)))]
             where = rng.choice(("top", "bottom", "inside"), p=(0.35, 0.4, 0.25))
             at = 0 if where == "top" else len(units) if where == "bottom" else int(rng.integers(1, max(len(units), 2)))
             units[at:at] = [(line, 1) for line in run_lines]

@@ -36,8 +36,9 @@ def _sheet(tmp_path, rows, header="# article_lines=1000\n# lost_lines=50\n"):
 
 def test_read_verdicts_counts_and_population(tmp_path):
     rows = [("lost", "a/1", "3", digest("x"), "article"), ("lost", "a/1", "4", digest("y"), "furniture"), ("missed", "b/2", "0", digest("z"), "comment")]
-    read, population = read_verdicts(_sheet(tmp_path, rows))
+    read, population, notes = read_verdicts(_sheet(tmp_path, rows, header="# drawn at `abc`, n=2\n# article_lines=1000\n# lost_lines=50\n"))
     assert population == {"article_lines": 1000, "lost_lines": 50}
+    assert notes == ["drawn at `abc`, n=2"]
     found = shares(read, "lost")
     assert found["article"][:2] == (1, 2) and found["furniture"][:2] == (1, 2) and found["comment"][:2] == (0, 2)
     assert shares(read, "missed")["comment"][:2] == (1, 1)
