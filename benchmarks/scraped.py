@@ -65,6 +65,8 @@ METHODS = {
     "c4": "C4 line rules (datatrove)",
     "justext": "jusText stop-word density",
 }
+DETECTOR_METHODS = ("coherence", "coherence-lines", "coherence-reader")
+SCORE_CACHE = sl.CACHE_ROOT / "scores"  # per-page detector results, by package fingerprint (benchmarks/score_cache.py)
 OPTIONAL_METHOD = "coherence-reader"  # slow (reports/speed.md): run when asked for
 SPLITS = ("dev", "test")
 DEFAULT_EXTRACTORS = ("trafilatura", "trafilatura-datatrove", "whole-page")
@@ -139,27 +141,44 @@ def joined_scores(lines: Sequence[str], result: Any) -> tuple[np.ndarray, np.nda
 
 
 Reasoned = tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]  # scores, flags, what flagged each line
+PageResult = tuple[np.ndarray, np.ndarray, np.ndarray]  # one page's scores, flags, what flagged each line
 
 
-def score_coherence(pages: Sequence[sl.Page], detector: Any) -> Reasoned:
+def coherence_pages(pages: Sequence[sl.Page], detector: Any) -> Iterator[PageResult]:
     """The detector on each page as one text, lines joined by newlines."""
-    out: Reasoned = ([], [], [])
     for page, result in zip(pages, detector.score_many("\n".join(p.lines) for p in pages)):
-        for column, value in zip(out, joined_scores(page.lines, result)):
-            column.append(value)
-    return out
+        yield joined_scores(page.lines, result)
 
 
-def score_coherence_lines(pages: Sequence[sl.Page], detector: Any) -> Reasoned:
+def coherence_line_pages(pages: Sequence[sl.Page], detector: Any) -> Iterator[PageResult]:
     """The detector on each page's lines as pre-split sentences (one result per line)."""
-    out: Reasoned = ([], [], [])
     for page, result in zip(pages, detector.score_many(list(p.lines) for p in pages)):
         if result.error or len(result.sentences) != len(page.lines):
             raise RuntimeError(f"{page.key}: pre-split scoring gave {result.error or len(result.sentences)} for {len(page.lines)} lines")
-        out[0].append(np.array([doubt(s) for s in result.sentences]))
-        out[1].append(np.array([bool(s.flagged) for s in result.sentences]))
-        out[2].append(np.array([why_flagged(s) for s in result.sentences], dtype=object))
-    return out
+        yield (
+            np.array([doubt(s) for s in result.sentences]),
+            np.array([bool(s.flagged) for s in result.sentences]),
+            np.array([why_flagged(s) for s in result.sentences], dtype=object),
+        )
+
+
+def through_cache(pages: Sequence[sl.Page], score: Callable[[Sequence[sl.Page]], Iterator[PageResult]], cache: Any) -> tuple[Reasoned, int]:
+    """Every page's result, from the cache where it holds one (a `ScoreCache`, or None for
+    none) and from `score` for the rest, each kept as it comes; and how many were cached."""
+    found = [cache.get(p.key, p.lines) if cache is not None else None for p in pages]
+    todo = [p for p, r in zip(pages, found) if r is None]
+    fresh = iter(score(todo))
+    out: Reasoned = ([], [], [])
+    for page, result in zip(pages, found):
+        if result is None:
+            result = next(fresh)
+            if cache is not None:
+                cache.put(page.key, page.lines, result)
+        for column, value in zip(out, result):
+            column.append(value)
+    if cache is not None:
+        cache.flush()
+    return out, len(pages) - len(todo)
 
 
 def score_centroid(pages: Sequence[sl.Page], encoder: Any) -> list[np.ndarray]:
@@ -253,20 +272,16 @@ def timed(scored: Scored, name: str, fn: Callable[[], Any]) -> Any:
     return out
 
 
-def score_all(pages: list[sl.Page], methods: Sequence[str], detector: Any, log: Callable[[str], None]) -> Scored:
+def score_all(pages: list[sl.Page], methods: Sequence[str], detector: Any, log: Callable[[str], None], backend: str | None = None) -> Scored:
     """Every method on the same lines; the detector's pre-split pass first, so the centroid
-    reuses its line vectors from the cache."""
+    reuses its line vectors from the cache. With a `backend`, the detector's per-page results
+    are kept in a `ScoreCache` (a run that stops resumes where it was)."""
     scored = Scored(pages)
     order = [m for m in ("coherence-lines", "centroid", "coherence", "coherence-reader", "c4", "justext") if m in methods]
     for name in order:
         log(f"  {name} on {len(pages)} pages, {sum(len(p.lines) for p in pages)} lines")
-        if name == "coherence":
-            scored.scores[name], scored.flags[name], scored.reasons[name] = timed(scored, name, lambda: score_coherence(pages, detector))
-        elif name == "coherence-reader":
-            reading = type(detector)(**{**detector.get_params(), "reader": True})
-            scored.scores[name], scored.flags[name], scored.reasons[name] = timed(scored, name, lambda: score_coherence(pages, reading))
-        elif name == "coherence-lines":
-            scored.scores[name], scored.flags[name], scored.reasons[name] = timed(scored, name, lambda: score_coherence_lines(pages, detector))
+        if name in DETECTOR_METHODS:
+            scored.scores[name], scored.flags[name], scored.reasons[name] = timed(scored, name, lambda: detector_method(scored, name, detector, backend, log))
         elif name == "centroid":
             scored.scores[name] = timed(scored, name, lambda: score_centroid(pages, detector.encoder))
         elif name == "c4":
@@ -276,6 +291,21 @@ def score_all(pages: list[sl.Page], methods: Sequence[str], detector: Any, log: 
     if "centroid" in methods:
         set_centroid_flags(scored)
     return scored
+
+
+def detector_method(scored: Scored, name: str, detector: Any, backend: str | None, log: Callable[[str], None]) -> Reasoned:
+    """One of the detector's methods on every page, through the score cache when a backend is named."""
+    from benchmarks.score_cache import ScoreCache
+
+    if name == "coherence-reader":
+        detector = type(detector)(**{**detector.get_params(), "reader": True})
+    score = coherence_line_pages if name == "coherence-lines" else coherence_pages
+    cache = ScoreCache.open(SCORE_CACHE, name, backend) if backend is not None else None
+    out, cached = through_cache(scored.pages, lambda todo: score(todo, detector), cache)
+    if cache is not None:
+        scored.notes.setdefault("cached_pages", {})[name] = cached
+        log(f"    {cached} of {len(scored.pages)} pages from {cache.path}")
+    return out
 
 
 def set_centroid_flags(scored: Scored) -> None:
@@ -632,7 +662,15 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
         worse = worse_than(results, methods, "test" if "test" in splits else splits[0])
         lines += ["## Where coherence is worse than a baseline", "", "Every measure on which a baseline beats `coherence` (page as one text) by more than 0.005 (AUROC) or half a point:", ""]
         lines += [f"- {w}" for w in worse] or ["- nowhere on these measures"]
-    lines += ["", "Times (s): " + "; ".join(f"{e}: " + ", ".join(f"{m} {s:.0f}" for m, s in r["seconds"].items()) for e, r in results.items()), ""]
+    lines += ["", "Times (s): " + "; ".join(f"{e}: " + ", ".join(f"{m} {s:.0f}" for m, s in r["seconds"].items()) for e, r in results.items())]
+    cached = {e: r["notes"].get("cached_pages", {}) for e, r in results.items()}
+    if any(v for c in cached.values() for v in c.values()):
+        lines += [
+            "(a method's time covers only the pages it scored in this run; pages taken from the score cache, "
+            "scored by the same package in an earlier run: "
+            + "; ".join(f"{e}: " + ", ".join(f"{m} {n}" for m, n in c.items()) for e, c in cached.items() if c) + ")"
+        ]
+    lines += [""]
     return "\n".join(lines)
 
 
@@ -709,6 +747,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--backend", choices=("onnx", "torch"), default="onnx", help="how the detector runs its model (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2, help="extraction processes (default: %(default)s)")
     parser.add_argument("--out", type=Path, default=ROOT / "reports", help="folder for scraped.md and scraped.json (default: reports/)")
+    parser.add_argument(
+        "--no-score-cache", dest="score_cache", action="store_false",
+        help=f"score every page again instead of reusing (and keeping) the detector's per-page results under {SCORE_CACHE}, "
+        "which are keyed by a fingerprint of the coherence package, so a changed detector never reuses them",
+    )
     parser.add_argument("--from-json", type=Path, default=None, help="only write scraped.md again from a scraped.json of an earlier run (no scoring)")
     args = parser.parse_args(argv)
     args.method_list = _choices(args.methods, METHODS, parser, "--methods")
@@ -756,7 +799,7 @@ def run_all(args: argparse.Namespace, log: Callable[[str], None] = print) -> dic
         failed = sl.failed_keys(extractor, args.data, args.limit)
         pages = [p for p in everything if p.lines and p.split in scoring_splits]
         log(f"{extractor}: scoring {len(pages)} pages")
-        scored = score_all(pages, args.method_list, detector, log)
+        scored = score_all(pages, args.method_list, detector, log, args.backend if args.score_cache else None)
         results[extractor] = {
             "evaluation": evaluate(scored, args.split_list),
             "noise": noise([p for p in pages if p.split in args.split_list]),

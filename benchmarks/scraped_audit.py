@@ -115,11 +115,13 @@ def shares(rows: Sequence[dict[str, str]], kind: str) -> dict[str, tuple[int, in
 
 # -- sample ---------------------------------------------------------------------------------
 def sample(args: argparse.Namespace) -> None:
-    from benchmarks.scraped import copy_ids, detector_for, kept_elsewhere, score_coherence
+    from benchmarks.scraped import SCORE_CACHE, coherence_pages, copy_ids, detector_for, kept_elsewhere, through_cache
+    from benchmarks.score_cache import ScoreCache
 
     pages = [p for p in sl.load_lines(split="test", extractor=args.extractor) if p.lines]
     print(f"scoring {len(pages)} test pages ({args.extractor})", file=sys.stderr, flush=True)
-    _, flags, _ = score_coherence(pages, detector_for("onnx"))
+    detector = detector_for("onnx")
+    (_, flags, _), _ = through_cache(pages, lambda todo: coherence_pages(todo, detector), ScoreCache.open(SCORE_CACHE, "coherence", "onnx"))
     lost, missed, article, leftover = [], [], 0, 0
     for page, flag in zip(pages, flags):
         copy_of = copy_ids([page])
