@@ -5,7 +5,8 @@
 The page reader (`coherence.models.reader`, kind "page") never trained on the dev sites of
 `held.pkl` (`training/page_reader_data.py`); the line model's trees shipped in
 leftover_weights.npz did, so here they are refitted without those sites (same features, same
-settings, `training.fit_leftovers`) to give the held pages out-of-sample probabilities. A
+settings, words model included, `training.fit_leftovers.fit_lines`) to give the held pages
+out-of-sample probabilities. A
 logistic over the two log-odds is fitted on the held pages' lines, in five site folds for
 out-of-fold figures; the cut flags `ARTICLE_LINE_BUDGET` of the out-of-fold trafilatura article
 lines, as the line model's own cut does. The reader's logits come from the shipped adapters
@@ -56,7 +57,8 @@ def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
     x, y, index, w = data.stacked()
     in_held = np.array([data.sites[k] in held_sites for k in index])
     print(f"trees without the {len(held_sites)} held sites: {int((~in_held).sum())} lines", file=sys.stderr, flush=True)
-    trees = lines_fit.model().fit(x[~in_held], y[~in_held], sample_weight=w[~in_held])
+    row_fold = lines_fit.row_folds(data, lines_fit.site_folds(data.sites))
+    trees, _, with_words = lines_fit.fit_lines(x, y, w, lines_fit.row_terms(data), row_fold, ~in_held)
     reader = ReaderEncoder(kind="page")
     columns: dict[str, list] = {k: [] for k in ("trees", "reader", "label", "extractor", "site", "weight", "page")}
     started = time.time()
@@ -64,7 +66,7 @@ def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
         if (source, key) not in held_keys:
             continue
         use = labels != sl.EXCLUDED
-        columns["trees"].append(trees.predict_proba(data.features[k][use])[:, 1])
+        columns["trees"].append(trees.predict_proba(with_words[index == k])[:, 1])
         columns["reader"].append(reader.logits(page.lines)[use])
         columns["label"].append(labels[use])
         for name, value in (("extractor", source), ("site", site), ("weight", 1.0 / np.sqrt(len(labels))), ("page", k)):

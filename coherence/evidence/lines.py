@@ -48,7 +48,8 @@ CONTEXT = (
     "page_terminal_share", "stop_vs_body", "other_language", "english", "after_comments", "after_navigation",
 )  # fmt: skip
 SITE = ("site_repeats", "site_repeat_share")  # NaN when the batch holds no site counts
-LINE_FEATURES: tuple[str, ...] = FORM + KINDS + CONTEXT + SITE
+WORDS = ("words_logit",)  # the line's words (coherence.models.line_words), given by the caller
+LINE_FEATURES: tuple[str, ...] = FORM + KINDS + CONTEXT + SITE + WORDS
 
 
 def normalise_line(text: str) -> str:
@@ -86,9 +87,13 @@ class PageLines:
         return self.language_ in (None, ENGLISH)
 
 
-def page_line_features(page: PageLines) -> np.ndarray:
-    """(lines, len(LINE_FEATURES)) evidence for every line of the page."""
+def page_line_features(page: PageLines, words_logit: np.ndarray) -> np.ndarray:
+    """(lines, len(LINE_FEATURES)) evidence for every line of the page; `words_logit` is each
+    line's log-odds from its words (`LineWords.logits`), computed by the caller because the
+    model that gives it is fitted with the trees (and, in training, out of fold)."""
     n = len(page.lines)
+    if len(words_logit) != n:
+        raise ValueError(f"{len(words_logit)} word log-odds for {n} lines")
     if n == 0:
         return np.zeros((0, len(LINE_FEATURES)))
     columns: dict[str, np.ndarray] = {}
@@ -99,6 +104,7 @@ def page_line_features(page: PageLines) -> np.ndarray:
         columns[column] = np.array([k[name] for k in kinds], dtype=float)
     columns |= _context(page, columns, kinds)
     columns |= _site(page, n)
+    columns["words_logit"] = np.asarray(words_logit, dtype=float)
     return np.column_stack([columns[name] for name in LINE_FEATURES])
 
 

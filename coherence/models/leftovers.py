@@ -1,8 +1,9 @@
 """Extraction leftovers: lines a scraper kept that are not the article (teasers, captions,
 calls to action, bylines, stamps, comments), found line by line from text alone.
 
-The evidence is `coherence.evidence.lines`; the weights are a boosted tree ensemble fitted on
-the dev pages of real scraped web pages (training/fit_leftovers.py) and shipped as arrays.
+The evidence is `coherence.evidence.lines` and the log-odds of the line's words
+(`coherence.models.line_words`); the weights are a boosted tree ensemble fitted on the dev
+pages of real scraped web pages (training/fit_leftovers.py) and shipped as arrays.
 The shipped cut flags 2% of the article lines of trafilatura output on held-out dev sites.
 The page reader's logit for each line (`coherence.models.reader`, read in the context of the
 lines around it) joins the trees' probability through a logistic fitted on dev sites neither
@@ -22,6 +23,7 @@ import numpy as np
 
 from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
 from coherence.text.line_kinds import TEASER, describe, line_kind
+from coherence.models.line_words import LineWords
 from coherence.models.reader import join_reader
 from coherence.models.trees import TreeEnsemble
 from coherence.verdict import Reason, Verdict
@@ -67,6 +69,7 @@ class LeftoverModel:
     trees: TreeEnsemble
     cut: float
     reader: LeftoverReaderStack | None = None  # None: no page reader fitted with these trees
+    words: LineWords | None = None  # the words model fitted with these trees; None: the shipped one
 
     @classmethod
     @lru_cache(maxsize=1)
@@ -92,7 +95,8 @@ class LeftoverModel:
         reader's logits for its lines when given."""
         if not page.lines:
             return np.zeros(0)
-        trees = self.trees.probability(page_line_features(page))
+        words = (self.words or LineWords.default()).logits(page.lines)
+        trees = self.trees.probability(page_line_features(page, words))
         if reader_logits is None:
             return trees
         if self.reader is None:

@@ -10,6 +10,7 @@ import pytest
 
 from coherence.cli import main
 from coherence.models.leftovers import LeftoverModel, PageReading
+from coherence.models.line_words import LineWords, line_terms
 from coherence.results import LEFTOVER_FLOOR, leftover_cap
 from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
 from coherence.text.line_kinds import LINE_KINDS, line_kind
@@ -72,15 +73,42 @@ def test_line_kinds(line, kind):
 
 def test_features_have_one_column_each_and_site_columns_only_when_counted():
     lines = ["Local news", *BODY, "Related stories", "Ferry timetable cut as fuel costs rise"]
-    plain = page_line_features(PageLines(lines))
+    words = LineWords.default().logits(lines)
+    plain = page_line_features(PageLines(lines), words)
     assert plain.shape == (len(lines), len(LINE_FEATURES))
+    assert np.array_equal(plain[:, LINE_FEATURES.index("words_logit")], words)
     site = [LINE_FEATURES.index(name) for name in ("site_repeats", "site_repeat_share")]
     assert np.isnan(plain[:, site]).all()
     others = np.delete(plain, site, axis=1)
     assert np.isfinite(others).all()
-    counted = page_line_features(PageLines(lines, ([3] + [0] * (len(lines) - 1), 10)))
+    counted = page_line_features(PageLines(lines, ([3] + [0] * (len(lines) - 1), 10)), words)
     assert np.isfinite(counted).all() and counted[0, site[0]] > counted[1, site[0]]
-    assert page_line_features(PageLines([])).shape == (0, len(LINE_FEATURES))
+    assert page_line_features(PageLines([]), np.zeros(0)).shape == (0, len(LINE_FEATURES))
+    with pytest.raises(ValueError, match="word log-odds"):
+        page_line_features(PageLines(lines), words[:-1])
+
+
+def test_line_terms_mark_the_ends_and_pair_neighbours():
+    terms = line_terms("Posted by Ann, 12 May 2019")
+    assert {"posted", "by", ",", "00", "< posted", "posted by", "0000 >"} <= terms
+    assert "ann" in terms and "Ann" not in terms
+    assert line_terms("Reply") == {"reply", "< reply", "reply >"}
+
+
+def test_words_model_round_trips_and_scales_by_terms(tmp_path):
+    model = LineWords({"reply": 2.0, "< reply": 1.0, "council": -1.0}, intercept=-0.5)
+    assert model.logits(["Reply"])[0] == pytest.approx(-0.5 + 3.0 / np.sqrt(3))
+    assert model.logits(["The council met."])[0] < model.logits(["The board met."])[0]
+    model.save(str(tmp_path / "w.npz"))
+    again = LineWords.load(tmp_path / "w.npz")
+    lines = ["Reply", "The council met.", ""]
+    assert np.allclose(again.logits(lines), model.logits(lines))
+
+
+def test_shipped_words_model_reads_comment_controls_as_leftover():
+    words = LineWords.default()
+    prose = "The council approved the new flood barrier on Tuesday after a long debate."
+    assert words.logits(["Reply", "Share this article"]).min() > words.logits([prose])[0]
 
 
 def test_shipped_model_ranks_furniture_above_prose():
