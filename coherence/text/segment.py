@@ -7,7 +7,10 @@ The splitter is a single linear pass over whitespace-delimited tokens:
    (standalone lines such as headlines, bylines, "Related news") or a *soft*
    wrap (the line continues the sentence: next line starts lowercase, the
    line ends with a comma or function word, or the paragraph is wrapped at a
-   fixed width and the next word would not have fitted).
+   fixed width and the next word would not have fitted). A line that ends a
+   sentence, unless wrapping cut it or it ends in an abbreviation or an
+   ellipsis, is a block of its own: the next line starts a sentence even in
+   lower case or after a dash (a list item, a comment's byline, a URL).
 3. Within a paragraph a boundary follows a token ending in ``.``, ``!``,
    ``?``, ``…`` (optionally followed by closing quotes/brackets) unless the
    next token starts lowercase or with a continuation mark, or the token is a
@@ -159,17 +162,31 @@ def _split_paragraph(
 def _hard_break(text: str, cur: list[_Span], nxt: list[_Span], width: int, wrapped: bool) -> bool:
     """Is the newline between lines ``cur`` and ``nxt`` a sentence boundary?"""
     last = text[cur[-1][0] : cur[-1][1]]
-    if _ends_with_terminal(last):
-        return False  # ordinary punctuation rules decide
     first = text[nxt[0][0] : nxt[0][1]]
+    # Fixed-width wrap: the next word would not have fitted on this line.
+    wrap = wrapped and (cur[-1][1] - cur[0][0]) + 1 + len(first) > width
+    if _ends_with_terminal(last):
+        # A line that ends a sentence and was not cut by wrapping is a block of its own: what
+        # follows is a list item, a byline, a URL or a new paragraph, even in lower case.
+        return not wrap and not _continues_after(last)
     head = first.lstrip(_OPENERS)
     if head[:1].islower() or last[-1] in _LINE_JOINERS or last.lower() in _FUNCTION_WORDS:
         return False
-    # Fixed-width wrap: the next word would not have fitted on this line.
-    wrap = wrapped and (cur[-1][1] - cur[0][0]) + 1 + len(first) > width
     if last[-1] == ":" and wrap:
         return False
     return not wrap or _first_word(head) in _STARTERS
+
+
+def _continues_after(tok: str) -> bool:
+    """Whether a token ending in terminal punctuation may still run on into the next line:
+    an ellipsis, a title ("Mr."), an ambiguous abbreviation ("St.") or initials ("U.S.")."""
+    body = tok.rstrip(_CLOSERS)
+    if body.endswith(("..", "…")):
+        return True
+    if body[-1] != ".":
+        return False  # ! ?
+    word = body[:-1].strip(_OPENERS + _CLOSERS)
+    return word.lower() in _TITLES or word.lower() in _AMBIGUOUS or bool(_INITIALS.fullmatch(word))
 
 
 def _boundary(text: str, toks: list[_Span], i: int, start: int) -> bool:
