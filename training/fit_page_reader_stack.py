@@ -58,7 +58,7 @@ def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
     in_held = np.array([data.sites[k] in held_sites for k in index])
     print(f"trees without the {len(held_sites)} held sites: {int((~in_held).sum())} lines", file=sys.stderr, flush=True)
     row_fold = lines_fit.row_folds(data, lines_fit.site_folds(data.sites))
-    trees, _, with_words = lines_fit.fit_lines(x, y, w, lines_fit.row_terms(data), row_fold, ~in_held)
+    trees, _, with_words = lines_fit.fit_lines(x, y, w, index, lines_fit.row_terms(data), row_fold, ~in_held)
     reader = ReaderEncoder(kind="page")
     columns: dict[str, list] = {k: [] for k in ("trees", "reader", "label", "extractor", "site", "weight", "page")}
     started = time.time()
@@ -66,7 +66,7 @@ def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
         if (source, key) not in held_keys:
             continue
         use = labels != sl.EXCLUDED
-        columns["trees"].append(trees.predict_proba(with_words[index == k])[:, 1])
+        columns["trees"].append(trees.predict_proba(with_words[index == k][use])[:, 1])
         columns["reader"].append(reader.logits(page.lines)[use])
         columns["label"].append(labels[use])
         for name, value in (("extractor", source), ("site", site), ("weight", 1.0 / np.sqrt(len(labels))), ("page", k)):

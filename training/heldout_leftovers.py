@@ -38,7 +38,7 @@ def heldout_model(fold: int) -> tuple[LeftoverModel, set[str]]:
     groups = fit.site_folds(data.sites)
     x, y, index, w = data.stacked()
     train = ~np.isin(index, groups[fold])
-    fitted, words, _ = fit.fit_lines(x, y, w, fit.row_terms(data), fit.row_folds(data, groups), train)
+    fitted, words, _ = fit.fit_lines(x, y, w, index, fit.row_terms(data), fit.row_folds(data, groups), train)
     cut = LeftoverModel.default().cut
     return LeftoverModel(TreeEnsemble.from_sklearn(fitted, LINE_FEATURES), cut, words=words), {data.sites[k] for k in groups[fold]}
 

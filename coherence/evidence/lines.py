@@ -20,7 +20,7 @@ from coherence.text.language import ENGLISH, language_of, line_language
 from coherence.text.line_kinds import LINE_KINDS, kind_flags
 from coherence.text.stop_words import ENGLISH_STOP_WORDS
 
-__all__ = ["LINE_FEATURES", "PageLines", "normalise_line", "page_line_features"]
+__all__ = ["LINE_FEATURES", "WORDS", "PageLines", "normalise_line", "page_line_features", "words_context"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
@@ -48,7 +48,13 @@ CONTEXT = (
     "page_terminal_share", "stop_vs_body", "other_language", "english", "after_comments", "after_navigation",
 )  # fmt: skip
 SITE = ("site_repeats", "site_repeat_share")  # NaN when the batch holds no site counts
-WORDS = ("words_logit",)  # the line's words (coherence.models.line_words), given by the caller
+# the line's words (coherence.models.line_words), given by the caller, and its neighbours': leftovers
+# come in runs (a block of teasers, a comment's byline and date), so a line's neighbours' words
+# speak for it too
+WORDS = (
+    "words_logit", "words_prev", "words_next", "words_prev2", "words_next2", "words_window", "words_wide", "words_vs_page",
+)  # fmt: skip
+_WORDS_REACH, _WORDS_WIDE_REACH = 2, 5  # lines either side of a line that make up its windows
 LINE_FEATURES: tuple[str, ...] = FORM + KINDS + CONTEXT + SITE + WORDS
 
 
@@ -104,8 +110,44 @@ def page_line_features(page: PageLines, words_logit: np.ndarray) -> np.ndarray:
         columns[column] = np.array([k[name] for k in kinds], dtype=float)
     columns |= _context(page, columns, kinds)
     columns |= _site(page, n)
-    columns["words_logit"] = np.asarray(words_logit, dtype=float)
+    columns |= words_context(np.asarray(words_logit, dtype=float))
     return np.column_stack([columns[name] for name in LINE_FEATURES])
+
+
+def words_context(logits: np.ndarray) -> dict[str, np.ndarray]:
+    """The WORDS columns from the page's words log-odds, line by line: the line's own, those
+    of the two lines before and after it (NaN past the page's ends), the mean of the other
+    lines within `_WORDS_REACH` and within `_WORDS_WIDE_REACH`, and the line's own above the
+    page's median."""
+    return {
+        "words_logit": logits,
+        "words_prev": _shifted(logits, 1),
+        "words_next": _shifted(logits, -1),
+        "words_prev2": _shifted(logits, 2),
+        "words_next2": _shifted(logits, -2),
+        "words_window": _mean_of_others(logits, _WORDS_REACH),
+        "words_wide": _mean_of_others(logits, _WORDS_WIDE_REACH),
+        "words_vs_page": logits - np.median(logits) if len(logits) else logits,
+    }
+
+
+def _shifted(values: np.ndarray, by: int) -> np.ndarray:
+    """values[i - by] at i, NaN where that is off the page."""
+    out = np.full(len(values), np.nan)
+    if by > 0:
+        out[by:] = values[:-by]
+    else:
+        out[:by] = values[-by:]
+    return out
+
+
+def _mean_of_others(values: np.ndarray, reach: int) -> np.ndarray:
+    """The mean of the other values within `reach` places (NaN when there are none)."""
+    n = len(values)
+    total = np.r_[0.0, np.cumsum(values)]
+    low, high = np.maximum(np.arange(n) - reach, 0), np.minimum(np.arange(n) + reach + 1, n)
+    others = high - low - 1
+    return np.where(others > 0, (total[high] - total[low] - values) / np.maximum(others, 1), np.nan)
 
 
 def _form(line: str) -> dict[str, float]:

@@ -12,7 +12,7 @@ from coherence.cli import main
 from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.models.line_words import LineWords, line_terms
 from coherence.results import LEFTOVER_FLOOR, leftover_cap
-from coherence.evidence.lines import LINE_FEATURES, PageLines, page_line_features
+from coherence.evidence.lines import LINE_FEATURES, WORDS, PageLines, page_line_features, words_context
 from coherence.text.line_kinds import LINE_KINDS, line_kind
 from coherence.models.trees import TreeEnsemble
 from tests.conftest import read_output, write_jsonl
@@ -79,13 +79,27 @@ def test_features_have_one_column_each_and_site_columns_only_when_counted():
     assert np.array_equal(plain[:, LINE_FEATURES.index("words_logit")], words)
     site = [LINE_FEATURES.index(name) for name in ("site_repeats", "site_repeat_share")]
     assert np.isnan(plain[:, site]).all()
-    others = np.delete(plain, site, axis=1)
-    assert np.isfinite(others).all()
+    inner = np.delete(plain, site, axis=1)[2:-2]  # the words of lines past the page's ends are NaN
+    assert np.isfinite(inner).all()
     counted = page_line_features(PageLines(lines, ([3] + [0] * (len(lines) - 1), 10)), words)
-    assert np.isfinite(counted).all() and counted[0, site[0]] > counted[1, site[0]]
+    assert np.isfinite(counted[2:-2]).all() and counted[0, site[0]] > counted[1, site[0]]
     assert page_line_features(PageLines([]), np.zeros(0)).shape == (0, len(LINE_FEATURES))
     with pytest.raises(ValueError, match="word log-odds"):
         page_line_features(PageLines(lines), words[:-1])
+
+
+def test_words_context_reads_the_neighbours_of_each_line():
+    logits = np.array([4.0, 2.0, -1.0, -3.0, 0.0, 1.0, 5.0])
+    context = words_context(logits)
+    assert set(context) == set(WORDS) and context["words_logit"] is logits
+    assert np.isnan(context["words_prev"][0]) and context["words_prev"][1:].tolist() == logits[:-1].tolist()
+    assert np.isnan(context["words_next2"][-2:]).all() and context["words_next2"][0] == -1.0
+    # the window leaves the line itself out and stops at the page's ends
+    assert context["words_window"][0] == pytest.approx((2.0 - 1.0) / 2)
+    assert context["words_window"][3] == pytest.approx((2.0 - 1.0 + 0.0 + 1.0) / 4)
+    assert context["words_wide"][3] == pytest.approx((logits.sum() - logits[3]) / 6)
+    assert context["words_vs_page"][6] == pytest.approx(5.0 - 1.0)
+    assert np.isnan(words_context(np.array([1.5]))["words_window"]).all()
 
 
 def test_line_terms_mark_the_ends_and_pair_neighbours():
