@@ -152,9 +152,12 @@ class Pages:
     def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every line, page after page: features, label (`sl.EXCLUDED` for a line left out of
         fitting and measures, which still has neighbours), page index, weight."""
-        index = [np.full(len(y), k) for k, y in enumerate(self.labels)]
         weights = [np.full(len(y), 1.0 / np.sqrt(len(y))) for y in self.labels]  # long pages count less
-        return np.vstack(self.features), np.concatenate(self.labels), np.concatenate(index), np.concatenate(weights)
+        return np.vstack(self.features), np.concatenate(self.labels), self.row_pages(), np.concatenate(weights)
+
+    def row_pages(self) -> np.ndarray:
+        """The page index of every line, in `stacked` order (without stacking the features)."""
+        return np.repeat(np.arange(len(self.labels)), [len(y) for y in self.labels])
 
     def row_lines(self) -> list[str]:
         """The text of every line, in `stacked` order."""
@@ -162,8 +165,8 @@ class Pages:
 
 
 class Terms:
-    """Every labelled row's line terms as a sparse matrix, and each row's site, so that words
-    models can be fitted on any subset of rows without tokenising again."""
+    """Every row's line terms as a sparse matrix, and each row's site, so that words models
+    can be fitted on any subset of rows without tokenising again."""
 
     def __init__(self, lines: list[str], row_sites: np.ndarray) -> None:
         from scipy import sparse
@@ -243,7 +246,7 @@ def site_folds(page_sites: list[str]) -> list[np.ndarray]:
 
 def row_folds(data: Pages, groups: list[np.ndarray]) -> np.ndarray:
     """The site fold of every row."""
-    _, _, index, _ = data.stacked()
+    index = data.row_pages()
     fold_of = np.zeros(len(data.pages), dtype=int)
     for k, held in enumerate(groups):
         fold_of[held] = k
@@ -252,8 +255,7 @@ def row_folds(data: Pages, groups: list[np.ndarray]) -> np.ndarray:
 
 def row_terms(data: Pages) -> Terms:
     """The terms of every row, with its site."""
-    _, _, index, _ = data.stacked()
-    return Terms(data.row_lines(), np.array(data.sites)[index])
+    return Terms(data.row_lines(), np.array(data.sites)[data.row_pages()])
 
 
 def out_of_fold(data: Pages, groups: list[np.ndarray], terms: Terms) -> np.ndarray:
