@@ -15,7 +15,7 @@ import numpy as np
 
 from coherence.evidence.lines import PageLines
 from coherence.io.safe_values import replace_surrogates
-from coherence.models.leftovers import LeftoverModel, PageReading, leftover_verdicts
+from coherence.models.leftovers import RULE_VETO, LeftoverModel, PageReading, leftover_verdicts
 from coherence.text.boilerplate import boilerplate_verdict
 from coherence.text.fragments import fragment_verdict, has_words
 from coherence.text.repeats import duplicate_verdicts, whole_line_repeats
@@ -101,10 +101,18 @@ def prepare_article(
             if not own:
                 continue
             leftover[i] = max(by_line[j] for j in own)
+            if _vetoable(verdicts[i], texts[i]) and leftover[i] < RULE_VETO:
+                verdicts[i] = None
             flagged = [j for j in own if j in line_verdicts]
             if verdicts[i] is None and flagged:
                 verdicts[i] = line_verdicts[max(flagged, key=lambda j: by_line[j])]
     return PreparedArticle(sentences, texts, verdicts, leftover, page.language_, page.english, absorbed)
+
+
+def _vetoable(verdict: Verdict | None, text: str) -> bool:
+    """Whether the line model may withdraw a verdict: a boilerplate or fragment rule's on a
+    sentence with words (a wordless "." or "***" is no article text, whatever its line)."""
+    return verdict is not None and verdict.evidence == "rule" and verdict.reason in ("boilerplate", "fragment") and has_words(text)
 
 
 def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool) -> float:

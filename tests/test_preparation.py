@@ -34,3 +34,27 @@ def test_a_bare_stop_left_at_a_line_start_is_still_a_fragment():
     prepared = prepare_article("Bridge plans approved\n. Despite that, work on the bridge starts in May.", None, None)
     stop = prepared.texts.index(".")
     assert stop not in prepared.absorbed and prepared.verdicts[stop].reason == "fragment"
+
+
+def test_the_line_model_withdraws_a_rule_flag_on_a_line_it_reads_as_article(monkeypatch):
+    """A rule's boilerplate or fragment flag on a worded line stands only when the line model
+    gives the line at least RULE_VETO; a wordless line keeps its fragment flag whatever it says."""
+    import numpy as np
+
+    from coherence.models.leftovers import RULE_VETO, LeftoverModel
+
+    text = "Bridge plans approved after a long wait\nClick here for more information.\n***\nWork on the bridge starts in May."
+    plain = prepare_article(text, leftover_cut=None, leftover_companion_cut=None)
+    click = plain.texts.index("Click here for more information.")
+    stars = plain.texts.index("***")
+    assert plain.verdicts[click].reason == "boilerplate" and plain.verdicts[stars].reason == "fragment"
+
+    def read_as(probability: float):
+        monkeypatch.setattr(LeftoverModel, "read", lambda self, page, reading: (np.full(len(page.lines), probability), False))
+        return prepare_article(text, leftover_cut=0.99, leftover_companion_cut=None)
+
+    low = read_as(RULE_VETO / 2)
+    assert low.verdicts[click] is None  # withdrawn: the line model reads it as article text
+    assert low.verdicts[stars].reason == "fragment"  # no words: not article text whatever the model says
+    high = read_as(min(1.0, RULE_VETO * 2))
+    assert high.verdicts[click].reason == "boilerplate" and high.verdicts[click].evidence == "rule"
