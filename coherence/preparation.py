@@ -25,6 +25,8 @@ from coherence.verdict import Verdict
 __all__ = ["Article", "PreparedArticle", "prepare_article", "score_without_topic"]
 
 Article = str | Sequence[str]
+# what a sentence is flagged for when it is not text of a story: scored 0, never judged by topic
+_NOT_TEXT: tuple[str, ...] = ("boilerplate", "fragment")
 
 
 @dataclass
@@ -112,7 +114,7 @@ def prepare_article(
 def _vetoable(verdict: Verdict | None, text: str) -> bool:
     """Whether the line model may withdraw a verdict: a boilerplate or fragment rule's on a
     sentence with words (a wordless "." or "***" is no article text, whatever its line)."""
-    return verdict is not None and verdict.evidence == "rule" and verdict.reason in ("boilerplate", "fragment") and has_words(text)
+    return verdict is not None and verdict.evidence == "rule" and verdict.reason in _NOT_TEXT and has_words(text)
 
 
 def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool) -> float:
@@ -121,7 +123,7 @@ def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool)
     minus its leftover probability; the rest start at 1 and get their topic fit."""
     if verdict is not None and verdict.evidence == "leftover":
         return 1.0 - leftover
-    if verdict is not None and verdict.reason in ("boilerplate", "fragment"):
+    if verdict is not None and verdict.reason in _NOT_TEXT:
         return 0.0
     return 1.0 if topical else 1.0 - leftover
 

@@ -36,14 +36,14 @@ __all__ = [
 LEFTOVER_WEIGHTS = "leftover_weights.npz"
 _OFF_TOPIC_KINDS = frozenset({TEASER[0], "navigation"})  # another story's headline is off topic
 _TEASER_MAX_WORDS = 20
-# A rule's boilerplate or fragment flag on a line with words stands only when the line model, which reads the line
-# in its page, gives it at least this leftover probability (about the share of leftover lines
-# in trafilatura output): the rules were written on clean articles, and on real pages they also
-# hit article text ("thanks", a comment's "Posted by" line the gold keeps, a list item). Out of
-# fold on dev trafilatura output the veto keeps 0.8% of article lines from being lost and
-# misses 0.6% of leftover lines (training/fit_leftovers.py). In the 1,108 BBC test articles it
-# withdraws 21 flags (author bios, "Subs not used" lines of match reports), which the topic
-# evidence then judges: an author bio may still be flagged, as off_topic.
+# A rule's boilerplate or fragment flag on a line with words stands only when the line model,
+# which reads the line in its page, gives it at least this leftover probability (about the
+# share of leftover lines in trafilatura output): the rules were written on clean articles, and
+# on real pages they also hit article text ("thanks", a comment's "Posted by" line the gold
+# keeps, a list item). Out of fold on dev trafilatura output the veto keeps 0.8% of article
+# lines from being lost and misses 0.6% of leftover lines (training/fit_leftovers.py). In the
+# 1,108 BBC test articles it withdraws 21 flags (author bios, "Subs not used" lines of match
+# reports), which the topic evidence then judges: an author bio may still be flagged, as off_topic.
 RULE_VETO = 0.2
 
 
