@@ -336,6 +336,7 @@ class Flat:
     l3s_class: np.ndarray  # -1 outside L3S-GN1
     copy_of: np.ndarray  # id shared by the lines of one page with the same normalised text
     worded: np.ndarray  # the line has 3+ words: its label is not a match by chance
+    kept_comment: np.ndarray  # a readers' comment the gold keeps (excluded: `scraped_lines`, "User comments")
     scores: dict[str, np.ndarray]
     flags: dict[str, np.ndarray]
     reasons: dict[str, np.ndarray]
@@ -364,6 +365,7 @@ def flatten(scored: Scored) -> Flat:
         l3s_class=cat([np.asarray(p.l3s_class if p.l3s_class is not None else [-1] * len(p.lines), dtype=int) for p in pages]).astype(int),
         copy_of=copy_ids(pages),
         worded=np.array([not sl.short(sl.normalise(line)) for p in pages for line in p.lines], dtype=bool),
+        kept_comment=np.array([bool(c) and label == sl.EXCLUDED and p.l3s_class is None for p in pages for c, label in zip(p.comment or [False] * len(p.lines), p.labels)], dtype=bool),
         scores={m: cat(v).astype(float) for m, v in scored.scores.items()},
         flags={m: cat(v).astype(bool) for m, v in scored.flags.items()},
         reasons={m: cat(v).astype(object) for m, v in scored.reasons.items()},
@@ -390,6 +392,7 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
         "article_flagged_worded": _ratio((lost & ~y & worded).sum(), (~y & worded).sum()),
         "pages_losing": pages_losing(flat.page[binary], y, lost),
         "flagged": int(flag.sum()),
+        "kept_comments_flagged": _ratio((mask & flat.kept_comment & flat.flags[method]).sum(), (mask & flat.kept_comment).sum()),
     }
     l3s = mask & (flat.l3s_class >= 0)
     if l3s.any():
@@ -434,6 +437,7 @@ def counts(flat: Flat, mask: np.ndarray) -> dict[str, int]:
         "content": int((mask & (flat.label == sl.CONTENT)).sum()),
         "leftover": int((mask & (flat.label == sl.LEFTOVER)).sum()),
         "excluded": int((mask & (flat.label == sl.EXCLUDED)).sum()),
+        "kept_comments": int((mask & flat.kept_comment).sum()),
     }
 
 
@@ -550,12 +554,12 @@ def class_table(group: dict[str, Any], methods: Sequence[str]) -> str:
 
 def counts_table(results: dict[str, Any], splits: Sequence[str]) -> str:
     """Pages, lines and labels per extractor and split."""
-    rows = ["| extractor | split | pages | lines | content | leftover | excluded (L3S class 3) | leftover share |", "|---|---|---:|---:|---:|---:|---:|---:|"]
+    rows = ["| extractor | split | pages | lines | content | leftover | excluded: L3S class 3 | excluded: comments a gold keeps | leftover share |", "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
     for extractor, run in results.items():
         for split in splits:
             c = run["evaluation"][split][ALL]["counts"]
             rows.append(
-                f"| {extractor} | {split} | {c['pages']} | {c['lines']} | {c['content']} | {c['leftover']} | {c['excluded']} | {_pct(_ratio(c['leftover'], c['leftover'] + c['content']))} |"
+                f"| {extractor} | {split} | {c['pages']} | {c['lines']} | {c['content']} | {c['leftover']} | {c['excluded'] - c.get('kept_comments', 0)} | {c.get('kept_comments', 0)} | {_pct(_ratio(c['leftover'], c['leftover'] + c['content']))} |"
             )
     return "\n".join(rows)
 
@@ -610,7 +614,11 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
         "expected HTML; L3S-GN1 the text of the `x-nc-sel0..5` spans, each line taking the class of the span(s) holding it (0 when none; a "
         "content class wins when a line occurs under several). L3S classes 1 (headline) and 2 (full text) are content, 0, 4 (related "
         "content) and 5 (user comments) leftover, 3 (supplemental: dates, captions, bylines) is left out of the binary measures and shown in "
-        "the class table."),
+        "the class table. Readers' comments: L3S-GN1 marks them (class 5, leftover), Readability's and CleanEval's gold mostly leave them "
+        "out, and Dragnet's, as merged, keeps them as content (its content-and-comments variant); a line of a page with plain gold that "
+        "trafilatura (defaults, `bare_extraction`) returns as the page's comment section and that the gold holds is left out of the "
+        "binary measures, like class 3, rather than counted as article on one data set and as a leftover on another "
+        "(`scraped_lines`, \"User comments\"; the share of them each method flags is in scraped.json as `kept_comments_flagged`)."),
         (f"- **Splits**: each page's site is its registrable domain, from CleanEval's crawl URL, else the page's canonical link, og:url or base "
         f"href, else the host most of its absolute links go to ({', '.join(f'{k}: {v}' for k, v in sites['sources'].items())} pages). "
         f"Sites go to dev or test by a hash of the domain seeded with {sl.SPLIT_SEED}, so no site is on both sides: "

@@ -14,6 +14,14 @@ scored, and never a site of the test split.
 Labels: 0 content, 1 leftover, -1 excluded (L3S-GN1 class 3, supplemental: captions, dates and
 bylines that belong to the article but are not its text). L3S-GN1 lines also carry their
 class (0 not content, 1 headline, 2 full text, 3 supplemental, 4 related content, 5 comments).
+
+User comments: the data sets disagree. L3S-GN1 marks them (class 5, leftover), Readability's
+expected output and CleanEval's leave them out, and the data README counts them as stray
+content; Dragnet's gold as merged is its content-and-comments variant, so nearly half of its
+trafilatura article lines (which keeps comments by default) are readers' comments. A line of
+a plain-gold page that trafilatura returns as the page's comment section, and that the gold
+holds, is therefore excluded (-1) rather than counted as article on one data set and as a
+leftover on another; `Page.comment` marks every line of the comment section.
 """
 
 from __future__ import annotations
@@ -34,8 +42,9 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "web" / "pages.jsonl.gz"
 CACHE_ROOT = Path(os.environ.get("COHERENCE_BENCH_CACHE", Path.home() / ".cache" / "coherence-bench")) / "scraped"
-LABEL_VERSION = 2  # bump when labelling, site finding or splitting changes: a new cache key
+LABEL_VERSION = 3  # bump when labelling, site finding or splitting changes: a new cache key
 # 2: lines matched with spaces removed too (CleanEval gold glues words at hard line breaks)
+# 3: comment-section lines that a plain gold holds are excluded (see "User comments" above)
 JOINED_MIN_WORDS = 4  # shorter lines could match across words by chance once spaces are gone
 SPLIT_SEED = 18  # issue 18
 EXTRACTORS = {
@@ -43,6 +52,7 @@ EXTRACTORS = {
     "trafilatura-datatrove": "trafilatura.extract as datatrove's Trafilatura step calls it (favor_precision, no comments, deduplicate)",
     "whole-page": "html_text.extract_text(html): every visible line of the page",
 }
+COMMENTS = "comments"  # not an extractor: the comment section trafilatura finds, for labelling
 CONTENT, LEFTOVER, EXCLUDED = 0, 1, -1
 L3S_CLASSES = {0: "not content", 1: "headline", 2: "full text", 3: "supplemental", 4: "related content", 5: "user comments"}
 L3S_CONTENT, L3S_EXCLUDED = {1, 2}, {3}
@@ -74,6 +84,7 @@ class Page:
     l3s_class: list[int] | None = None  # L3S-GN1 pages only
     ambiguous: list[bool] = field(default_factory=list)  # gold match conflicting or by chance
     mixed: list[bool] = field(default_factory=list)  # leftover, yet shares a run of words with gold
+    comment: list[bool] = field(default_factory=list)  # in the comment section trafilatura finds
 
 
 # -- normalisation and gold text ------------------------------------------------------------
@@ -238,26 +249,32 @@ def _pick_class(found: set[int]) -> int:
     return min(found) if found else 0
 
 
-def label_page(page: dict[str, Any], raw_lines: Sequence[str], site: str, split: str) -> Page:
-    """Keep the lines with at least one word after normalising, and label them."""
+def label_page(page: dict[str, Any], raw_lines: Sequence[str], site: str, split: str, comments: Sequence[str] = ()) -> Page:
+    """Keep the lines with at least one word after normalising, and label them; `comments`
+    are the lines of the page's comment section (see "User comments" above)."""
     kept = [line for line in raw_lines if normalise(line)]
     normal = [normalise(line) for line in kept]
+    in_comments = {normalise(line) for line in comments} - {""}
+    comment = [line in in_comments for line in normal]
     classes = None
     if page["gold_format"] == "l3s-html":
         labels, classes, ambiguous, mixed = label_l3s(normal, l3s_blocks(page["gold"] or ""))
     else:
         labels, ambiguous, mixed = label_plain(normal, gold_text(page))
-    return Page(page_key(page), page["dataset"], str(page["id"]), site, split, kept, labels, classes, ambiguous, mixed)
+        labels = [EXCLUDED if label == CONTENT and c else label for label, c in zip(labels, comment)]
+    return Page(page_key(page), page["dataset"], str(page["id"]), site, split, kept, labels, classes, ambiguous, mixed, comment)
 
 
 # -- extraction -----------------------------------------------------------------------------
 def extract(html: str, extractor: str) -> list[str] | None:
     """The extractor's text split into stripped non-empty lines; None when it gives nothing
     or fails on the page (counted as a failed extraction, never a stopped run)."""
-    if extractor not in EXTRACTORS:
+    if extractor not in EXTRACTORS and extractor != COMMENTS:
         raise ValueError(f"unknown extractor {extractor!r}; one of {sorted(EXTRACTORS)}")
     html = xml_safe(html)
     try:
+        if extractor == COMMENTS:
+            return comment_section(html)
         if extractor == "whole-page":
             text = visible_text(html)
         else:
@@ -273,6 +290,19 @@ def extract(html: str, extractor: str) -> list[str] | None:
     if not text:
         return None
     return [line.strip() for line in text.splitlines() if line.strip()]
+
+
+def comment_section(html: str) -> list[str] | None:
+    """The lines trafilatura, at its defaults, returns as the page's readers' comments
+    (what `extract` appends after the article text); None when it finds none."""
+    import logging
+
+    import trafilatura
+
+    logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
+    document = trafilatura.bare_extraction(html, with_metadata=False)
+    text = getattr(document, "comments", None) if document is not None else None
+    return [line.strip() for line in text.splitlines() if line.strip()] if text else None
 
 
 def _extract_all(job: tuple[str, tuple[str, ...]]) -> dict[str, list[str] | None]:
@@ -468,11 +498,12 @@ def build_labels(pages: Sequence[dict[str, Any]], extractor: str, folder: Path, 
     if path.exists():
         return
     raw = {r["key"]: r["lines"] for r in _read_jsonl(folder / f"raw-{extractor}.jsonl.gz")}
+    comments = {r["key"]: r["lines"] for r in _read_jsonl(folder / f"raw-{COMMENTS}.jsonl.gz")}
     records = []
     for page in pages:
         key = page_key(page)
         info = sites[key]
-        labelled = label_page(page, raw.get(key) or [], info["site"], info["split"])
+        labelled = label_page(page, raw.get(key) or [], info["site"], info["split"], comments.get(key) or ())
         record = asdict(labelled)
         record["failed"] = raw.get(key) is None
         records.append(record)
@@ -493,7 +524,7 @@ def prepare(
         return folder
     pages = read_pages(data, limit)
     sites = build_sites(pages, folder)
-    build_extractions(pages, missing, folder, workers, progress)
+    build_extractions(pages, [*missing, COMMENTS] if missing else [], folder, workers, progress)
     for extractor in missing:
         build_labels(pages, extractor, folder, sites)
     (folder / "meta.json").write_text(

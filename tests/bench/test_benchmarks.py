@@ -160,6 +160,38 @@ def test_scraped_labels_survive_gold_that_glued_words_at_line_breaks() -> None:
     assert labels == [CONTENT, CONTENT, LEFTOVER, LEFTOVER]
 
 
+def test_scraped_labels_leave_out_comments_a_plain_gold_keeps() -> None:
+    from benchmarks.scraped_lines import CONTENT, EXCLUDED, LEFTOVER, label_page
+
+    article = "The council approved the new flood barrier on Monday."
+    kept_comment = "Great news, about time the council did something!"
+    page = {"dataset": "d", "id": "1", "gold_format": "text", "gold": f"{article}\n{kept_comment}"}
+    lines = [article, "Share this article", "Reply", kept_comment]
+    labelled = label_page(page, lines, "site", "dev", comments=["Reply", kept_comment])
+    # the gold keeps a comment: neither article nor leftover; comment furniture stays leftover
+    assert labelled.labels == [CONTENT, LEFTOVER, LEFTOVER, EXCLUDED]
+    assert labelled.comment == [False, False, True, True]
+    assert label_page(page, lines, "site", "dev").labels == [CONTENT, LEFTOVER, LEFTOVER, CONTENT]
+
+
+def test_scraped_measures_leave_kept_comments_out_and_count_their_flags_apart() -> None:
+    from benchmarks import scraped as sc
+    from benchmarks.scraped_lines import CONTENT, EXCLUDED, LEFTOVER, Page
+
+    lines = ["The council approved the barrier.", "Share this", "Great news, about time!", "Engineers start in May."]
+    page = Page("d/1", "d", "1", "site", "test", lines, [CONTENT, LEFTOVER, EXCLUDED, CONTENT], comment=[False, False, True, False])
+    scored = sc.Scored([page])
+    scored.scores["m"] = [np.array([0.1, 0.9, 0.8, 0.2])]
+    scored.flags["m"] = [np.array([False, True, True, False])]
+    scored.reasons["m"] = [np.array(["", "boilerplate", "off_topic", ""], dtype=object)]
+    found = sc.evaluate(scored, ["test"])["test"]["all"]
+    assert found["counts"]["kept_comments"] == 1 and found["counts"]["excluded"] == 1
+    m = found["methods"]["m"]
+    # the flagged comment is neither a lost article line nor a found leftover
+    assert m["article_flagged"] == 0.0 and m["recall"] == 1.0 and m["precision"] == 1.0
+    assert m["kept_comments_flagged"] == 1.0
+
+
 def test_fit_auroc_ranks_by_fit_before_the_leftover_cap() -> None:
     from benchmarks.quality import Scored, condition_metrics
 
