@@ -559,7 +559,7 @@ def counts_table(results: dict[str, Any], splits: Sequence[str]) -> str:
         for split in splits:
             c = run["evaluation"][split][ALL]["counts"]
             rows.append(
-                f"| {extractor} | {split} | {c['pages']} | {c['lines']} | {c['content']} | {c['leftover']} | {c['excluded'] - c.get('kept_comments', 0)} | {c.get('kept_comments', 0)} | {_pct(_ratio(c['leftover'], c['leftover'] + c['content']))} |"
+                f"| {extractor} | {split} | {c['pages']} | {c['lines']} | {c['content']} | {c['leftover']} | {c['excluded'] - c['kept_comments']} | {c['kept_comments']} | {_pct(_ratio(c['leftover'], c['leftover'] + c['content']))} |"
             )
     return "\n".join(rows)
 

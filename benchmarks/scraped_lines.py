@@ -274,17 +274,12 @@ def extract(html: str, extractor: str) -> list[str] | None:
     html = xml_safe(html)
     try:
         if extractor == COMMENTS:
-            return comment_section(html)
-        if extractor == "whole-page":
+            text = comment_text(html)
+        elif extractor == "whole-page":
             text = visible_text(html)
         else:
-            import logging
-
-            import trafilatura
-
-            logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
             options = {"favor_precision": True, "include_comments": False, "deduplicate": True} if extractor == "trafilatura-datatrove" else {}
-            text = trafilatura.extract(html, **options)
+            text = _trafilatura().extract(html, **options)
     except Exception:  # noqa: BLE001 - a page the extractor chokes on is a failed extraction
         text = None
     if not text:
@@ -292,17 +287,21 @@ def extract(html: str, extractor: str) -> list[str] | None:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def comment_section(html: str) -> list[str] | None:
-    """The lines trafilatura, at its defaults, returns as the page's readers' comments
-    (what `extract` appends after the article text); None when it finds none."""
+def _trafilatura() -> Any:
+    """The trafilatura module, its per-page warnings silenced (a failed page is counted instead)."""
     import logging
 
     import trafilatura
 
     logging.getLogger("trafilatura").setLevel(logging.CRITICAL)
-    document = trafilatura.bare_extraction(html, with_metadata=False)
-    text = getattr(document, "comments", None) if document is not None else None
-    return [line.strip() for line in text.splitlines() if line.strip()] if text else None
+    return trafilatura
+
+
+def comment_text(html: str) -> str | None:
+    """What trafilatura, at its defaults, returns as the page's readers' comments (what
+    `extract` appends after the article text); None when it finds none."""
+    document = _trafilatura().bare_extraction(html, with_metadata=False)
+    return getattr(document, "comments", None) if document is not None else None
 
 
 def _extract_all(job: tuple[str, tuple[str, ...]]) -> dict[str, list[str] | None]:
