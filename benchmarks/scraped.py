@@ -19,6 +19,10 @@ leftover) and a flag:
                    the lowest score of the sentences touching the line (a score is capped
                    by its line's leftover probability); flagged when one of them is
   coherence-lines  the detector on the page's lines as pre-split sentences
+  coherence-sites  the detector on the page as one text, as `coherence batch --site-field`
+                   scores a crawl: the lines of every page are counted first by site
+                   (`Detector.count_lines`), so a line repeated on other pages of its site
+                   is evidence of the site's template; not run unless named in --methods
   coherence-reader the detector with its reader models (`reader=True`: the page reader joins
                    the line model), page as one text; not run unless named in --methods
   centroid         naive MiniLM centroid: 1 - cosine to the mean of the page's other lines;
@@ -48,6 +52,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -60,14 +65,15 @@ ROOT = Path(__file__).resolve().parents[1]
 METHODS = {
     "coherence": "coherence, page as one text",
     "coherence-lines": "coherence, pre-split lines",
+    "coherence-sites": "coherence, batch with line counts by site",
     "coherence-reader": "coherence with the readers, page as one text",
     "centroid": "naive MiniLM centroid cosine",
     "c4": "C4 line rules (datatrove)",
     "justext": "jusText stop-word density",
 }
-DETECTOR_METHODS = ("coherence", "coherence-lines", "coherence-reader")
+DETECTOR_METHODS = ("coherence", "coherence-lines", "coherence-sites", "coherence-reader")
 SCORE_CACHE = sl.CACHE_ROOT / "scores"  # per-page detector results, by package fingerprint (benchmarks/score_cache.py)
-OPTIONAL_METHOD = "coherence-reader"  # slow (reports/speed.md): run when asked for
+OPTIONAL_METHODS = ("coherence-sites", "coherence-reader")  # each one more scoring pass (the reader a slow one): run when asked for
 SPLITS = ("dev", "test")
 DEFAULT_EXTRACTORS = ("trafilatura", "trafilatura-datatrove", "whole-page")
 LOSS_SHARE = 0.05  # a page "loses" its article when more than this share of its article lines is flagged
@@ -144,10 +150,27 @@ Reasoned = tuple[list[np.ndarray], list[np.ndarray], list[np.ndarray]]  # scores
 PageResult = tuple[np.ndarray, np.ndarray, np.ndarray]  # one page's scores, flags, what flagged each line
 
 
-def coherence_pages(pages: Sequence[sl.Page], detector: Any) -> Iterator[PageResult]:
-    """The detector on each page as one text, lines joined by newlines."""
-    for page, result in zip(pages, detector.score_many("\n".join(p.lines) for p in pages)):
+def coherence_pages(pages: Sequence[sl.Page], detector: Any, sites: bool = False) -> Iterator[PageResult]:
+    """The detector on each page as one text, lines joined by newlines; with `sites`, each
+    page scored with its site (for a detector that has counted lines by site)."""
+    results = detector.score_many(("\n".join(p.lines) for p in pages), sites=(p.site for p in pages) if sites else None)
+    for page, result in zip(pages, results):
         yield joined_scores(page.lines, result)
+
+
+def site_counting(pages: Sequence[sl.Page], detector: Any) -> tuple[Any, str]:
+    """A copy of `detector` that has counted every page's lines by site, as `coherence batch
+    --site-field` does in its first pass, and a digest of the pages counted (a page's result
+    depends on the other pages of its site, so the score cache is kept per page set)."""
+    import hashlib
+
+    from benchmarks.score_cache import lines_digest
+
+    counting = type(detector)(**detector.get_params())
+    counting.encoder_ = detector.encoder  # the same encoder and its cache of vectors
+    counting.count_lines((p.site, "\n".join(p.lines)) for p in pages)
+    digest = hashlib.sha1("".join(f"{p.key}{p.site}{lines_digest(p.lines)}" for p in pages).encode()).hexdigest()[:12]
+    return counting, digest
 
 
 def coherence_line_pages(pages: Sequence[sl.Page], detector: Any) -> Iterator[PageResult]:
@@ -277,7 +300,7 @@ def score_all(pages: list[sl.Page], methods: Sequence[str], detector: Any, log: 
     reuses its line vectors from the cache. With a `backend`, the detector's per-page results
     are kept in a `ScoreCache` (a run that stops resumes where it was)."""
     scored = Scored(pages)
-    order = [m for m in ("coherence-lines", "centroid", "coherence", "coherence-reader", "c4", "justext") if m in methods]
+    order = [m for m in ("coherence-lines", "centroid", "coherence", "coherence-sites", "coherence-reader", "c4", "justext") if m in methods]
     for name in order:
         log(f"  {name} on {len(pages)} pages, {sum(len(p.lines) for p in pages)} lines")
         if name in DETECTOR_METHODS:
@@ -297,10 +320,14 @@ def detector_method(scored: Scored, name: str, detector: Any, backend: str | Non
     """One of the detector's methods on every page, through the score cache when a backend is named."""
     from benchmarks.score_cache import ScoreCache
 
+    cache_name = name
     if name == "coherence-reader":
         detector = type(detector)(**{**detector.get_params(), "reader": True})
-    score = coherence_line_pages if name == "coherence-lines" else coherence_pages
-    cache = ScoreCache.open(SCORE_CACHE, name, backend) if backend is not None else None
+    if name == "coherence-sites":
+        detector, counted = site_counting(scored.pages, detector)
+        cache_name = f"{name}-{counted}"
+    score = coherence_line_pages if name == "coherence-lines" else partial(coherence_pages, sites=name == "coherence-sites")
+    cache = ScoreCache.open(SCORE_CACHE, cache_name, backend) if backend is not None else None
     out, cached = through_cache(scored.pages, lambda todo: score(todo, detector), cache)
     if cache is not None:
         scored.notes.setdefault("cached_pages", {})[name] = cached
@@ -748,7 +775,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, default=sl.DEFAULT_DATA, help="pages.jsonl.gz (default: %(default)s)")
     parser.add_argument("--limit", type=int, default=None, help="only N pages spread evenly through the file, for quick runs (default: all)")
     parser.add_argument(
-        "--methods", default=",".join(m for m in METHODS if m != OPTIONAL_METHOD), help=f"comma-separated, of {', '.join(METHODS)} (default: all but {OPTIONAL_METHOD})"
+        "--methods", default=",".join(m for m in METHODS if m not in OPTIONAL_METHODS),
+        help=f"comma-separated, of {', '.join(METHODS)} (default: all but {' and '.join(OPTIONAL_METHODS)})",
     )
     parser.add_argument("--extractors", default=",".join(DEFAULT_EXTRACTORS), help=f"comma-separated, of {', '.join(sl.EXTRACTORS)} (default: %(default)s)")
     parser.add_argument("--splits", default=",".join(SPLITS), help="comma-separated: dev, test; the centroid's cut is always set on dev (default: %(default)s)")
@@ -800,7 +828,7 @@ def run_all(args: argparse.Namespace, log: Callable[[str], None] = print) -> dic
     log(f"extracting / reading the cache ({', '.join(args.extractor_list)})")
     folder = sl.prepare(args.data, args.extractor_list, args.limit, args.workers, log)
     log(f"cache: {folder}")
-    detector = detector_for(args.backend) if {"coherence", "coherence-lines", "coherence-reader", "centroid"} & set(args.method_list) else None
+    detector = detector_for(args.backend) if {*DETECTOR_METHODS, "centroid"} & set(args.method_list) else None
     results: dict[str, Any] = {}
     for extractor in args.extractor_list:
         everything = sl.load_lines("all", extractor, args.data, args.limit, with_failed=True)

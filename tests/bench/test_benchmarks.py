@@ -192,6 +192,29 @@ def test_scraped_measures_leave_kept_comments_out_and_count_their_flags_apart() 
     assert m["kept_comments_flagged"] == 1.0
 
 
+def test_scraped_site_method_scores_each_page_with_its_sites_counts(make_detector) -> None:
+    from benchmarks import scraped as sc
+    from benchmarks.scraped_lines import CONTENT, LEFTOVER, Page
+
+    footer = "Support independent local journalism in Kellwick today"
+    stories = ["The council approved the new flood barrier on Tuesday.", "The striker scored twice to win the cup final."]
+    pages = [
+        Page(f"d/{k}", "d", str(k), site, "test", [stories[k % 2], footer], [CONTENT, LEFTOVER])
+        for k, site in enumerate(["gazette.example"] * 3 + ["other.example"])
+    ]
+    plain = make_detector()
+    counting, digest = sc.site_counting(pages, plain)
+    assert counting is not plain and counting.encoder is plain.encoder  # no second model loaded
+    assert counting.line_counts_.seen("gazette.example", [footer])[0] == [2]
+    assert counting.line_counts_.seen("other.example", [footer])[0] == [0]
+    assert sc.site_counting(pages[:3], plain)[1] != digest  # a page's result depends on the pages counted
+    with_sites = list(sc.coherence_pages(pages, counting, sites=True))
+    direct = counting.score("\n".join(pages[0].lines), site="gazette.example")
+    assert np.allclose(with_sites[0][0], sc.joined_scores(pages[0].lines, direct)[0])
+    without = list(sc.coherence_pages(pages, counting))  # the same detector, pages scored without their site
+    assert with_sites[0][0][1] > without[0][0][1]  # the footer seen on two other pages of its site
+
+
 def test_fit_auroc_ranks_by_fit_before_the_leftover_cap() -> None:
     from benchmarks.quality import Scored, condition_metrics
 
