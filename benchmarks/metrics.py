@@ -7,11 +7,20 @@ import math
 import os
 import platform
 
-from argparse import Namespace
+from argparse import ArgumentParser, Namespace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+
+def add_reader_option(parser: ArgumentParser) -> None:
+    """`--reader`, as the command line has it: which articles the detector's reader model reads
+    (auto, the default: those in doubt; `--reader` alone: always; never: the detector without it)."""
+    parser.add_argument(
+        "--reader", nargs="?", choices=("auto", "always", "never"), const="always", default="auto",
+        help="which articles the reader model reads, Detector(reader=...): auto (default), always (--reader alone), never",
+    )  # fmt: skip
 
 
 def machine() -> str:

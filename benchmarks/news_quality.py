@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks.intrusions import Source
-from benchmarks.metrics import machine, write_raw
+from benchmarks.metrics import add_reader_option, machine, write_raw
 from benchmarks.news_corpus import NEWS_CORPUS, OUTLET_GROUPS, SPLITS, donor_pool, hosts_of, load_news, nearest_map, news_splits, outlet_group
 from benchmarks.quality import (
     METHODS, OPERATING_RATES, Group, _num, _pct, detector_version, evaluate, flags_at, in_bucket, operating_points,
@@ -240,7 +240,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=7, help="seed for hosts, donors and positions (default: %(default)s)")
     parser.add_argument("--planted", type=int, default=3, help="most sentences planted from one donor (default: %(default)s)")
     parser.add_argument("--backend", choices=("onnx", "torch"), default=None, help="how the detector runs its model (default: the detector's)")
-    parser.add_argument("--reader", action="store_true", help="the detector reads each article with the reader model too (Detector(reader=True))")
+    add_reader_option(parser)
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
     args = parser.parse_args(argv)
     if not args.corpus.exists():

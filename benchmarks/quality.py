@@ -41,7 +41,7 @@ import numpy as np
 
 from benchmarks.baselines import knn_scores, lof_scores, naive_centroid_scores, tfidf_scores
 from benchmarks.intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, load_corpus, split_half
-from benchmarks.metrics import machine, threshold_at_rate, top_k_hit_rate, write_raw
+from benchmarks.metrics import add_reader_option, machine, threshold_at_rate, top_k_hit_rate, write_raw
 from coherence import Detector
 from coherence.encoders.base import Encoder
 from coherence.results import ArticleResult
@@ -731,7 +731,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--planted", type=int, default=3, help="most sentences planted per article, from one donor (default: %(default)s)")
     parser.add_argument("--out-dir", type=Path, default=ROOT / "reports", help="where the report goes (default: reports/)")
     parser.add_argument("--backend", choices=("onnx", "torch"), default=None, help="how the detector runs its model (default: the detector's)")
-    parser.add_argument("--reader", action="store_true", help="the detector reads each article with the reader model too (Detector(reader=True))")
+    add_reader_option(parser)
     parser.add_argument("--speed", choices=("default", "fast"), default="default", help="the detector's tier (default: %(default)s)")
     args = parser.parse_args(argv)
     if not args.corpus.exists():

@@ -13,6 +13,7 @@ import argparse
 import datetime as dt
 from pathlib import Path
 
+from benchmarks.metrics import add_reader_option
 from coherence import Detector
 from coherence.cli.console import format_table
 
@@ -40,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--article", type=Path, default=DEFAULT_ARTICLE)
     parser.add_argument("--flag-rate", type=float, default=None, help="operating point (default: the detector's)")
-    parser.add_argument("--reader", action="store_true", help="score with the reader model too (Detector(reader=True))")
+    add_reader_option(parser)
     parser.add_argument("--out", type=Path, default=ROOT / "reports" / "seed.md")
     args = parser.parse_args(argv)
     if not args.article.exists():
@@ -53,7 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     rank = next((k for k, s in enumerate(ranked, 1) if "Philippines" in s.text), None)
     report = (
         f"# The canonical scraped article\n\n`{args.article.name}`, scored {dt.date.today().isoformat()} "
-        f"with the default detector (`coherence score{' --reader' if args.reader else ''}`).\n\n"
+        f"with the default detector (`coherence score{'' if args.reader == 'auto' else f' --reader {args.reader}'}`).\n\n"
         + "\n".join(lines)
         + f"\n\nThe Philippines sentence ranks {rank} of {len(ranked)} content sentences by score "
         "(1 = least fitting).\n\n```\n"

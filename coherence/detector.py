@@ -10,11 +10,11 @@ from typing import Any
 
 import numpy as np
 
-from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderUse, Speed, prepare, vector_space
+from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderUse, ReaderUse, Speed, prepare, vector_space
 from coherence.encoders.factory import make_encoder
 from coherence.detector_params import check_detector_params
 from coherence.evidence.sentences import TopicEvidence, topic_evidence
-from coherence.models.intrusion import IntrusionModel, explain_off_topic
+from coherence.models.intrusion import ArticleReading, IntrusionModel, explain_off_topic
 from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.models.reader import ReaderKind
 from coherence.preparation import Article, PreparedArticle, prepare_article, score_without_topic
@@ -22,7 +22,7 @@ from coherence.results import ArticleResult, ScoredArticle, coherence_of, senten
 from coherence.verdict import Verdict, companion_cut_in_effect, companion_note, off_topic_eligible, off_topic_flags
 from coherence.text.language import identifier
 
-__all__ = ["Detector", "Article", "Backend", "PageReaderUse", "ScoredArticle", "Speed"]
+__all__ = ["Detector", "Article", "Backend", "PageReaderUse", "ReaderUse", "ScoredArticle", "Speed"]
 
 _ENCODER_PARAMS = frozenset({"model", "backend", "speed", "embedding_cache", "batch_size", "threads"})
 
@@ -72,15 +72,13 @@ class Detector:
         batch_size: sentences per forward pass of the model.
         articles_per_batch: articles whose sentences `score_many` embeds together.
         threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
-        reader: also read each article as one text with the reader model (the bundled MiniLM
-            with shipped adapters, `coherence.models.reader`, built once into the cache) and
-            weigh its verdict with the other evidence: a pass of its own over the article
-            (reports/speed.md). Default model and speed only.
-        page_reader: which texts the page reader (the bundled MiniLM with adapters trained on
-            real scraped pages) reads line by line to find leftovers: "auto", at the default
-            speed only the texts on which the line model finds a line that may be page furniture
-            (clean prose is not read; a scraped page costs about one pass more); "always";
-            "never": the line model alone.
+        reader: which articles the reader model (`coherence.models.reader`) reads as one text:
+            "auto", at the default speed, those in doubt (a sentence that may be flagged at the
+            shipped trigger or above by the other evidence: one clean news article in six);
+            "always" (a pass of its own over each); "never"; True / False mean "always" / "never".
+        page_reader: which texts the page reader (adapters trained on real scraped pages) reads
+            line by line to find leftovers: "auto", at the default speed only those on which the
+            line model finds a line that may be page furniture; "always"; "never".
 
     Like a scikit-learn estimator, the constructor only stores its arguments: they are checked
     on first use (`score`, `score_many`, `prepare`), and `set_params` changes them. State made
@@ -106,7 +104,7 @@ class Detector:
         batch_size: int = 64,
         articles_per_batch: int = 64,
         threads: int | None = None,
-        reader: bool = False,
+        reader: ReaderUse | bool = "auto",
         page_reader: PageReaderUse = "auto",
     ) -> None:
         self.model = model
@@ -203,7 +201,7 @@ class Detector:
         self.check_params()
         prepare(self.encoder)
         identifier()
-        if self.reader:
+        if self.article_reading is not None:
             self.reader_for("article").prepare()
         if self.uses_page_reader:
             self.reader_for("page").prepare()
@@ -263,16 +261,21 @@ class Detector:
 
     def cut_at(self, flag_rate: float) -> float:
         """The score cut of the shipped operating point `flag_rate` for the scores this detector gives."""
-        return self.intrusion_model.score_cut(flag_rate, self.uses_context, reader=self.reader)
+        return self.intrusion_model.score_cut(flag_rate, self.uses_context, reader=self.article_reading)
 
     def reader_for(self, kind: ReaderKind = "article") -> Any:
-        """A reader model's runner (`reader=True`), made on first use."""
+        """A reader model's runner, made on first use."""
         readers = self.__dict__.setdefault("readers_", {})
         if kind not in readers:
             from coherence.encoders.reader_encoder import ReaderEncoder
 
             readers[kind] = ReaderEncoder(self.threads, kind)
         return readers[kind]
+
+    @property
+    def article_reading(self) -> ArticleReading:
+        """How this detector reads articles: "always", "auto" (those in doubt) or None (never)."""
+        return self.intrusion_model.reading(self.reader, self.speed == "default" and self.uses_context)
 
     @property
     def uses_page_reader(self) -> bool:
@@ -368,10 +371,10 @@ class Detector:
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
-            if self.reader and model.reader is not None:
-                weighed = model.reader.probability(weighed, self.reader_for("article").logits(prepared.content_texts))
-            intrusion = model.stronger(weighed, evidence.features)
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
+            read = partial(self.reader_for("article").logits, prepared.content_texts)
+            weighed = model.with_reading(weighed, evidence.features, eligible, self.article_reading, read)
+            intrusion = model.stronger(weighed, evidence.features)
             companion_cut = companion_cut_in_effect(cutoff, self.companion_threshold)
             gate, companion = off_topic_flags(1.0 - intrusion, eligible, cutoff, companion_cut)
             lead = content[int(np.argmax(np.where(gate, intrusion, -1.0)))]  # the strongest gate flag

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, get_args
 
-from coherence.encoders.base import DEFAULT_MODEL, PageReaderUse, vector_space_of
+from coherence.encoders.base import DEFAULT_MODEL, PageReaderUse, ReaderUse, vector_space_of
 from coherence.encoders.factory import check_encoder_options
 
 if TYPE_CHECKING:
@@ -30,10 +30,13 @@ def check_detector_params(detector: Detector) -> None:
     if d.threads is not None and d.threads < 1:
         raise ValueError(f"threads must be at least 1 or None, got {d.threads}")
     check_encoder_options(d.model, d.backend, d.speed)
-    if d.reader and (d.speed != "default" or not (isinstance(d.model, str) and vector_space_of(d.model) == DEFAULT_MODEL)):
-        raise ValueError(f"reader=True reads with the bundled {DEFAULT_MODEL} at speed='default' only")
-    if d.reader and d.intrusion_model.reader is None:
-        raise ValueError("reader=True needs the reader weights, which this installation does not ship")
+    if not isinstance(d.reader, bool) and d.reader not in get_args(ReaderUse):
+        raise ValueError(f"reader must be one of {', '.join(map(repr, get_args(ReaderUse)))} (or True / False), got {d.reader!r}")
+    always = d.reader is True or d.reader == "always"
+    if always and (d.speed != "default" or not (isinstance(d.model, str) and vector_space_of(d.model) == DEFAULT_MODEL)):
+        raise ValueError(f"reader='always' reads with the bundled {DEFAULT_MODEL} at speed='default' only")
+    if always and d.intrusion_model.reader is None:
+        raise ValueError("reader='always' needs the reader weights, which this installation does not ship")
     if d.page_reader not in get_args(PageReaderUse):
         raise ValueError(f"page_reader must be one of {', '.join(map(repr, get_args(PageReaderUse)))}, got {d.page_reader!r}")
     if d.off_topic_threshold is None:  # a flag_rate outside the shipped points fails here

@@ -16,6 +16,7 @@ from coherence.encoders.factory import make_encoder
 from coherence.encoders.onnx_encoder import OnnxEncoder
 from coherence.encoders.torch_encoder import SentenceEncoder
 from coherence.models.leftovers import LeftoverModel
+from coherence.models.intrusion import IntrusionModel
 from coherence.io.schema import OUTPUT_FIELDS, SPAN_FIELDS, TYPED_FIELDS, arrow_schema
 
 TEXT = "The river rose overnight. The town closed the barrier. Rain fell for days. Families left by boat."
@@ -65,12 +66,24 @@ def test_one_factory_and_no_silently_ignored_backend():
 
 
 def test_reader_is_refused_where_it_cannot_read():
-    with pytest.raises(ValueError, match="reader=True"):
-        Detector(reader=True, speed="fast").check_params()
-    with pytest.raises(ValueError, match="reader=True"):
-        Detector(reader=True, model="some/other-model").check_params()
+    for always in (True, "always"):
+        with pytest.raises(ValueError, match="reader='always'"):
+            Detector(reader=always, speed="fast").check_params()
+        with pytest.raises(ValueError, match="reader='always'"):
+            Detector(reader=always, model="some/other-model").check_params()
+    with pytest.raises(ValueError, match="reader must be one of 'auto', 'always', 'never'"):
+        Detector(reader="sometimes").check_params()
     with pytest.raises(ValueError, match="page_reader must be one of 'auto', 'always', 'never'"):
         Detector(page_reader="sometimes").check_params()
+
+
+def test_reader_auto_reads_with_the_bundled_model_at_the_default_speed_only():
+    assert Detector(reader=False).article_reading is None and Detector(reader="never").article_reading is None
+    assert Detector(speed="fast").article_reading is None  # auto: the fast tier runs no transformer pass
+    stack = IntrusionModel.default().reader
+    if stack is not None:
+        assert Detector(reader=True).article_reading == "always"
+        assert Detector().article_reading == ("auto" if stack.reads_in_doubt else None)
 
 
 def test_page_reader_auto_reads_at_the_default_speed_only():

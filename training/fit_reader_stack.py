@@ -13,6 +13,18 @@ the clean articles, as the detector's own do. Writes the `reader` entry of weigh
 reports/reader_stack.md (out-of-fold AUROC of each part and of the stack, per condition).
 The stack reads the detector's probabilities as they are: after `training.fit_weights` rewrites
 weights.json (without this entry), fit it again.
+
+Read where in doubt (`Detector(reader="auto")`, the default): an article is read only when one
+of its sentences that may be flagged reaches the trigger by the detector's own evidence; its
+operating points come from the same out-of-fold scores, the stack's where the article is read
+and the detector's elsewhere. The trigger shipped is the highest of `TRIGGERS` whose recall, with
+one clean article in ten flagged, is within `RECALL_TOLERANCE` of reading every article in every
+condition, and at or below the probability the default operating point flags at (so that every
+article flagged there has been read: a flag never rests on the evidence the reader is there to
+check): reading costs a pass of its own, so read no more than pays. The report compares the
+triggers (share of clean articles read, recall) against never and always reading.
+`--inputs FILE` keeps the detector's probabilities and the reader's logits (the slow part, about
+25 minutes on 2 cores) outside the repository, so a refit of the stack alone takes seconds.
 """
 
 from __future__ import annotations
@@ -20,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import pickle
 import random
 import sys
 from pathlib import Path
@@ -39,6 +52,39 @@ from training.reader_data import nearest_of
 
 CONDITIONS = ("cross", "same", "nearest", "paragraph", "clean")
 FOLDS = 5
+TRIGGERS = (0.3, 0.4, 0.5, 0.6)  # the detector's own probability at which an article is read (reader="auto"), tried
+RECALL_TOLERANCE = 0.01  # the trigger shipped: the highest whose recall is within this of always reading, in every condition
+DEFAULT_RATE = 0.10  # Detector's default flag_rate: recall is compared there, and every article flagged there must have been read
+
+
+def in_doubt_scores(rows: list[ArticleRows], model, weighed: list[np.ndarray], stacked: list[np.ndarray], trigger: float | None) -> tuple[list[np.ndarray], np.ndarray]:
+    """Each article's intrusion probabilities when only the articles in doubt are read
+    (None: all are), and which articles were read."""
+    own = [model.stronger(w, a.features) for a, w in zip(rows, weighed)]
+    read = np.array([trigger is None or bool(np.any((p >= trigger) & a.eligible)) for a, p in zip(rows, own)])
+    return [model.stronger(s, a.features) if r else p for a, s, p, r in zip(rows, stacked, own, read)], read
+
+
+def clean_lowest(rows: list[ArticleRows], probabilities: list[np.ndarray]) -> np.ndarray:
+    """Each clean article's lowest score among the sentences that may be flagged."""
+    return np.array([1.0 - np.where(a.eligible, p, 0.0).max() for a, p in zip(rows, probabilities) if a.condition == "clean"])
+
+
+def anchored_points(rows: list[ArticleRows], probabilities: list[np.ndarray], shares: dict[float, float]) -> list[tuple[float, float]]:
+    """Operating points for `probabilities`: for each named rate, the cut that flags as many of
+    these clean articles as the detector's own shipped point of that rate flags (`shares`)."""
+    lowest = clean_lowest(rows, probabilities)
+    return [(rate, rate_cut(lowest, shares[rate])) for rate in OPERATING_RATES]
+
+
+def recall_at(rows: list[ArticleRows], probabilities: list[np.ndarray], cut: float) -> dict[str, float]:
+    """Share of planted sentences flagged per condition below the score `cut`."""
+    out = {}
+    for condition in CONDITIONS[:-1]:
+        pairs = [((1.0 - p < cut) & a.eligible & a.planted, a.planted) for a, p in zip(rows, probabilities) if a.condition == condition]
+        if pairs:
+            out[condition] = round(float(sum(f.sum() for f, _ in pairs) / max(sum(t.sum() for _, t in pairs), 1)), 4)
+    return out
 
 
 def planted_versions(hosts, donors, nearest, seed: int) -> list:
@@ -73,18 +119,26 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=701)
     parser.add_argument("--weights", type=Path, default=ROOT / "coherence" / "models" / "weights.json")
     parser.add_argument("--report-dir", type=Path, default=ROOT / "reports")
+    parser.add_argument("--inputs", type=Path, default=None, help="pickle of the articles' probabilities and reader logits: read if it exists, else written")
     args = parser.parse_args(argv)
 
-    detector = Detector(reader=False)
+    detector = Detector(reader="never")
     news = news_split(load_news(NEWS_CORPUS), "dev")
     pool = list(news)
     random.Random(f"{args.seed}-stack").shuffle(pool)
     hosts = hosts_of(pool, args.news_articles)
     print(f"{len(hosts)} news dev hosts", file=sys.stderr, flush=True)
-    cases = planted_versions(hosts, news, nearest_of(hosts, pool), args.seed)
-    rows = article_rows(detector, cases)
-    print(f"{len(rows)} articles; reading them ...", file=sys.stderr, flush=True)
-    weighed, logits = stack_inputs(detector, rows)
+    if args.inputs is not None and args.inputs.exists():
+        with args.inputs.open("rb") as handle:
+            rows, weighed, logits = pickle.load(handle)
+    else:
+        cases = planted_versions(hosts, news, nearest_of(hosts, pool), args.seed)
+        rows = article_rows(detector, cases)
+        print(f"{len(rows)} articles; reading them ...", file=sys.stderr, flush=True)
+        weighed, logits = stack_inputs(detector, rows)
+        if args.inputs is not None:
+            with args.inputs.open("wb") as handle:
+                pickle.dump((rows, weighed, logits), handle)
 
     model = detector.intrusion_model
     folds = np.array([fold_of(a.id, FOLDS) for a in rows])
@@ -103,9 +157,30 @@ def main(argv: list[str] | None = None) -> None:
     fit = fit_logistic(X, y, C=1.0)
 
     clean = [i for i, a in enumerate(rows) if a.condition == "clean"]
-    lowest = np.array([1.0 - np.where(rows[i].eligible, model.stronger(out_of_fold[i], rows[i].features), 0.0).max() for i in clean])
-    points = [(rate, rate_cut(lowest, rate)) for rate in OPERATING_RATES]
-    stack = ReaderStack(float(fit.coef_[0][0]), float(fit.coef_[0][1]), float(fit.intercept_[0]), tuple(points))
+    never = [model.stronger(w, a.features) for a, w in zip(rows, weighed)]
+    # A named rate means what the detector's own shipped point means (fitted on thousands of clean
+    # articles of both corpora): on these articles, each reading flags as many as that point does.
+    # Cuts set to the rate itself on these 600 flagged 13-15% of unseen outlets' articles at 0.10.
+    shares = {rate: float((clean_lowest(rows, never) < model.score_cut(rate)).mean()) for rate in OPERATING_RATES}
+    always, _ = in_doubt_scores(rows, model, weighed, out_of_fold, None)
+    points = anchored_points(rows, always, shares)
+    in_doubt = {t: in_doubt_scores(rows, model, weighed, out_of_fold, t) for t in TRIGGERS}
+    reading = {"never": (never, np.zeros(len(rows), dtype=bool)), **{f"in doubt, trigger {t}": v for t, v in in_doubt.items()}, "always": (always, np.ones(len(rows), dtype=bool))}
+    compared = {}
+    for name, (scores, read) in reading.items():
+        cut = float(np.interp(DEFAULT_RATE, *zip(*anchored_points(rows, scores, shares))))
+        compared[name] = {"clean_read": float(read[clean].mean()), "all_read": float(read.mean()), "default_cut": cut, "recall": recall_at(rows, scores, cut)}
+    full = compared["always"]["recall"]
+    trigger = max(
+        (
+            t for t in TRIGGERS
+            if all(compared[f"in doubt, trigger {t}"]["recall"][c] >= full[c] - RECALL_TOLERANCE for c in full)
+            and t <= 1.0 - compared[f"in doubt, trigger {t}"]["default_cut"]  # a flag at the default point rests on a reading
+        ),
+        default=min(TRIGGERS),
+    )  # fmt: skip
+    auto_points = anchored_points(rows, in_doubt[trigger][0], shares)
+    stack = ReaderStack(float(fit.coef_[0][0]), float(fit.coef_[0][1]), float(fit.intercept_[0]), tuple(points), trigger, tuple(auto_points))
 
     measured = {
         "detector (weighed)": auroc_by_condition(rows, weighed),
@@ -123,6 +198,7 @@ def main(argv: list[str] | None = None) -> None:
             "seed": args.seed,
             "date": dt.date.today().isoformat(),
             "auroc": measured,
+            "reading": compared,
         },
     }
     args.weights.write_text(json.dumps(weights, indent=2) + "\n")
@@ -141,10 +217,28 @@ def main(argv: list[str] | None = None) -> None:
     lines += [
         "",
         f"Stack: {stack.weighed_coef:.3f} x logit(weighed) + {stack.reader_coef:.3f} x reader logit + {stack.intercept:.3f}.",
-        "Operating points (share of clean articles flagged, score cut): "
+        "Operating points (flag_rate, score cut; each cut flags as many of these clean articles as the detector's own shipped "
+        "point of that rate flags here, "
+        + ", ".join(f"{shares[r]:.1%} at {r:.2f}" for r in (0.02, 0.05, 0.1, 0.2)) + "): "
         + ", ".join(f"{r:.2f}: {c:.3f}" for r, c in points if r in (0.02, 0.05, 0.1, 0.2)),
         "",
+        f"Which articles to read: never (the detector alone), always, or only those in doubt (a sentence that may be flagged at the "
+        f"trigger or above by the detector's own probability). Recall of planted sentences at each row's own default operating point "
+        f"(flag_rate {DEFAULT_RATE}: {shares[DEFAULT_RATE]:.1%} of these clean articles flagged; out of fold for the stack); `reader=\"auto\"` "
+        f"ships trigger {trigger} (the highest within {RECALL_TOLERANCE:.0%} of always reading in every condition whose default "
+        f"operating point, flag_rate {DEFAULT_RATE}, flags only above the trigger, so that every article flagged there was read), operating points "
+        + ", ".join(f"{r:.2f}: {c:.3f}" for r, c in auto_points if r in (0.02, 0.05, 0.1, 0.2)) + ".",
+        "",
+        f"| articles read | clean articles read | all articles read | probability flagged at flag_rate {DEFAULT_RATE} | " + " | ".join(CONDITIONS[:-1]) + " |",
+        "|---|---:|---:|---:|" + "---:|" * (len(CONDITIONS) - 1),
     ]
+    for name, values in compared.items():
+        flagged_at = f"{1.0 - values['default_cut']:.3f}"
+        lines.append(
+            f"| {name} | {values['clean_read']:.1%} | {values['all_read']:.1%} | {flagged_at} | "
+            + " | ".join(f"{values['recall'].get(c, float('nan')):.1%}" for c in CONDITIONS[:-1]) + " |"
+        )
+    lines.append("")
     write_markdown(args.report_dir / "reader_stack.md", lines)
 
 

@@ -167,10 +167,10 @@ def prepare_command(args: argparse.Namespace) -> int:
     what = "fast tier's token table" if fast else "int8 ONNX model"
     how = f"built in {built.seconds:.1f} s" if built.built else "already built"
     emit(f"{what} of {args.model}: {built.path} ({how})")
-    if not fast:  # the page reader (page_reader="auto") and, with --reader, the article reader
+    if not fast:  # the page reader and the article reader (both read by default, page_reader / reader "auto")
         from coherence.encoders.reader_encoder import ReaderEncoder
 
-        for kind in ("page", "article") if args.reader else ("page",):
+        for kind in ("page", "article"):
             built = ReaderEncoder(kind=kind).prepare(rebuild=args.rebuild)
             how = f"built in {built.seconds:.1f} s" if built.built else "already built"
             emit(f"{kind} reader model (bundled model + shipped adapters, int8): {built.path} ({how})")

@@ -11,7 +11,7 @@ from typing import Any, get_args
 
 from coherence.cli.commands import batch_command, prepare_command, report_command, score_command
 from coherence.cli.console import silence_stdout
-from coherence.encoders.base import Backend, PageReaderUse
+from coherence.encoders.base import Backend, PageReaderUse, ReaderUse
 from coherence.io.fields import InputError  # input the user must fix: one line, exit code 2
 from coherence.io.records import MAX_CHARS
 
@@ -105,9 +105,13 @@ def _common_options(command: argparse.ArgumentParser) -> None:
 def _reader_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--reader",
-        action="store_true",
-        help="also read each article as one text with the reader model (the bundled model with shipped adapters, "
-        "built once; see `coherence prepare --reader`): finds more stray lines on the same subject, costs a pass of its own",
+        nargs="?",
+        choices=get_args(ReaderUse),
+        const="always",
+        default="auto",
+        help="which articles the reader model reads as one text (the bundled model with shipped adapters, built once, "
+        "see `coherence prepare`): auto (default) those in doubt, where it finds stray lines on the same subject; "
+        "always (`--reader` alone) every article, a pass of its own; never",
     )
     command.add_argument(
         "--page-reader",
@@ -212,7 +216,6 @@ def build_parser() -> argparse.ArgumentParser:
     prepare.add_argument(
         "--speed", choices=("default", "fast"), default="default", help="fast: the fast tier's token table (default: the int8 model)"
     )
-    prepare.add_argument("--reader", action="store_true", help="build the article reader model too (the shipped adapters merged into the bundled model, int8)")
     prepare.add_argument("--rebuild", action="store_true", help="build again even if an intact copy is cached")
     prepare.set_defaults(run=prepare_command)
     return parser

@@ -15,14 +15,15 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
-    "DEFAULT_MODEL", "Backend", "Encoder", "ModelEncoder", "PageReaderUse", "Speed", "default_model_path", "prepare",
+    "DEFAULT_MODEL", "Backend", "Encoder", "ModelEncoder", "PageReaderUse", "ReaderUse", "Speed", "default_model_path", "prepare",
     "resolve_model", "vector_space", "vector_space_of",
 ]  # fmt: skip
 
 DEFAULT_MODEL = "all-MiniLM-L6-v2"
 Backend = Literal["onnx", "torch"]  # how a model given by name runs
 Speed = Literal["default", "fast"]  # the fast tier: a distilled bag of token vectors
-PageReaderUse = Literal["auto", "always", "never"]  # which texts the page reader reads (Detector(page_reader=...))
+ReaderUse = Literal["auto", "always", "never"]  # which articles the article reader reads (Detector(reader=...))
+PageReaderUse = ReaderUse  # which texts the page reader reads (Detector(page_reader=...))
 
 
 @runtime_checkable

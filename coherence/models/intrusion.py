@@ -16,8 +16,10 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
+from typing import Literal
 
 import numpy as np
 
@@ -26,7 +28,9 @@ from coherence.models.reader import join_reader
 from coherence.evidence.sentences import FEATURES, TopicEvidence
 from coherence.text.form import FORM_FEATURES
 
-__all__ = ["AnchoringModel", "ANCHORING_FEATURES", "IntrusionModel", "ReaderStack", "WEIGHTS_FILES", "explain_off_topic"]
+__all__ = ["AnchoringModel", "ANCHORING_FEATURES", "ArticleReading", "IntrusionModel", "ReaderStack", "WEIGHTS_FILES", "explain_off_topic"]
+
+ArticleReading = Literal["auto", "always"] | None  # how a detector reads articles, None: never
 
 # The shipped weights of each speed tier.
 WEIGHTS_FILES = {"default": "weights.json", "fast": "weights_fast.json"}
@@ -73,7 +77,7 @@ class IntrusionModel:
     context: ContextModel | None = None
     # operating points of the logistic model alone (vectors of another embedding model)
     row_operating_points: tuple[tuple[float, float], ...] | None = None
-    # combines the weighed probability with the reader model's logit (Detector(reader=True))
+    # combines the weighed probability with the reader model's logit (Detector(reader=...))
     reader: ReaderStack | None = None
 
     @classmethod
@@ -107,20 +111,44 @@ class IntrusionModel:
         """Whether the article-context model applies to vectors of `vector_space`."""
         return self.context is not None and vector_space == self.context.vector_space
 
-    def score_cut(self, clean_flag_rate: float, context: bool = True, reader: bool = False) -> float:
+    def score_cut(self, clean_flag_rate: float, context: bool = True, reader: ArticleReading = None) -> float:
         """The sentence score below which `clean_flag_rate` of the clean development articles
         carry an off_topic flag (stored points, interpolated between them), for the scores of
-        the reader stack (`reader`), the context model (`context`, when there is one) or the
-        logistic model alone."""
+        the reader stack on every article (`reader="always"`) or on the articles in doubt
+        (`"auto"`), the context model (`context`, when there is one) or the logistic model alone."""
         points = self.operating_points
-        if reader and self.reader is not None:
+        if reader == "always" and self.reader is not None:
             points = self.reader.operating_points
+        elif reader == "auto" and self.reader is not None and self.reader.auto_operating_points is not None:
+            points = self.reader.auto_operating_points
         elif not (context and self.context is not None) and self.row_operating_points is not None:
             points = self.row_operating_points
         rates, cuts = zip(*points)
         if not rates[0] <= clean_flag_rate <= rates[-1]:
             raise ValueError(f"flag_rate must be within [{rates[0]}, {rates[-1]}], got {clean_flag_rate}")
         return float(np.interp(clean_flag_rate, rates, cuts))
+
+    def reading(self, reader: str | bool, own_vectors: bool) -> ArticleReading:
+        """How a detector with `reader` ("auto", "always", "never", or True / False) reads
+        articles: "always", "auto" or None (never). "auto" reads only when the detector's
+        evidence is this model's own (`own_vectors`: the default speed, the vectors the
+        article-context model weighs) and the shipped stack has a trigger."""
+        use = ("always" if reader else "never") if isinstance(reader, bool) else reader
+        if use == "always":
+            return "always"
+        in_doubt = use == "auto" and own_vectors and self.context is not None
+        return "auto" if in_doubt and self.reader is not None and self.reader.reads_in_doubt else None
+
+    def with_reading(
+        self, weighed: np.ndarray, features: np.ndarray, eligible: np.ndarray, reading: ArticleReading, read: Callable[[], np.ndarray]
+    ) -> np.ndarray:
+        """The weighed probability joined to the reader's logits (`read()`, called only when the
+        article is read): on every article ("always"), on one in doubt ("auto"), else as it is."""
+        if self.reader is None or reading is None:
+            return weighed
+        if reading == "auto" and not self.reader.in_doubt(self.stronger(weighed, features), eligible):
+            return weighed
+        return self.reader.probability(weighed, read())
 
     def contributions(self, features: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the log-odds, (n, n_features)."""
@@ -158,24 +186,48 @@ class IntrusionModel:
 class ReaderStack:
     """P(intruded) from the weighed evidence and the reader model's logit together
     (`coherence.models.reader`): a logistic over the two log-odds, fitted on articles neither
-    model was trained on (`training/fit_reader_stack.py`), with operating points of its own."""
+    model was trained on (`training/fit_reader_stack.py`), with operating points of its own.
+
+    Read where in doubt (`Detector(reader="auto")`): an article is read only when one of its
+    sentences that may be flagged is at `trigger` or above by the detector's own evidence;
+    the others keep that evidence's probability. `auto_operating_points` are the cuts for
+    those mixed scores, from the same clean articles."""
 
     weighed_coef: float
     reader_coef: float
     intercept: float
     operating_points: tuple[tuple[float, float], ...]
+    trigger: float | None = None
+    auto_operating_points: tuple[tuple[float, float], ...] | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "ReaderStack":
-        return cls(float(data["weighed_coef"]), float(data["reader_coef"]), float(data["intercept"]), _points(data["operating_points"]))
+        auto = data.get("auto")
+        return cls(
+            float(data["weighed_coef"]), float(data["reader_coef"]), float(data["intercept"]), _points(data["operating_points"]),
+            float(auto["trigger"]) if auto else None, _points(auto["operating_points"]) if auto else None,
+        )  # fmt: skip
 
     def to_dict(self) -> dict:
-        return {
+        out: dict = {
             "weighed_coef": self.weighed_coef,
             "reader_coef": self.reader_coef,
             "intercept": self.intercept,
             "operating_points": [list(p) for p in self.operating_points],
         }
+        if self.trigger is not None and self.auto_operating_points is not None:
+            out["auto"] = {"trigger": self.trigger, "operating_points": [list(p) for p in self.auto_operating_points]}
+        return out
+
+    @property
+    def reads_in_doubt(self) -> bool:
+        """Whether this stack ships what `reader="auto"` needs (a trigger and its operating points)."""
+        return self.trigger is not None and self.auto_operating_points is not None
+
+    def in_doubt(self, probability: np.ndarray, eligible: np.ndarray) -> bool:
+        """Whether an article is worth reading: a sentence that may be flagged is at the trigger
+        or above by the detector's own evidence (`probability`, the stronger of its detectors)."""
+        return self.trigger is not None and bool(np.any((np.asarray(probability) >= self.trigger) & np.asarray(eligible, dtype=bool)))
 
     def probability(self, weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
         return join_reader(weighed, reader_logits, (self.weighed_coef, self.reader_coef), self.intercept)

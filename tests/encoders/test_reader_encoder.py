@@ -53,11 +53,41 @@ def test_a_sentence_is_read_the_same_in_any_batch(reader: ReaderEncoder, example
 
 def test_detector_with_the_reader_scores_alike_one_by_one_and_in_batch() -> None:
     text = EXAMPLE.read_text()
-    detector = Detector(reader=True)
+    detector = Detector(reader="always")
     one = detector.score(text)
     many = list(detector.score_many([text, "A short note. Nothing else here."]))
     assert [s.score for s in one.sentences] == [s.score for s in many[0].sentences]
     assert any(s.flagged and s.reason == "off_topic" and "Nowak" in s.text for s in one.sentences)
+
+
+def test_reader_auto_reads_the_articles_in_doubt_and_scores_them_as_always(article_texts, monkeypatch) -> None:
+    from coherence.evidence.sentences import topic_evidence
+    from coherence.verdict import off_topic_eligible
+
+    auto = Detector()
+    if auto.article_reading != "auto":
+        pytest.skip("this checkout ships no trigger for reading articles in doubt")
+    always, never = Detector(reader="always"), Detector(reader="never")
+    model, stack = never.intrusion_model, never.intrusion_model.reader
+    runner, read = auto.reader_for("article"), []
+    original = runner.logits
+    monkeypatch.setattr(runner, "logits", lambda texts: read.append(list(texts)) or original(texts))
+    kinds = []
+    for text in article_texts.values():
+        read.clear()
+        result = auto.score(text)
+        prepared = never._prepare(text)
+        vectors = never._encode(prepared.content_texts)
+        evidence = topic_evidence(prepared.content_texts, vectors)
+        own = model.stronger(model.weighed_probability(evidence.features, vectors), evidence.features)
+        doubt = stack.in_doubt(own, off_topic_eligible(evidence.confidence, never.min_confidence, never.min_sentences))
+        assert bool(read) == doubt  # read when in doubt, and only then
+        expected = (always if doubt else never).score(text)
+        assert [s.score for s in result.sentences] == [s.score for s in expected.sentences]
+        kinds.append(doubt)
+    assert any(kinds) and not all(kinds)  # the fixtures hold both kinds
+    # the cut of the mixed scores is the operating point fitted for them, not either other one
+    assert auto.off_topic_cut == pytest.approx(float(np.interp(auto.flag_rate, *zip(*stack.auto_operating_points))))
 
 
 PAGE = """Home | News | Sport | Weather

@@ -156,10 +156,10 @@ def test_context_model_only_reads_vectors_of_its_own_embedding_model(detector, m
             return np.eye(len(sentences), 8)
 
     other = Detector(model=OtherModel())
-    assert not other.uses_context
+    assert not other.uses_context and other.article_reading is None  # the reader weighs the context model's evidence only
     model = other.intrusion_model
     # other vectors are weighed by the logistic model, at its own operating points
     assert other.off_topic_cut == model.score_cut(other.flag_rate, context=False)
-    assert detector.off_topic_cut == model.score_cut(detector.flag_rate, context=True)
+    assert detector.off_topic_cut == model.score_cut(detector.flag_rate, context=True, reader=detector.article_reading)
     result = other.score(["A first line about tides.", "A second line about tides.", "A third about gates.", "A fourth one.", "And a fifth."])
     assert result.error is None and len(result.sentences) == 5

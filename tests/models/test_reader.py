@@ -102,6 +102,16 @@ def test_stack_rises_with_either_verdict() -> None:
     p = stack.probability(weighed, reader)
     assert p[1] > p[0] and p[2] > p[0]
     assert ReaderStack.from_dict(stack.to_dict()) == stack
+    assert not stack.reads_in_doubt and not stack.in_doubt(np.array([0.99]), np.array([True]))
+
+
+def test_an_article_is_in_doubt_when_a_sentence_that_may_be_flagged_reaches_the_trigger() -> None:
+    stack = ReaderStack(0.8, 0.6, -1.0, ((0.0, 0.0), (1.0, 1.0)), trigger=0.4, auto_operating_points=((0.0, 0.1), (1.0, 0.9)))
+    assert stack.reads_in_doubt and ReaderStack.from_dict(stack.to_dict()) == stack
+    probability = np.array([0.1, 0.45, 0.2])
+    assert stack.in_doubt(probability, np.array([True, True, True]))
+    assert not stack.in_doubt(probability, np.array([True, False, True]))  # only an eligible sentence counts
+    assert not stack.in_doubt(np.array([0.1, 0.39]), np.array([True, True]))
 
 
 def test_adapters_and_their_stack_ship_together() -> None:
