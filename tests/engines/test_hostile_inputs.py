@@ -106,24 +106,25 @@ def cli(*args: str, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
 
 
 def cli_peak(*args: str) -> tuple[subprocess.CompletedProcess[bytes], float]:
-    """`coherence ARGS` in a fresh process, and that process's own peak memory in MB (with its
-    children's): not the largest of every process this test session has run, which is what
-    RUSAGE_CHILDREN would give."""
+    """`coherence ARGS` in a fresh process, and that process's own peak memory in MB, which it
+    reads itself at exit (VmHWM: since its exec). A fork's rusage would count the pytest
+    process's memory at the fork (Linux keeps the pre-exec high-water mark), and
+    RUSAGE_CHILDREN the largest child of the whole session."""
     import tempfile
-    import threading
 
-    with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
-        process = subprocess.Popen([*CLI, *args], stdout=out, stderr=err)
-        timer = threading.Timer(300, process.kill)
-        timer.start()
-        try:
-            _, status, usage = os.wait4(process.pid, 0)
-        finally:
-            timer.cancel()
-        process.returncode = os.waitstatus_to_exitcode(status)
-        out.seek(0)
-        err.seek(0)
-        return subprocess.CompletedProcess(process.args, process.returncode, out.read(), err.read()), usage.ru_maxrss / 1024
+    with tempfile.TemporaryDirectory() as folder:
+        report = Path(folder) / "peak"
+        code = (
+            "import atexit, sys\n"
+            "def peak():\n"
+            "    line = next(l for l in open('/proc/self/status') if l.startswith('VmHWM:'))\n"
+            f"    open({str(report)!r}, 'w').write(line.split()[1])\n"
+            "atexit.register(peak)\n"
+            "from coherence.cli.main import main\n"
+            "sys.exit(main())\n"
+        )
+        done = subprocess.run([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=300)
+        return done, int(report.read_text()) / 1024
 
 
 # -- 1. --resume never touches what it did not write -------------------------------------------
