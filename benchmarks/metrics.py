@@ -9,16 +9,18 @@ import platform
 
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import numpy as np
+
+from coherence.encoders.base import ReaderUse
 
 
 def add_reader_option(parser: ArgumentParser) -> None:
     """`--reader`, as the command line has it: which articles the detector's reader model reads
     (auto, the default: those in doubt; `--reader` alone: always; never: the detector without it)."""
     parser.add_argument(
-        "--reader", nargs="?", choices=("auto", "always", "never"), const="always", default="auto",
+        "--reader", nargs="?", choices=get_args(ReaderUse), const="always", default="auto",
         help="which articles the reader model reads, Detector(reader=...): auto (default), always (--reader alone), never",
     )  # fmt: skip
 

@@ -372,7 +372,7 @@ class Detector:
             evidence = topic_evidence(prepared.content_texts, vectors)
             weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
             eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
-            read = partial(self.reader_for("article").logits, prepared.content_texts)
+            read = lambda: self.reader_for("article").logits(prepared.content_texts)  # noqa: E731 - made only when read
             weighed = model.with_reading(weighed, evidence.features, eligible, self.article_reading, read)
             intrusion = model.stronger(weighed, evidence.features)
             companion_cut = companion_cut_in_effect(cutoff, self.companion_threshold)

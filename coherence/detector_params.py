@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, get_args
 
-from coherence.encoders.base import DEFAULT_MODEL, PageReaderUse, ReaderUse, vector_space_of
+from coherence.encoders.base import DEFAULT_MODEL, PageReaderUse, ReaderUse, reader_use, vector_space_of
 from coherence.encoders.factory import check_encoder_options
 
 if TYPE_CHECKING:
@@ -32,7 +32,7 @@ def check_detector_params(detector: Detector) -> None:
     check_encoder_options(d.model, d.backend, d.speed)
     if not isinstance(d.reader, bool) and d.reader not in get_args(ReaderUse):
         raise ValueError(f"reader must be one of {', '.join(map(repr, get_args(ReaderUse)))} (or True / False), got {d.reader!r}")
-    always = d.reader is True or d.reader == "always"
+    always = reader_use(d.reader) == "always"
     if always and (d.speed != "default" or not (isinstance(d.model, str) and vector_space_of(d.model) == DEFAULT_MODEL)):
         raise ValueError(f"reader='always' reads with the bundled {DEFAULT_MODEL} at speed='default' only")
     if always and d.intrusion_model.reader is None:

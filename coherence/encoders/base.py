@@ -16,6 +16,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_MODEL", "Backend", "Encoder", "ModelEncoder", "PageReaderUse", "ReaderUse", "Speed", "default_model_path", "prepare",
+    "reader_use",
     "resolve_model", "vector_space", "vector_space_of",
 ]  # fmt: skip
 
@@ -24,6 +25,11 @@ Backend = Literal["onnx", "torch"]  # how a model given by name runs
 Speed = Literal["default", "fast"]  # the fast tier: a distilled bag of token vectors
 ReaderUse = Literal["auto", "always", "never"]  # which articles the article reader reads (Detector(reader=...))
 PageReaderUse = ReaderUse  # which texts the page reader reads (Detector(page_reader=...))
+
+
+def reader_use(value: ReaderUse | bool) -> str:
+    """`Detector(reader=...)` as one of `ReaderUse`: True and False mean "always" and "never"."""
+    return ("always" if value else "never") if isinstance(value, bool) else value
 
 
 @runtime_checkable

@@ -23,6 +23,7 @@ from typing import Literal
 
 import numpy as np
 
+from coherence.encoders.base import reader_use
 from coherence.models.context import CONTEXT_WEIGHTS, ContextModel
 from coherence.models.reader import join_reader
 from coherence.evidence.sentences import FEATURES, TopicEvidence
@@ -133,7 +134,7 @@ class IntrusionModel:
         articles: "always", "auto" or None (never). "auto" reads only when the detector's
         evidence is this model's own (`own_vectors`: the default speed, the vectors the
         article-context model weighs) and the shipped stack has a trigger."""
-        use = ("always" if reader else "never") if isinstance(reader, bool) else reader
+        use = reader_use(reader)
         if use == "always":
             return "always"
         in_doubt = use == "auto" and own_vectors and self.context is not None
