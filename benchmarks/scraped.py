@@ -9,7 +9,7 @@ Dragnet, CleanEval, CleanPortalEval, L3S-GN1, Mozilla Readability tests) go thro
 extractor: trafilatura with its defaults; trafilatura as datatrove's extractor step (and so
 FineWeb) calls it, which is not its defaults (favor_precision, no comments, deduplicate); and a
 whole-page visible-text dump (html-text, as a WET file gives it). Each output line is labelled content when its normalised text occurs in
-the page's gold text, else leftover; L3S-GN1 lines also get the class of the span holding them
+the page's gold text (a line of 1-2 words: joined to a neighbour), else leftover; L3S-GN1 lines also get the class of the span holding them
 (class 3, supplemental, is left out of the binary measures). Pages are split into dev and test
 by site (benchmarks/scraped_lines.py, cached under ~/.cache/coherence-bench/scraped/).
 
@@ -36,8 +36,8 @@ Measures, per extractor, split, dataset and overall: line AUROC (leftover agains
 precision and recall of the flags as leftover detection, share of article lines flagged
 (a flagged line whose exact text is kept on another line of the page loses nothing and is not
 counted; the share with such copies is in scraped.json as article_flagged_with_copies), the
-AUROC and article lines flagged again on lines of 3+ words (a line of 1-2 words matches the
-gold by chance as easily as by right, so its label says little), share of pages losing more
+AUROC and article lines flagged again on lines of 3+ words (a line of 1-2 words may match the
+gold by chance, so its label says less), share of pages losing more
 than 5% of their article lines, and for L3S-GN1 the share of each class flagged. Writes scraped.md and scraped.json to --out (default reports/).
 """
 
@@ -639,7 +639,9 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
         "normalised gold text at word boundaries, else *leftover*; lines with no word left are dropped. Gold text: Dragnet as is; CleanEval and "
         "CleanPortalEval without the `URL:` line and the `<p>`/`<h>`/`<l>` markers, entities decoded; Readability the visible text of the "
         "expected HTML; L3S-GN1 the text of the `x-nc-sel0..5` spans, each line taking the class of the span(s) holding it (0 when none; a "
-        "content class wins when a line occurs under several). L3S classes 1 (headline) and 2 (full text) are content, 0, 4 (related "
+        "content class wins when a line occurs under several). A line of 1-2 words is content only where it sits in the gold: joined to "
+        "the line before or after it, it occurs there too (label version 4: \"Home\", \"Reply\" or \"Facebook\" occur somewhere in most "
+        "golds by chance, not beside the navigation around them). L3S classes 1 (headline) and 2 (full text) are content, 0, 4 (related "
         "content) and 5 (user comments) leftover, 3 (supplemental: dates, captions, bylines) is left out of the binary measures and shown in "
         "the class table. Readers' comments: L3S-GN1 marks them (class 5, leftover), Readability's and CleanEval's gold mostly leave them "
         "out, and Dragnet's, as merged, keeps them as content (its content-and-comments variant); a line of a page with plain gold that "
@@ -755,7 +757,7 @@ def data_notes(results: dict[str, Any]) -> list[str]:
         n, p = r["noise"], r["pages"]
         out.append(
             f"- `{extractor}`: {_pct(n['short_share'])} of lines have 1-2 words ({_pct(n['short_content_share'])} of them labelled content: "
-            f"such a line matches gold by chance as easily as by right); {_pct(n['l3s_multi_class_share'])} of the longer L3S-GN1 lines occur "
+            f"such a line counts as content only where it sits in the gold beside a neighbour, and may still match by chance); {_pct(n['l3s_multi_class_share'])} of the longer L3S-GN1 lines occur "
             f"under more than one class; {n['mixed_leftover']} leftover lines ({_pct(n['mixed_share_of_leftover'])} of leftover) carry a run of "
             f"{sl.MIXED_RUN}+ words of gold text (article and page furniture on one line, or gold marked more narrowly than the extractor's "
             f"line). Extraction gave nothing for {p['failed']} of {p['pages']} pages ({', '.join(f'{k} {v}' for k, v in p['failed_by_dataset'].items()) or 'none'}). "

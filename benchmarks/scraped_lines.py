@@ -42,9 +42,10 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "web" / "pages.jsonl.gz"
 CACHE_ROOT = Path(os.environ.get("COHERENCE_BENCH_CACHE", Path.home() / ".cache" / "coherence-bench")) / "scraped"
-LABEL_VERSION = 3  # bump when labelling, site finding or splitting changes: a new cache key
+LABEL_VERSION = 4  # bump when labelling, site finding or splitting changes: a new cache key
 # 2: lines matched with spaces removed too (CleanEval gold glues words at hard line breaks)
 # 3: comment-section lines that a plain gold holds are excluded (see "User comments" above)
+# 4: a line of 1-2 words is content only where it sits in the gold beside a neighbour (`placed`)
 JOINED_MIN_WORDS = 4  # shorter lines could match across words by chance once spaces are gone
 SPLIT_SEED = 18  # issue 18
 EXTRACTORS = {
@@ -199,6 +200,19 @@ def short(line: str) -> bool:
     return len(line.split()) <= 2
 
 
+def placed(lines: Sequence[str], i: int, in_gold: Callable[[str], bool]) -> bool:
+    """Whether line `i` is in the gold where it is on the page: joined to the line before or
+    after it, it occurs there too. A line of 1-2 words ("Home", "Reply", "Facebook") occurs
+    somewhere in most golds by chance; a navigation list or a comment's controls do not occur
+    beside their neighbours, while a heading or a list item of the article does. A page of one
+    line has no neighbour and keeps the plain test."""
+    if len(lines) < 2:
+        return in_gold(lines[i])
+    pairs = [f"{lines[i - 1]} {lines[i]}"] if i > 0 else []
+    pairs += [f"{lines[i]} {lines[i + 1]}"] if i + 1 < len(lines) else []
+    return any(in_gold(pair) for pair in pairs)
+
+
 def shares_run(line: str, haystack: str, run: int = MIXED_RUN) -> bool:
     """Whether `run` consecutive words of the line occur in the (space-padded) gold: a line
     that joins article text with page furniture (one table cell holding both) is labelled
@@ -211,14 +225,17 @@ def label_plain(lines: Sequence[str], gold: str) -> tuple[list[int], list[bool],
     """Content when the normalised line occurs in the normalised gold at word boundaries, or,
     for a line of `JOINED_MIN_WORDS` or more, with every space removed from both: CleanEval's
     gold glues the words at the page's hard line breaks ("lastsummer they ... preciselythis"),
-    so the wrapped lines of its article text would otherwise count as leftovers."""
+    so the wrapped lines of its article text would otherwise count as leftovers. A short line
+    must also be `placed`."""
     haystack = f" {normalise(gold)} "
     joined = haystack.replace(" ", "")
+
+    def in_gold(text: str) -> bool:
+        return f" {text} " in haystack or (len(text.split()) >= JOINED_MIN_WORDS and text.replace(" ", "") in joined)
+
     labels = [
-        CONTENT
-        if f" {line} " in haystack or (len(line.split()) >= JOINED_MIN_WORDS and line.replace(" ", "") in joined)
-        else LEFTOVER
-        for line in lines
+        CONTENT if in_gold(line) and (not short(line) or placed(lines, i, in_gold)) else LEFTOVER
+        for i, line in enumerate(lines)
     ]
     mixed = [label == LEFTOVER and shares_run(line, haystack) for line, label in zip(lines, labels)]
     return labels, [short(line) for line in lines], mixed
@@ -227,13 +244,19 @@ def label_plain(lines: Sequence[str], gold: str) -> tuple[list[int], list[bool],
 def label_l3s(lines: Sequence[str], blocks: Sequence[tuple[str, int]]) -> tuple[list[int], list[int], list[bool], list[bool]]:
     """L3S class of each line (the class of the span(s) containing it, else 0) and its binary
     label. A line found under several classes takes a content class (1, 2) when one holds it,
-    as a line in the gold elsewhere would count as content; such lines count as ambiguous."""
+    as a line in the gold elsewhere would count as content; such lines count as ambiguous. A short
+    line takes a content class only when `placed` beside a neighbour in the article's blocks."""
     index = GoldIndex(blocks)
     article = " " + " ".join(t for t, c in blocks if c in L3S_CONTENT) + " "
     labels, classes, ambiguous, mixed = [], [], [], []
-    for line in lines:
+    def in_article(text: str) -> bool:
+        return f" {text} " in article
+
+    for i, line in enumerate(lines):
         found = set(index.classes_of(line))
         cls = _pick_class(found)
+        if cls in L3S_CONTENT and short(line) and not placed(lines, i, in_article):
+            cls = _pick_class(found - L3S_CONTENT)
         classes.append(cls)
         labels.append(CONTENT if cls in L3S_CONTENT else EXCLUDED if cls in L3S_EXCLUDED else LEFTOVER)
         ambiguous.append(len(found) > 1 or short(line))

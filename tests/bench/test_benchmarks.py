@@ -160,6 +160,24 @@ def test_scraped_labels_survive_gold_that_glued_words_at_line_breaks() -> None:
     assert labels == [CONTENT, CONTENT, LEFTOVER, LEFTOVER]
 
 
+def test_scraped_labels_count_a_short_line_only_where_it_sits_in_the_gold() -> None:
+    from benchmarks.scraped_lines import CONTENT, LEFTOVER, label_l3s, label_plain, normalise
+
+    gold = "Ingredients\n2 eggs\nBeat the eggs and fold them into the flour. Share your news with friends at home."
+    page = ["Home", "News", "Share", "Ingredients", "2 eggs", "Beat the eggs and fold them into the flour.", "Reply"]
+    lines = [normalise(x) for x in page]
+    labels, _, _ = label_plain(lines, gold)
+    # "home", "news" and "share" are words of the gold, but not beside these neighbours
+    assert labels == [LEFTOVER, LEFTOVER, LEFTOVER, CONTENT, CONTENT, CONTENT, LEFTOVER]
+    assert label_plain([normalise("Ingredients")], gold)[0] == [CONTENT]  # no neighbour: plain test
+
+    blocks = [("home news share", 0), ("ingredients 2 eggs", 2), ("beat the eggs and fold them into the flour", 2),
+              ("share your news with friends at home", 2)]  # fmt: skip
+    labels, classes, _, _ = label_l3s(lines, blocks)
+    assert labels[:6] == [LEFTOVER, LEFTOVER, LEFTOVER, CONTENT, CONTENT, CONTENT]
+    assert classes[:3] == [0, 0, 0]
+
+
 def test_scraped_labels_leave_out_comments_a_plain_gold_keeps() -> None:
     from benchmarks.scraped_lines import CONTENT, EXCLUDED, LEFTOVER, label_page
 
