@@ -248,10 +248,11 @@ def label_l3s(lines: Sequence[str], blocks: Sequence[tuple[str, int]]) -> tuple[
     line takes a content class only when `placed` beside a neighbour in the article's blocks."""
     index = GoldIndex(blocks)
     article = " " + " ".join(t for t, c in blocks if c in L3S_CONTENT) + " "
-    labels, classes, ambiguous, mixed = [], [], [], []
+
     def in_article(text: str) -> bool:
         return f" {text} " in article
 
+    labels, classes, ambiguous, mixed = [], [], [], []
     for i, line in enumerate(lines):
         found = set(index.classes_of(line))
         cls = _pick_class(found)

@@ -27,7 +27,7 @@ ReaderUse = Literal["auto", "always", "never"]  # which articles the article rea
 PageReaderUse = ReaderUse  # which texts the page reader reads (Detector(page_reader=...))
 
 
-def reader_use(value: ReaderUse | bool) -> str:
+def reader_use(value: ReaderUse | bool) -> ReaderUse:
     """`Detector(reader=...)` as one of `ReaderUse`: True and False mean "always" and "never"."""
     return ("always" if value else "never") if isinstance(value, bool) else value
 
