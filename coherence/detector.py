@@ -366,7 +366,9 @@ class Detector:
         cutoff = self.off_topic_cut
         content = prepared.content
         verdicts = list(prepared.verdicts)
-        scores = np.array([score_without_topic(v, p, prepared.topical) for v, p in zip(verdicts, prepared.leftover)])
+        scores = np.array(
+            [score_without_topic(v, p, prepared.topical, t) for v, p, t in zip(verdicts, prepared.leftover, prepared.texts)]
+        )
         confidence = np.zeros(len(prepared.texts))
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)

@@ -23,7 +23,8 @@ class SentenceResult:
 
     `score` is in [0, 1], higher = fits the dominant topic; for content sentences it is one
     minus the estimated probability that the sentence was intruded from another story; rule
-    boilerplate and fragments score 0, a duplicate scores as the sentence it repeats.
+    boilerplate and fragments score at most `preparation.RULE_SCORE` (0 without a word), a
+    duplicate scores as the sentence it repeats.
     `confidence` says how much topic evidence the sentence carries (low for short quotes).
     `leftover` is the probability that the sentence's line is extraction leftover (a teaser,
     a caption, a call to action), from its form and place alone; a sentence scores no higher
@@ -106,7 +107,12 @@ def leftover_cap(leftover: float) -> float:
     for subscribing.") and some list items among planted sentences, which that benchmark counts
     as clean: same-topic AUROC 0.909 at this floor, 0.923 at 0.3, 0.933 at 0.5, 0.945 uncapped,
     against scraped dev lines' 0.920, 0.899, 0.865, 0.774; exempting prose lines from the cap
-    (end punctuation, 6+ words) gave 0.932 and 0.873. `fit` keeps the stray-sentence ranking."""
+    (end punctuation, 6+ words) gave 0.932 and 0.873. `fit` keeps the stray-sentence ranking.
+    A soft floor (below it the probability counts at a slope s, so that it still orders lines
+    whose fit ties) was tried on dev data on 2026-12-05 and dropped: line AUROC of held-out
+    trafilatura output +0.007 / +0.010 / +0.013 at s = 0.1 / 0.2 / 0.5, but same-topic AUROC of
+    planted sentences -0.001 / -0.003 / -0.009 on BBC's dev half and -0.002 / -0.006 / -0.019
+    on news dev outlets (nearest story -0.006 / -0.012 / -0.030)."""
     return 1.0 - min(1.0, max(0.0, (leftover - LEFTOVER_FLOOR) / (1.0 - LEFTOVER_FLOOR)))
 
 

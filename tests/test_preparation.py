@@ -58,3 +58,18 @@ def test_the_line_model_withdraws_a_rule_flag_on_a_line_it_reads_as_article(monk
     assert low.verdicts[stars].reason == "fragment"  # no words: not article text whatever the model says
     high = read_as(min(1.0, RULE_VETO * 2))
     assert high.verdicts[click].reason == "boilerplate" and high.verdicts[click].evidence == "rule"
+
+
+def test_a_rule_flag_on_a_worded_sentence_scores_below_belonging_and_the_line_model_orders_it():
+    """A rule's flag scores RULE_SCORE (at most), so the line model's cap orders the flags below
+    it; a sentence with no word is no text and scores 0."""
+    from coherence.preparation import RULE_SCORE, score_without_topic
+    from coherence.results import leftover_cap
+    from coherence.verdict import Verdict
+
+    rule = Verdict("boilerplate", "A call to action.")
+    assert 0.0 < RULE_SCORE < 0.5
+    assert score_without_topic(rule, 0.05, True, "Click here for more information.") == RULE_SCORE
+    assert score_without_topic(Verdict("fragment", "No words."), 0.05, True, "***") == 0.0
+    doubted, trusted = (min(RULE_SCORE, leftover_cap(p)) for p in (0.95, 0.05))
+    assert doubted < trusted == RULE_SCORE

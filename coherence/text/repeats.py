@@ -10,6 +10,9 @@ they are copies only of the article's first line, the headline an extractor pick
 A repeated sentence that shares its line with prose that does not repeat (a comment quoting
 another, a summary restating a fact) is part of that line, not a copy of it
 (`whole_line_repeats`): what an extractor duplicates is lines, and a curator drops lines.
+And a repeat is flagged only while the copy it repeats is kept (`kept_copy_repeats`): when the
+first copy is flagged for something else (a headline first seen in a list of teasers at the
+top of the page), the repeat is the copy a curator keeps.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from collections.abc import Sequence
 
 from coherence.verdict import Verdict
 
-__all__ = ["duplicate_verdicts", "whole_line_repeats"]
+__all__ = ["duplicate_verdicts", "kept_copy_repeats", "whole_line_repeats"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
 _INDEX_MIN_CHARS = 4  # words shorter than this are too common to find candidates by
@@ -111,6 +114,36 @@ def whole_line_repeats(
             if any(out[k] is None for j in owners[i] for k in on_line[j]):
                 out[i] = None
                 changed = True
+    return out
+
+
+def kept_copy_repeats(
+    verdicts: Sequence[Verdict | None], fallback: Sequence[Verdict | None]
+) -> list[Verdict | None]:
+    """The verdicts with every `duplicate` whose original is flagged for another reason
+    replaced by the sentence's `fallback` (what else flags it; None: nothing), so that one
+    copy of a repeated sentence stays unless each copy is flagged on its own evidence. Later
+    repeats then point to the copy kept.
+
+    Args:
+        verdicts: every sentence's verdict, duplicates included.
+        fallback: for each sentence, its verdict were it not a repeat.
+    """
+    out = list(verdicts)
+    kept: dict[int, int] = {}  # first copy -> the copy kept in its place
+    for i, verdict in enumerate(out):
+        if verdict is None or verdict.reason != "duplicate" or verdict.original is None:
+            continue
+        first = verdict.original
+        copy = kept.get(first, first)
+        original = out[copy]
+        if original is None or original.reason == "duplicate":  # kept, or itself a repeat of a kept copy
+            if copy != first:
+                out[i] = _verdict(copy, exact=verdict.explanation.startswith("Repeats"))
+            continue
+        out[i] = fallback[i]
+        if out[i] is None:
+            kept[first] = i
     return out
 
 

@@ -6,7 +6,8 @@ import pytest
 
 from coherence.text.boilerplate import boilerplate_verdict
 from coherence.text.fragments import fragment_verdict
-from coherence.text.repeats import duplicate_verdicts, whole_line_repeats
+from coherence.text.repeats import duplicate_verdicts, kept_copy_repeats, whole_line_repeats
+from coherence.verdict import Verdict
 
 # -- boilerplate ----------------------------------------------------------------------------------
 
@@ -269,6 +270,21 @@ def test_a_repeat_inside_a_line_of_new_prose_is_part_of_that_line():
     kept = whole_line_repeats(repeats, [[0], [1], [2], [2], [3]])
     assert [v is not None for v in kept] == [False, False, False, False, True]
     assert kept[4] is repeats[4]
+
+
+def test_a_repeat_is_the_copy_kept_when_its_first_copy_is_flagged_for_another_reason():
+    """A headline first seen in a list of teasers: the teaser is flagged, so the repeat below is
+    the copy a curator keeps; a third copy repeats the kept one, and a repeat that its own line
+    flags keeps that flag instead."""
+    teaser = Verdict("off_topic", "A teaser for another story.", evidence="leftover")
+    sentences = [HEADLINE, OTHER, HEADLINE, HEADLINE]
+    repeats = duplicate_verdicts(sentences)
+    verdicts = [teaser, None, repeats[2], repeats[3]]
+    kept = kept_copy_repeats(verdicts, [teaser, None, None, None])
+    assert kept[:3] == [teaser, None, None]
+    assert kept[3].reason == "duplicate" and kept[3].original == 2 and "sentence 3" in kept[3].explanation
+    assert kept_copy_repeats(verdicts, [teaser, None, teaser, None])[2:] == [teaser, None]
+    assert kept_copy_repeats([None, None, repeats[2], repeats[3]], [None] * 4) == [None, None, repeats[2], repeats[3]]
 
 
 def test_clearing_a_repeat_spreads_along_a_hard_wrapped_sentence():
