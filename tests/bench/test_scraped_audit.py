@@ -62,3 +62,17 @@ def test_line_form_tells_tables_lists_headings_and_prose_apart():
     assert line_form("12. Weigley, p. 174.") == "list item"
     assert line_form("Actress Lily Collins") == "heading or label"
     assert line_form("A driver was arrested after the truck flipped over in Queens.") == "prose"
+
+
+def test_every_committed_verdict_sheet_reads_with_its_population_and_no_page_text():
+    from pathlib import Path
+
+    from benchmarks.scraped_audit import COLUMNS, KINDS, read_verdicts
+
+    sheets = sorted((Path(__file__).resolve().parents[2] / "benchmarks" / "audit").glob("*.tsv"))
+    assert sheets
+    for sheet in sheets:
+        rows, population, _ = read_verdicts(sheet)
+        assert {r["kind"] for r in rows} == set(KINDS), sheet.name
+        assert population["lost_lines"] <= population["article_lines"], sheet.name
+        assert all(set(r) == set(COLUMNS) for r in rows), sheet.name  # keys, digests, verdicts: no page text
