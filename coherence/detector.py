@@ -366,9 +366,8 @@ class Detector:
         cutoff = self.off_topic_cut
         content = prepared.content
         verdicts = list(prepared.verdicts)
-        scores = np.array(
-            [score_without_topic(v, p, prepared.topical, t) for v, p, t in zip(verdicts, prepared.leftover, prepared.texts)]
-        )
+        known = zip(verdicts, prepared.leftover, prepared.texts)  # what each sentence is scored on before the topic
+        scores = np.array([score_without_topic(v, p, prepared.topical, t) for v, p, t in known])
         confidence = np.zeros(len(prepared.texts))
         if content:
             evidence = topic_evidence(prepared.content_texts, vectors)
