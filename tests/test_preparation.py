@@ -64,12 +64,14 @@ def test_a_rule_flag_on_a_worded_sentence_scores_below_belonging_and_the_line_mo
     """A rule's flag scores RULE_SCORE (at most), so the line model's cap orders the flags below
     it; a sentence with no word is no text and scores 0."""
     from coherence.preparation import RULE_SCORE, score_without_topic
-    from coherence.results import leftover_cap
+    from coherence.results import sentence_result
     from coherence.verdict import Verdict
 
     rule = Verdict("boilerplate", "A call to action.")
+    click = "Click here for more information."
     assert 0.0 < RULE_SCORE < 0.5
-    assert score_without_topic(rule, 0.05, True, "Click here for more information.") == RULE_SCORE
+    assert score_without_topic(rule, 0.05, True, click) == RULE_SCORE
     assert score_without_topic(Verdict("fragment", "No words."), 0.05, True, "***") == 0.0
-    doubted, trusted = (min(RULE_SCORE, leftover_cap(p)) for p in (0.95, 0.05))
-    assert doubted < trusted == RULE_SCORE
+    doubted, trusted = (sentence_result(click, score_without_topic(rule, p, True, click), 1.0, rule, p) for p in (0.95, 0.05))
+    assert doubted.score < trusted.score == RULE_SCORE
+    assert doubted.flagged and trusted.flagged and trusted.reason == "boilerplate"

@@ -28,6 +28,7 @@ __all__ = ["duplicate_verdicts", "kept_copy_repeats", "whole_line_repeats"]
 _WORD = re.compile(r"\w+", re.UNICODE)
 _INDEX_MIN_CHARS = 4  # words shorter than this are too common to find candidates by
 _TABLE_ROW = re.compile(r"\|.*\|")  # two cell borders: a row of a table
+_EXACT, _NEAR = "Repeats", "Nearly repeats"  # how a duplicate's explanation opens: an exact or a near copy
 
 
 def _words(text: str) -> list[str]:
@@ -139,7 +140,7 @@ def kept_copy_repeats(
         original = out[copy]
         if original is None or original.reason == "duplicate":  # kept, or itself a repeat of a kept copy
             if copy != first:
-                out[i] = _verdict(copy, exact=verdict.explanation.startswith("Repeats"))
+                out[i] = _verdict(copy, exact=verdict.explanation.startswith(f"{_EXACT} "))
             continue
         out[i] = fallback[i]
         if out[i] is None:
@@ -153,5 +154,5 @@ def _differ_in_a_number(a: frozenset[str], b: frozenset[str]) -> bool:
 
 
 def _verdict(original: int, exact: bool) -> Verdict:
-    kind = "Repeats" if exact else "Nearly repeats"
+    kind = _EXACT if exact else _NEAR
     return Verdict("duplicate", f"{kind} sentence {original + 1}; the first copy is kept.", original)
