@@ -192,6 +192,33 @@ def test_scraped_labels_leave_out_comments_a_plain_gold_keeps() -> None:
     assert label_page(page, lines, "site", "dev").labels == [CONTENT, LEFTOVER, LEFTOVER, CONTENT]
 
 
+def test_scraped_comment_section_takes_every_line_shown_only_in_comment_containers() -> None:
+    pytest.importorskip("trafilatura")
+    pytest.importorskip("html_text")
+    from benchmarks.scraped_lines import comment_section, gold_opening
+
+    opening = "The council approved the new flood barrier on Monday after a long debate."
+    html = (
+        "<html><body><div class='entry'><h1>Flood barrier approved</h1>"
+        f"<p>{opening}</p><p>Engineers will start work on the barrier in May next year.</p></div>"
+        "<ol class='commentlist'><li><div class='comment-author'>Jane Smith</div>"
+        "<div class='comment-meta'>October 1st, 2012 at 2:04 pm</div>"
+        "<p>Great news, about time the council did something about the river!</p>"
+        "<p>Engineers will start work on the barrier in May next year.</p></li></ol>"
+        "<div id='comments-footer'><p>Tom said: will the road close while they build it?</p></div>"
+        "</body></html>"
+    )
+    page = {"gold_format": "text", "gold": f"Flood barrier approved\n{opening}"}
+    section = set(comment_section(html, gold_opening(page)) or [])
+    # authors and dates, every container; an article line a comment quotes stays the article's
+    assert {"jane smith", "october 1st 2012 at 2 04 pm", "tom said will the road close while they build it"} <= section
+    assert "engineers will start work on the barrier in may next year" not in section
+    assert not any("flood barrier" in line for line in section)
+    # a container that wraps the article (it holds the gold's opening line) is no comment section
+    wrapped = html.replace("<div class='entry'>", "<div class='comments-area'>")
+    assert not any("approved" in line for line in comment_section(wrapped, gold_opening(page)) or [])
+
+
 def test_scraped_measures_leave_kept_comments_out_and_count_their_flags_apart() -> None:
     from benchmarks import scraped as sc
     from benchmarks.scraped_lines import CONTENT, EXCLUDED, LEFTOVER, Page
