@@ -7,7 +7,8 @@ a manifest. The fingerprint covers the source weights (size and modification tim
 file), the recipe's format and the version of the library that shapes the result
 (onnxruntime, wordfreq) and the checksum of any shipped file the build reads (the reader's
 adapters), so a changed source or a new build recipe lands in a new folder; a
-missing, half-written or altered file (its checksum no longer matches the manifest) is rebuilt.
+missing, half-written or altered file (its size or modification time no longer matches the
+manifest) is rebuilt.
 The cache root is ``$COHERENCE_CACHE_DIR``, else ``$XDG_CACHE_HOME/coherence``, else
 ``~/.cache/coherence``.
 
@@ -124,13 +125,28 @@ def _sha256(path: Path) -> str:
 
 
 def _intact(folder: Path, file: str) -> bool:
+    """Whether the built file is the one its manifest describes. The file's size and modification
+    time are checked, not its checksum: hashing three models cost a tenth of a second at every
+    start, and a truncated, rewritten or replaced file changes them. A manifest from before they
+    were recorded is checked by checksum once and then given them."""
     model, manifest = folder / file, folder / MANIFEST_FILE
     if not (model.is_file() and manifest.is_file()):
         return False
     try:
-        return json.loads(manifest.read_text()).get("sha256") == _sha256(model)
+        recorded, stat = json.loads(manifest.read_text()), model.stat()
+        if "size" in recorded and "mtime_ns" in recorded:
+            return bool(recorded["size"] == stat.st_size and recorded["mtime_ns"] == stat.st_mtime_ns)
+        if recorded.get("sha256") != _sha256(model):
+            return False
+        _replace_text(manifest, json.dumps({**recorded, **_file_stamp(model)}, indent=2) + "\n")
+        return True
     except (OSError, ValueError):
         return False
+
+
+def _file_stamp(path: Path) -> dict[str, int]:
+    stat = path.stat()
+    return {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns}
 
 
 @contextmanager
@@ -193,6 +209,7 @@ def _build(recipe: _Recipe, source: Path, folder: Path, name: str) -> float:
         "build_seconds": round(seconds, 2),
     }
     os.replace(partial, folder / recipe.file)  # atomic: a reader never sees half a file
+    manifest.update(_file_stamp(folder / recipe.file))
     _replace_text(folder / MANIFEST_FILE, json.dumps(manifest, indent=2) + "\n")
     return seconds
 

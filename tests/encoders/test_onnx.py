@@ -63,6 +63,20 @@ def test_an_intact_copy_is_reused_and_an_altered_one_rebuilt(onnx_encoder: OnnxE
     assert source.stat().st_size == len(original)
 
 
+def test_a_manifest_without_a_file_stamp_is_checked_by_checksum_once(onnx_encoder: OnnxEncoder) -> None:
+    assert onnx_encoder.built_ is not None
+    source = Path(onnx_encoder.built_.path)
+    manifest_path = source.parent / MANIFEST_FILE
+    manifest = json.loads(manifest_path.read_text())
+    assert manifest["size"] == source.stat().st_size and manifest["mtime_ns"] == source.stat().st_mtime_ns
+    old_style = {k: v for k, v in manifest.items() if k not in ("size", "mtime_ns")}
+    manifest_path.write_text(json.dumps({**old_style, "sha256": "0" * 64}))
+    assert OnnxEncoder().prepare().built  # no stamp and a wrong checksum: rebuilt
+    manifest_path.write_text(json.dumps(old_style | {"sha256": json.loads(manifest_path.read_text())["sha256"]}))
+    assert not OnnxEncoder().prepare().built  # the checksum holds: reused, and the stamp recorded
+    assert "mtime_ns" in json.loads(manifest_path.read_text())
+
+
 def test_a_failed_build_is_an_error_not_a_broken_cache(tmp_path: Path) -> None:
     (tmp_path / "config.json").write_text("{}")
     with pytest.raises(RuntimeError, match="could not build"):
