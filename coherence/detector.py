@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderUse, ReaderUse, Speed, prepare, vector_space
+from coherence.encoders.cpus import one_blas_thread
 from coherence.encoders.factory import make_encoder
 from coherence.detector_params import check_detector_params
 from coherence.evidence.sentences import TopicEvidence, topic_evidence
@@ -138,7 +139,7 @@ class Detector:
         self.check_params()
         prepared = self._prepare(article, site)
         vectors = self._encode(prepared.content_texts)
-        return self._finish(prepared, vectors)
+        return self._finish_with_evidence(prepared, vectors)[0]
 
     def score_with_vectors(self, article: Article) -> ScoredArticle:
         """Score one article as `score` does, and keep its sentence vectors and which of
@@ -347,16 +348,14 @@ class Detector:
             n = len(p.content)
             try:
                 own = vectors[offset : offset + n] if vectors is not None else self._encode(p.content_texts)
-                result = self._finish(p, own)
+                result = self._finish_with_evidence(p, own)[0]
             except Exception as exc:  # noqa: BLE001 - reported in the result: score_many never raises for one article
                 result = ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}")
             offset += n
             result.id = record_id
             yield result
 
-    def _finish(self, prepared: PreparedArticle, vectors: np.ndarray) -> ArticleResult:
-        return self._finish_with_evidence(prepared, vectors)[0]
-
+    @one_blas_thread()  # small matrices: BLAS threads would only spin beside the encoder's
     def _finish_with_evidence(
         self, prepared: PreparedArticle, vectors: np.ndarray
     ) -> tuple[ArticleResult, TopicEvidence | None]:

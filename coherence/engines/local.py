@@ -291,8 +291,8 @@ def _start_worker(params: dict[str, Any], threads: int, parent: int, line_counts
 
         # The fast tier scores on one core per worker. numpy's BLAS and the tokenizer would
         # each start a thread per core in every worker, and their spinning threads ran 2
-        # workers at 1.4x the time. (The default tier keeps its BLAS threads: the context
-        # model's last bits would otherwise depend on --workers.)
+        # workers at 1.4x the time. (Every tier weighs evidence on one BLAS thread anyway:
+        # `coherence.encoders.cpus.one_blas_thread`.)
         _WORKER_BLAS_LIMIT = threadpool_limits(limits=threads, user_api="blas")
         os.environ.setdefault("RAYON_NUM_THREADS", str(threads))
 
