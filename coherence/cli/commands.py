@@ -32,11 +32,6 @@ def _detector_options(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def score_command(args: argparse.Namespace) -> int:
-    import threading
-
-    from coherence.text.lexicon import load_frequencies
-
-    threading.Thread(target=load_frequencies, name="coherence-warm-up", daemon=True).start()
     text = read_article(args.path)
     from coherence.io.html import EXTRACTED_FIELD, extract_article, looks_like_html
 

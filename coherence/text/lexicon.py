@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["WordEvidence", "analyse", "load_frequencies", "refers_back", "word_information", "COMMON_ZIPF"]
+__all__ = ["WordEvidence", "analyse", "refers_back", "word_information", "COMMON_ZIPF"]
 
 # Words at or above this Zipf frequency (about once per 100,000 words) carry no topic.
 COMMON_ZIPF = 5.0
@@ -31,13 +31,6 @@ def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en")
-
-
-def load_frequencies() -> None:
-    """Load the word frequencies now rather than at the first word (importing wordfreq and
-    reading its English list take about 0.4 s): `coherence score` does it in a thread while
-    the models load, so one article's start-up does not wait for both in turn."""
-    _zipf("the")
 
 
 def word_information(word: str) -> float:
