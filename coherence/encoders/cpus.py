@@ -46,8 +46,9 @@ def one_blas_thread() -> Iterator[None]:
     """numpy's BLAS on one thread while the block runs, as the original count after it.
 
     An article's evidence is made of small matrices (its sentences), and the encoder's passes
-    already keep the cores busy: BLAS threads only spun beside them, and limiting them halved
-    the default tier's time on 250 BBC articles (24 s to 12 s on 2 cores). One thread also
+    already keep the cores busy: BLAS threads only spun beside them. On 250 BBC articles on 2
+    cores, limiting them took `score_many` from 7.7 s to 6.55 s (CPU 14.3 s to 10.8 s) on an
+    idle machine, and from 20-25 s to 12-13 s with another job on the cores. One thread also
     makes the last bits of a score independent of the machine's cores. Threads that score at
     once share one limit, lifted when the last of them leaves (OpenBLAS may not take a limit
     set outside the main thread once the main thread has set one: such threads lose the

@@ -133,12 +133,12 @@ def _intact(folder: Path, file: str) -> bool:
     if not (model.is_file() and manifest.is_file()):
         return False
     try:
-        recorded, stat = json.loads(manifest.read_text()), model.stat()
-        if "size" in recorded and "mtime_ns" in recorded:
-            return bool(recorded["size"] == stat.st_size and recorded["mtime_ns"] == stat.st_mtime_ns)
+        recorded, stamp = json.loads(manifest.read_text()), _file_stamp(model)
+        if stamp.keys() <= recorded.keys():
+            return all(recorded[key] == value for key, value in stamp.items())
         if recorded.get("sha256") != _sha256(model):
             return False
-        _replace_text(manifest, json.dumps({**recorded, **_file_stamp(model)}, indent=2) + "\n")
+        _replace_text(manifest, json.dumps({**recorded, **stamp}, indent=2) + "\n")
         return True
     except (OSError, ValueError):
         return False
