@@ -300,6 +300,10 @@ def main(argv: list[str] | None = None) -> None:
         return warm * 0.5 * (1 + math.cos(math.pi * min(1.0, s / recipe["steps"])))
 
     log = open(args.work / "log.jsonl", "a")
+    if valid and step == 0 and "init_from" in recipe:  # where a warm-started run begins
+        entry = {"step": 0, "valid_auroc": validate(model, valid, cls_id, sep_id, recipe["bf16"])}
+        log.write(json.dumps(entry) + "\n")
+        print(json.dumps(entry), file=sys.stderr, flush=True)
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     model.train()
     started, running = time.time(), []
