@@ -24,7 +24,8 @@ article flagged there has been read: a flag never rests on the evidence the read
 check): reading costs a pass of its own, so read no more than pays. The report compares the
 triggers (share of clean articles read, recall) against never and always reading.
 `--inputs FILE` keeps the detector's probabilities and the reader's logits (the slow part, about
-25 minutes on 2 cores) outside the repository, so a refit of the stack alone takes seconds.
+25 minutes on 2 cores) outside the repository, so a refit of the stack alone takes seconds; with
+the adapters' checksum, so that after the reader is retrained only its logits are computed again.
 """
 
 from __future__ import annotations
@@ -91,12 +92,24 @@ def planted_versions(hosts, donors, nearest, seed: int) -> list:
     return [c for condition in CONDITIONS for c in build_cases(hosts, condition, seed=seed, n_planted=(1, 3), nearest=nearest, donors=donors)]
 
 
-def stack_inputs(detector: Detector, rows: list[ArticleRows]) -> tuple[list[np.ndarray], list[np.ndarray]]:
-    """Per article: the detector's weighed probability and the reader's logit of each content sentence."""
-    model = detector.intrusion_model
-    weighed = [model.weighed_probability(a.features, a.vectors) for a in rows]
-    logits = [detector.reader_for("article").logits(list(a.texts)) for a in rows]
-    return weighed, logits
+def reader_logits(detector: Detector, rows: list[ArticleRows]) -> list[np.ndarray]:
+    """Per article: the reader's logit of each content sentence (the slow part)."""
+    reader = detector.reader_for("article")
+    return [reader.logits(list(a.texts)) for a in rows]
+
+
+def adapters_checksum() -> str:
+    """The shipped article adapters' checksum: saved inputs hold the logits of these adapters."""
+    import hashlib
+
+    from coherence.models.reader import READER_ADAPTERS
+
+    return hashlib.sha256((ROOT / "coherence" / "models" / READER_ADAPTERS).read_bytes()).hexdigest()
+
+
+def save_inputs(path: Path, rows: list[ArticleRows], weighed: list[np.ndarray], logits: list[np.ndarray] | None, adapters: str) -> None:
+    with path.open("wb") as handle:
+        pickle.dump((rows, weighed, logits, adapters), handle)
 
 
 def auroc_by_condition(rows: list[ArticleRows], scores: list[np.ndarray]) -> dict[str, float]:
@@ -128,17 +141,25 @@ def main(argv: list[str] | None = None) -> None:
     random.Random(f"{args.seed}-stack").shuffle(pool)
     hosts = hosts_of(pool, args.news_articles)
     print(f"{len(hosts)} news dev hosts", file=sys.stderr, flush=True)
+    adapters = adapters_checksum()
     if args.inputs is not None and args.inputs.exists():
         with args.inputs.open("rb") as handle:
-            rows, weighed, logits = pickle.load(handle)
+            saved = pickle.load(handle)
+        rows, weighed, logits = saved[:3]
+        if len(saved) < 4 or saved[3] != adapters:  # the reader was retrained: the detector's side stands
+            print(f"{len(rows)} articles; the reader's adapters changed, reading them again ...", file=sys.stderr, flush=True)
+            logits = reader_logits(detector, rows)
+            save_inputs(args.inputs, rows, weighed, logits, adapters)
     else:
         cases = planted_versions(hosts, news, nearest_of(hosts, pool), args.seed)
         rows = article_rows(detector, cases)
+        weighed = [detector.intrusion_model.weighed_probability(a.features, a.vectors) for a in rows]
+        if args.inputs is not None:  # saved before the slow part, so a stopped run keeps the detector's side
+            save_inputs(args.inputs, rows, weighed, None, "")
         print(f"{len(rows)} articles; reading them ...", file=sys.stderr, flush=True)
-        weighed, logits = stack_inputs(detector, rows)
+        logits = reader_logits(detector, rows)
         if args.inputs is not None:
-            with args.inputs.open("wb") as handle:
-                pickle.dump((rows, weighed, logits), handle)
+            save_inputs(args.inputs, rows, weighed, logits, adapters)
 
     model = detector.intrusion_model
     folds = np.array([fold_of(a.id, FOLDS) for a in rows])
