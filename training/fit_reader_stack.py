@@ -99,12 +99,13 @@ def reader_logits(detector: Detector, rows: list[ArticleRows]) -> list[np.ndarra
 
 
 def adapters_checksum() -> str:
-    """The shipped article adapters' checksum: saved inputs hold the logits of these adapters."""
+    """The checksum of the article adapters the detector reads: saved inputs hold their logits."""
     import hashlib
+    from importlib import resources
 
-    from coherence.models.reader import READER_ADAPTERS
+    from coherence.models.reader import adapters_file
 
-    return hashlib.sha256((ROOT / "coherence" / "models" / READER_ADAPTERS).read_bytes()).hexdigest()
+    return hashlib.sha256(resources.files("coherence.models").joinpath(adapters_file("article")).read_bytes()).hexdigest()
 
 
 def save_inputs(path: Path, rows: list[ArticleRows], weighed: list[np.ndarray], logits: list[np.ndarray] | None, adapters: str) -> None:

@@ -311,10 +311,14 @@ def main(argv: list[str] | None = None) -> None:
         return warm * 0.5 * (1 + math.cos(math.pi * min(1.0, s / recipe["steps"])))
 
     log = open(args.work / "log.jsonl", "a")
-    if valid and step == 0 and "init_from" in recipe:  # where a warm-started run begins
-        entry = {"step": 0, "valid_auroc": validate(model, valid, cls_id, sep_id, recipe["bf16"])}
+
+    def record(entry: dict) -> None:
         log.write(json.dumps(entry) + "\n")
+        log.flush()
         print(json.dumps(entry), file=sys.stderr, flush=True)
+
+    if valid and step == 0 and "init_from" in recipe:  # where a warm-started run begins
+        record({"step": 0, "valid_auroc": validate(model, valid, cls_id, sep_id, recipe["bf16"])})
     loss_fn = torch.nn.BCEWithLogitsLoss(reduction="none")
     model.train()
     started, running = time.time(), []
@@ -340,9 +344,7 @@ def main(argv: list[str] | None = None) -> None:
             running = []
             if valid and step % args.validate_every == 0:
                 entry["valid_auroc"] = validate(model, valid, cls_id, sep_id, recipe["bf16"])
-            log.write(json.dumps(entry) + "\n")
-            log.flush()
-            print(json.dumps(entry), file=sys.stderr, flush=True)
+            record(entry)
         if step % args.every == 0 or step == last:
             weights = {n: p.detach().clone() for n, p in model.named_parameters() if p.requires_grad}
             tmp = checkpoint_path.with_suffix(".partial")
