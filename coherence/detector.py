@@ -11,17 +11,16 @@ from typing import Any
 import numpy as np
 
 from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderUse, ReaderUse, Speed, prepare, vector_space
-from coherence.encoders.cpus import one_blas_thread
 from coherence.encoders.factory import make_encoder
 from coherence.detector_params import check_detector_params
-from coherence.evidence.sentences import TopicEvidence, topic_evidence
-from coherence.models.intrusion import ArticleReading, IntrusionModel, explain_off_topic
+from coherence.evidence.sentences import TopicEvidence
+from coherence.models.intrusion import ArticleReading, IntrusionModel
 from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.models.reader import ReaderKind
-from coherence.preparation import Article, PreparedArticle, prepare_article, score_without_topic
-from coherence.results import ArticleResult, ScoredArticle, coherence_of, sentence_result
-from coherence.verdict import Verdict, companion_cut_in_effect, companion_note, off_topic_eligible, off_topic_flags
+from coherence.preparation import Article, PreparedArticle, prepare_article
+from coherence.results import ArticleResult, ScoredArticle
 from coherence.text.language import identifier
+from coherence.weighing import Weighing, conclude, weigh
 
 __all__ = ["Detector", "Article", "Backend", "PageReaderUse", "ReaderUse", "ScoredArticle", "Speed"]
 
@@ -340,60 +339,30 @@ class Detector:
             vectors: np.ndarray | None = self._encode(texts)
         except Exception:  # noqa: BLE001 - find the article at fault below; the others are scored
             vectors = None
+        weighed: list[Weighing | ArticleResult] = []  # every article weighed before any is concluded: readings overlap
         offset = 0
-        for p, record_id in zip(prepared, ids):
+        for p in prepared:
             if isinstance(p, str):
-                yield ArticleResult.failed(p, id=record_id)
+                weighed.append(ArticleResult.failed(p))
                 continue
             n = len(p.content)
             try:
                 own = vectors[offset : offset + n] if vectors is not None else self._encode(p.content_texts)
-                result = self._finish_with_evidence(p, own)[0]
+                weighed.append(weigh(self, p, own))
             except Exception as exc:  # noqa: BLE001 - reported in the result: score_many never raises for one article
-                result = ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}")
+                weighed.append(ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}"))
             offset += n
+        for item, record_id in zip(weighed, ids):
+            result = item
+            if isinstance(item, Weighing):
+                try:
+                    result = conclude(self, item)[0]
+                except Exception as exc:  # noqa: BLE001 - as above
+                    result = ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}")
             result.id = record_id
             yield result
 
-    @one_blas_thread()  # small matrices: BLAS threads would only spin beside the encoder's
-    def _finish_with_evidence(
-        self, prepared: PreparedArticle, vectors: np.ndarray
-    ) -> tuple[ArticleResult, TopicEvidence | None]:
+    def _finish_with_evidence(self, prepared: PreparedArticle, vectors: np.ndarray) -> tuple[ArticleResult, TopicEvidence | None]:
         """Topic evidence for the content sentences, then scores, flags and coherence."""
-        evidence: TopicEvidence | None = None
-        model = self.intrusion_model
-        cutoff = self.off_topic_cut
-        content = prepared.content
-        verdicts = list(prepared.verdicts)
-        known = zip(verdicts, prepared.leftover, prepared.texts)  # what each sentence is scored on before the topic
-        scores = np.array([score_without_topic(v, p, prepared.topical, t) for v, p, t in known])
-        confidence = np.zeros(len(prepared.texts))
-        if content:
-            evidence = topic_evidence(prepared.content_texts, vectors)
-            weighed = model.weighed_probability(evidence.features, vectors if self.uses_context else None)
-            eligible = off_topic_eligible(evidence.confidence, self.min_confidence, self.min_sentences)
-            read = lambda: self.reader_for("article").logits(prepared.content_texts)  # noqa: E731 - made only when read
-            weighed = model.with_reading(weighed, evidence.features, eligible, self.article_reading, read)
-            intrusion = model.stronger(weighed, evidence.features)
-            companion_cut = companion_cut_in_effect(cutoff, self.companion_threshold)
-            gate, companion = off_topic_flags(1.0 - intrusion, eligible, cutoff, companion_cut)
-            lead = content[int(np.argmax(np.where(gate, intrusion, -1.0)))]  # the strongest gate flag
-            for k, i in enumerate(content):
-                scores[i] = 1.0 - intrusion[k]
-                confidence[i] = evidence.confidence[k]
-                if gate[k] or companion[k]:
-                    because = explain_off_topic(evidence, k, model, float(weighed[k]))
-                    if companion[k] and companion_cut is not None:
-                        because += companion_note(lead, scores[i], companion_cut)
-                    verdicts[i] = Verdict("off_topic", because, evidence="topic")
-        for i, verdict in enumerate(verdicts):  # a repeat fits the topic as well as its original
-            if verdict is not None and verdict.original is not None:
-                scores[i], confidence[i] = scores[verdict.original], confidence[verdict.original]
-        results = [
-            sentence_result(s, float(scores[i]), float(confidence[i]), verdicts[i], float(prepared.leftover[i]))
-            for i, s in enumerate(prepared.sentences)
-        ]
-        coherence = coherence_of(results)
-        passed = coherence >= self.threshold
-        return ArticleResult(coherence, passed, results, self.threshold, language=prepared.language), evidence
+        return conclude(self, weigh(self, prepared, vectors))
 

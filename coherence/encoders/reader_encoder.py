@@ -10,7 +10,7 @@ each, several at once (as the sentence encoder's do).
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -61,19 +61,29 @@ class ReaderEncoder:
         """Logit that each sentence was planted from another story, read in the article's order
         (the first sentence is the anchor of every window and gets the windows' mean); for the
         page reader, that each line of a page is extraction leftover."""
+        return self.start(sentences)()
+
+    def start(self, sentences: Sequence[str]) -> Callable[[], np.ndarray]:
+        """Queue the passes of `logits(sentences)` on the pass threads and return the call that
+        waits for them: the caller goes on (the next article's evidence) while they run, so
+        reading overlaps the rest of scoring. Without pass threads the passes run here, now."""
         if self.session_ is None or self.pid_ != os.getpid():
             self._load()
         n = len(sentences)
         if n == 0:
-            return np.zeros(0)
+            return lambda: np.zeros(0)
         tokens = [e.ids for e in self.tokenizer_.encode_batch(list(sentences), add_special_tokens=False)]
         windows = lay_out(tokens, *self.ids_, anchored=self.kind == "article")
+        if self.pool_ is None:
+            done = [self._pooled(w) for w in windows]
+            return lambda: per_sentence(windows, map(self.head_.logits, done), n)
+        running = [self.pool_.submit(self._pooled, w) for w in windows]
+        return lambda: per_sentence(windows, (self.head_.logits(f.result()) for f in running), n)
 
-        def read(window: Window) -> np.ndarray:  # onnxruntime releases the GIL while it runs
-            ids = window.ids[None, :]
-            inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
-            states = self.session_.run(None, inputs)[0][0]
-            return self.head_.logits(pool_sentences(states, window.spans))
-
-        read_all = map(read, windows) if self.pool_ is None or len(windows) == 1 else self.pool_.map(read, windows)
-        return per_sentence(windows, read_all, n)
+    def _pooled(self, window: Window) -> np.ndarray:
+        """One window's pass (onnxruntime releases the GIL while it runs), each sentence's tokens
+        pooled. The head runs in the caller's thread, under its BLAS settings, so that a logit
+        does not depend on which thread read the window."""
+        ids = window.ids[None, :]
+        inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        return pool_sentences(self.session_.run(None, inputs)[0][0], window.spans)

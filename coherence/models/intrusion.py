@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from typing import Literal
@@ -140,16 +139,12 @@ class IntrusionModel:
         in_doubt = use == "auto" and own_vectors and self.context is not None
         return "auto" if in_doubt and self.reader is not None and self.reader.reads_in_doubt else None
 
-    def with_reading(
-        self, weighed: np.ndarray, features: np.ndarray, eligible: np.ndarray, reading: ArticleReading, read: Callable[[], np.ndarray]
-    ) -> np.ndarray:
-        """The weighed probability joined to the reader's logits (`read()`, called only when the
-        article is read): on every article ("always"), on one in doubt ("auto"), else as it is."""
+    def reads(self, weighed: np.ndarray, features: np.ndarray, eligible: np.ndarray, reading: ArticleReading) -> bool:
+        """Whether the reader reads this article: every one ("always"), one in doubt ("auto"),
+        none (None). Its logits then join the weighed probability (`reader.probability`)."""
         if self.reader is None or reading is None:
-            return weighed
-        if reading == "auto" and not self.reader.in_doubt(self.stronger(weighed, features), eligible):
-            return weighed
-        return self.reader.probability(weighed, read())
+            return False
+        return reading == "always" or self.reader.in_doubt(self.stronger(weighed, features), eligible)
 
     def contributions(self, features: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the log-odds, (n, n_features)."""

@@ -51,6 +51,17 @@ def test_a_sentence_is_read_the_same_in_any_batch(reader: ReaderEncoder, example
     np.testing.assert_array_equal(reader.logits(example_content), alone)
 
 
+def test_readings_started_together_give_each_article_its_own_logits(article_texts) -> None:
+    """score_many starts the readings of a batch before it gathers any: windows of several
+    articles then run side by side, and each article must still get what reading it alone gives."""
+    reader = Detector().reader_for("article")
+    articles = [[s for s in text.split(". ") if s] for text in article_texts.values()][:4]
+    alone = [reader.logits(sentences) for sentences in articles]
+    started = [reader.start(sentences) for sentences in articles]
+    for expected, gather in zip(reversed(alone), reversed(started)):  # gathered last to first
+        np.testing.assert_array_equal(gather(), expected)
+
+
 def test_detector_with_the_reader_scores_alike_one_by_one_and_in_batch() -> None:
     text = EXAMPLE.read_text()
     detector = Detector(reader="always")
@@ -70,8 +81,8 @@ def test_reader_auto_reads_the_articles_in_doubt_and_scores_them_as_always(artic
     always, never = Detector(reader="always"), Detector(reader="never")
     model, stack = never.intrusion_model, never.intrusion_model.reader
     runner, read = auto.reader_for("article"), []
-    original = runner.logits
-    monkeypatch.setattr(runner, "logits", lambda texts: read.append(list(texts)) or original(texts))
+    original = runner.start
+    monkeypatch.setattr(runner, "start", lambda texts: read.append(list(texts)) or original(texts))
     kinds = []
     for text in article_texts.values():
         read.clear()
