@@ -350,7 +350,7 @@ class Detector:
                 own = vectors[offset : offset + n] if vectors is not None else self._encode(p.content_texts)
                 weighed.append(weigh(self, p, own))
             except Exception as exc:  # noqa: BLE001 - reported in the result: score_many never raises for one article
-                weighed.append(ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}"))
+                weighed.append(ArticleResult.unscorable(exc))
             offset += n
         for item, record_id in zip(weighed, ids):
             result = item
@@ -358,7 +358,7 @@ class Detector:
                 try:
                     result = conclude(self, item)[0]
                 except Exception as exc:  # noqa: BLE001 - as above
-                    result = ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}")
+                    result = ArticleResult.unscorable(exc)
             result.id = record_id
             yield result
 

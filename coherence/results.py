@@ -90,6 +90,12 @@ class ArticleResult:
         """The record of an input that could not be scored."""
         return cls(coherence=None, passed=False, sentences=[], id=id, error=message)
 
+    @classmethod
+    def unscorable(cls, exc: Exception, id: str | int | None = None) -> "ArticleResult":
+        """The record of an input whose scoring raised: the error names the exception, so one
+        bad record is reported in its place and never stops a batch."""
+        return cls.failed(f"could not be scored: {type(exc).__name__}: {exc}", id=id)
+
 
 LEFTOVER_FLOOR = 0.1  # leftover probability that is no evidence: what prose lines get
 

@@ -119,7 +119,7 @@ def _score_alone(detector: Detector, record: Record) -> ArticleResult:
     try:
         result = detector.score(record.text or "", site=record.site)
     except Exception as exc:  # noqa: BLE001 - reported in the record, never raised
-        return ArticleResult.failed(f"could not be scored: {type(exc).__name__}: {exc}", id=record.id)
+        return ArticleResult.unscorable(exc, id=record.id)
     result.id = record.id
     return result
 
