@@ -14,7 +14,7 @@ from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderU
 from coherence.encoders.factory import make_encoder
 from coherence.detector_params import check_detector_params
 from coherence.evidence.sentences import TopicEvidence
-from coherence.models.intrusion import ArticleReading, IntrusionModel
+from coherence.models.intrusion import DEFAULT_FLAG_RATE, ArticleReading, IntrusionModel
 from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.models.reader import ReaderKind
 from coherence.preparation import Article, PreparedArticle, prepare_article
@@ -37,8 +37,8 @@ class Detector:
         threshold: article coherence below which `passed` is False.
         flag_rate: the shipped operating point to flag at, named by the share of clean
             development articles (untouched news) that get an off_topic flag there, within
-            [0, 0.5]. Default 0.10: one clean article in ten (0.05 halves the false flags
-            and misses more stray lines; see reports/quality.md).
+            [0, 0.5]. Default 0.05: one clean article in twenty (0.10 finds a few more
+            stray lines for twice the false flags; see reports/quality.md).
         off_topic_threshold: sentence score below which a sentence is flagged `off_topic`
             (the score is one minus the estimated intrusion probability); overrides
             `flag_rate`. `coherence.off_topic_threshold` picks one from your own corpus.
@@ -90,7 +90,7 @@ class Detector:
         self,
         model: str | Encoder = DEFAULT_MODEL,
         threshold: float = 0.8,
-        flag_rate: float = 0.10,
+        flag_rate: float = DEFAULT_FLAG_RATE,
         off_topic_threshold: float | None = None,
         companion_threshold: float | None = 0.5,
         min_sentences: int = 4,

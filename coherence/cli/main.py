@@ -14,6 +14,7 @@ from coherence.cli.console import silence_stdout
 from coherence.encoders.base import Backend, PageReaderUse, ReaderUse
 from coherence.io.fields import InputError  # input the user must fix: one line, exit code 2
 from coherence.io.records import MAX_CHARS
+from coherence.models.intrusion import DEFAULT_FLAG_RATE
 
 __all__ = ["main"]
 
@@ -92,8 +93,8 @@ def _common_options(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--flag-rate",
         type=_share,
-        default=0.10,
-        help="operating point for off_topic flags: the share of clean news articles that get one (default 0.10)",
+        default=DEFAULT_FLAG_RATE,
+        help=f"operating point for off_topic flags: the share of clean news articles that get one (default {DEFAULT_FLAG_RATE})",
     )
     _companion_option(command)
     _backend_option(command)
@@ -196,7 +197,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="sentence maps: UMAP, PCA, or auto (PCA when too few points for UMAP)")
     report.add_argument("--seed", type=int, default=0, help="fixes map layouts and samples (default 0)")
     report.add_argument("--threshold", type=_unit, help="coherence needed to pass (default: the batch run's, else 0.8)")
-    report.add_argument("--flag-rate", type=_share, default=0.10, help="one article: operating point for off_topic flags (default 0.10)")
+    report.add_argument(
+        "--flag-rate", type=_share, default=DEFAULT_FLAG_RATE,
+        help=f"one article: operating point for off_topic flags (default {DEFAULT_FLAG_RATE})",
+    )
     _companion_option(report)
     report.add_argument("--backend", choices=_BACKENDS, help=_BACKEND_HELP + " (default: the batch run's, else onnx)")
     report.add_argument(
