@@ -18,7 +18,7 @@ Read where in doubt (`Detector(reader="auto")`, the default): an article is read
 of its sentences that may be flagged reaches the trigger by the detector's own evidence; its
 operating points come from the same out-of-fold scores, the stack's where the article is read
 and the detector's elsewhere. The trigger shipped is the highest of `TRIGGERS` whose recall, with
-one clean article in ten flagged, is within `RECALL_TOLERANCE` of reading every article in every
+the default operating point (`DEFAULT_FLAG_RATE`), is within `RECALL_TOLERANCE` of reading every article in every
 condition, and at or below the probability the default operating point flags at (so that every
 article flagged there has been read: a flag never rests on the evidence the reader is there to
 check): reading costs a pass of its own, so read no more than pays. The report compares the
@@ -44,7 +44,7 @@ from benchmarks.intrusions import build_cases
 from benchmarks.news_corpus import NEWS_CORPUS, hosts_of, load_news, news_split
 from benchmarks.metrics import write_markdown
 from coherence import Detector
-from coherence.models.intrusion import ReaderStack
+from coherence.models.intrusion import DEFAULT_FLAG_RATE, ReaderStack  # recall is compared there; every article flagged there must have been read
 from coherence.models.reader import log_odds
 from coherence.thresholds import rate_cut
 from training.context_training import ArticleRows, fold_of
@@ -55,7 +55,6 @@ CONDITIONS = ("cross", "same", "nearest", "paragraph", "clean")
 FOLDS = 5
 TRIGGERS = (0.3, 0.4, 0.5, 0.6)  # the detector's own probability at which an article is read (reader="auto"), tried
 RECALL_TOLERANCE = 0.01  # the trigger shipped: the highest whose recall is within this of always reading, in every condition
-DEFAULT_RATE = 0.10  # Detector's default flag_rate: recall is compared there, and every article flagged there must have been read
 
 
 def in_doubt_scores(rows: list[ArticleRows], model, weighed: list[np.ndarray], stacked: list[np.ndarray], trigger: float | None) -> tuple[list[np.ndarray], np.ndarray]:
@@ -190,7 +189,7 @@ def main(argv: list[str] | None = None) -> None:
     reading = {"never": (never, np.zeros(len(rows), dtype=bool)), **{f"in doubt, trigger {t}": v for t, v in in_doubt.items()}, "always": (always, np.ones(len(rows), dtype=bool))}
     compared = {}
     for name, (scores, read) in reading.items():
-        cut = float(np.interp(DEFAULT_RATE, *zip(*anchored_points(rows, scores, shares))))
+        cut = float(np.interp(DEFAULT_FLAG_RATE, *zip(*anchored_points(rows, scores, shares))))
         compared[name] = {"clean_read": float(read[clean].mean()), "all_read": float(read.mean()), "default_cut": cut, "recall": recall_at(rows, scores, cut)}
     full = compared["always"]["recall"]
     trigger = max(
@@ -246,12 +245,12 @@ def main(argv: list[str] | None = None) -> None:
         "",
         f"Which articles to read: never (the detector alone), always, or only those in doubt (a sentence that may be flagged at the "
         f"trigger or above by the detector's own probability). Recall of planted sentences at each row's own default operating point "
-        f"(flag_rate {DEFAULT_RATE}: {shares[DEFAULT_RATE]:.1%} of these clean articles flagged; out of fold for the stack); `reader=\"auto\"` "
+        f"(flag_rate {DEFAULT_FLAG_RATE}: {shares[DEFAULT_FLAG_RATE]:.1%} of these clean articles flagged; out of fold for the stack); `reader=\"auto\"` "
         f"ships trigger {trigger} (the highest within {RECALL_TOLERANCE:.0%} of always reading in every condition whose default "
-        f"operating point, flag_rate {DEFAULT_RATE}, flags only above the trigger, so that every article flagged there was read), operating points "
+        f"operating point, flag_rate {DEFAULT_FLAG_RATE}, flags only above the trigger, so that every article flagged there was read), operating points "
         + ", ".join(f"{r:.2f}: {c:.3f}" for r, c in auto_points if r in (0.02, 0.05, 0.1, 0.2)) + ".",
         "",
-        f"| articles read | clean articles read | all articles read | probability flagged at flag_rate {DEFAULT_RATE} | " + " | ".join(CONDITIONS[:-1]) + " |",
+        f"| articles read | clean articles read | all articles read | probability flagged at flag_rate {DEFAULT_FLAG_RATE} | " + " | ".join(CONDITIONS[:-1]) + " |",
         "|---|---:|---:|---:|" + "---:|" * (len(CONDITIONS) - 1),
     ]
     for name, values in compared.items():
