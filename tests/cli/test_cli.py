@@ -169,3 +169,14 @@ def test_a_reader_that_stops_early_is_one_line_and_exit_2(planted_path, monkeypa
         fake_stdout.close()
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.strip().endswith("(broken pipe)") and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", [["score", "x.txt"], ["batch", "x.jsonl", "-o", "out.jsonl"], ["report", "x.txt", "-o", "out.html"]])
+def test_commands_flag_at_the_library_default_operating_point(command):
+    import inspect
+
+    from coherence import Detector
+    from coherence.cli.main import build_parser
+
+    library_default = inspect.signature(Detector).parameters["flag_rate"].default
+    assert build_parser().parse_args(command).flag_rate == library_default
