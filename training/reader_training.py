@@ -239,6 +239,27 @@ def adapter_state(adapters: Adapters) -> dict:
     return state
 
 
+def grown_state(state: dict, scale: float, model, new_scale: float) -> dict:
+    """Adapters of rank r as the training model's parameters of rank R >= r, the function kept:
+    the first r rows of each A are the old ones and the rest the model's own random start; the
+    first r columns of each B are the old ones rescaled to the new alpha / rank, the rest zero,
+    so training goes on from exactly what the smaller adapters computed, with room to learn more."""
+    import torch
+
+    params = trainable(model)
+    out = dict(state)
+    for key, old_a in state.items():
+        if not key.endswith(".lora_A"):
+            continue
+        b_key = key[: -len("lora_A")] + "lora_B"
+        a, b = params[key].detach().clone(), torch.zeros_like(params[b_key])
+        rank = old_a.shape[0]
+        a[:rank] = old_a
+        b[:, :rank] = state[b_key] * (scale / new_scale)
+        out[key], out[b_key] = a, b
+    return out
+
+
 def export(model, path: Path, meta: dict) -> None:
     """The adapters (named as the bundled weights they adapt) and the head, as `Adapters`."""
     lora = {}
@@ -269,6 +290,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--every", type=int, default=100, help="steps between checkpoints")
     parser.add_argument("--validate-every", type=int, default=500, help="steps between validations; only logged steps (multiples of 20) validate")
     parser.add_argument("--valid-articles", type=int, default=300)
+    parser.add_argument("--valid-seed", type=int, help="seed of the validation sample (default: the run's seed); fix it to compare runs on the same articles")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--fp32", dest="bf16", action="store_false", help="train in fp32 (default: bf16 autocast, twice as fast on CPUs with bf16 units)")
     parser.add_argument("--export", type=Path, help="write the shipped adapters from the checkpoint and stop")
@@ -289,9 +311,9 @@ def main(argv: list[str] | None = None) -> None:
         model.load_state_dict(state["weights"], strict=False)
     elif args.init_from and args.init_from.suffix == ".npz":
         earlier = Adapters.from_bytes(args.init_from.read_bytes())
-        if any(earlier.meta[k] != recipe[k] for k in ("rank", "alpha")):
-            raise SystemExit(f"{args.init_from} has adapters of another shape (rank, alpha)")
-        model.load_state_dict(adapter_state(earlier), strict=False)
+        if int(earlier.meta["rank"]) > recipe["rank"]:
+            raise SystemExit(f"{args.init_from} has adapters of a higher rank ({earlier.meta['rank']}) than --rank")
+        model.load_state_dict(grown_state(adapter_state(earlier), earlier.scale, model, recipe["alpha"] / recipe["rank"]), strict=False)
         recipe["init_from"] = {"path": str(args.init_from), "step": earlier.meta.get("step"), "recipe": earlier.meta}
     elif args.init_from:
         earlier = torch.load(args.init_from, weights_only=False)
@@ -310,7 +332,8 @@ def main(argv: list[str] | None = None) -> None:
     articles = load_articles(args.data)
     valid = load_articles(args.valid) if args.valid else []
     if valid:  # a seeded sample: the file lists its articles condition by condition
-        picked = np.random.default_rng(recipe["seed"]).permutation(len(valid))[: args.valid_articles]
+        sample_seed = recipe["seed"] if args.valid_seed is None else args.valid_seed
+        picked = np.random.default_rng(sample_seed).permutation(len(valid))[: args.valid_articles]
         valid = [valid[i] for i in sorted(picked)]
     optimizer = torch.optim.AdamW(params.values(), lr=recipe["lr"], weight_decay=0.01)
     step = 0

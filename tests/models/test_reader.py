@@ -187,3 +187,31 @@ def test_training_starts_from_shipped_adapters_as_they_were_exported(tmp_path) -
     assert not unexpected and not [m for m in missing if "lora" in m or m.startswith(("hidden.", "out."))]
     for name, p in trainable(model).items():
         torch.testing.assert_close(trainable(fresh)[name], p)
+
+
+def test_adapters_grown_to_a_higher_rank_compute_what_they_did(tmp_path) -> None:
+    """`--init-from` with a higher `--rank`: the grown adapters give the same logits at the
+    start, and their new directions can learn (A random, so B's new columns get a gradient)."""
+    torch = pytest.importorskip("torch")
+    from training.reader_training import adapter_state, batch_tensors, build_model, export, grown_state, trainable
+
+    small = build_model(rank=2, alpha=4.0, dropout=0.0, seed=0).eval()
+    with torch.no_grad():
+        for p in trainable(small).values():
+            p.normal_(0.0, 0.05)
+    export(small, tmp_path / "a.npz", {"rank": 2, "alpha": 4.0})
+    adapters = Adapters.from_bytes((tmp_path / "a.npz").read_bytes())
+    big = build_model(rank=6, alpha=4.0, dropout=0.0, seed=1).eval()
+    big.load_state_dict(grown_state(adapter_state(adapters), adapters.scale, big, 4.0 / 6), strict=False)
+    rng = np.random.default_rng(5)
+    tokens = [list(rng.integers(2000, 20000, int(rng.integers(3, 30)))) for _ in range(12)]
+    windows = lay_out(tokens, CLS, SEP)
+    ids, mask, pool, owner, _, _ = batch_tensors(windows, [np.zeros(len(tokens))] * len(windows))
+    with torch.no_grad():
+        expected = small(ids, mask, pool, owner, len(windows)).numpy()
+        got = big(ids, mask, pool, owner, len(windows)).numpy()
+    np.testing.assert_allclose(got, expected, atol=1e-4)
+    big.train()
+    big(ids, mask, pool, owner, len(windows)).sum().backward()
+    grads = [p.grad[:, 2:].abs().sum().item() for n, p in trainable(big).items() if n.endswith("lora_B")]
+    assert grads and all(g > 0 for g in grads)
