@@ -25,20 +25,27 @@ from coherence.verdict import Verdict, companion_cut_in_effect, companion_note, 
 if TYPE_CHECKING:
     from coherence.detector import Detector
 
-__all__ = ["Weighing", "conclude", "weigh"]
+__all__ = ["TopicWeighing", "Weighing", "conclude", "weigh"]
+
+
+@dataclass(frozen=True)
+class TopicWeighing:
+    """The topic's side of a weighed article, for its content sentences: the evidence, the
+    weighed probability and which sentences may be called off_topic at all."""
+
+    evidence: TopicEvidence
+    weighed: np.ndarray
+    eligible: np.ndarray
 
 
 @dataclass
 class Weighing:
-    """An article weighed and not yet concluded: scores before the topic, and for its content
-    sentences the topic evidence, the weighed probability and, when the reader reads it, the
-    call that waits for its logits."""
+    """An article weighed and not yet concluded: scores before the topic, the topic's side
+    (None: no content sentence) and, when the reader reads it, the call that waits for its logits."""
 
     prepared: PreparedArticle
     scores: np.ndarray
-    evidence: TopicEvidence | None = None
-    weighed: np.ndarray | None = None
-    eligible: np.ndarray | None = None
+    topic: TopicWeighing | None = None
     reading: Callable[[], np.ndarray] | None = None
 
 
@@ -51,10 +58,10 @@ def weigh(detector: Detector, prepared: PreparedArticle, vectors: np.ndarray) ->
     if prepared.content:
         model = detector.intrusion_model
         evidence = topic_evidence(prepared.content_texts, vectors)
-        weighing.evidence = evidence
-        weighing.weighed = model.weighed_probability(evidence.features, vectors if detector.uses_context else None)
-        weighing.eligible = off_topic_eligible(evidence.confidence, detector.min_confidence, detector.min_sentences)
-        if model.reads(weighing.weighed, evidence.features, weighing.eligible, detector.article_reading):
+        weighed = model.weighed_probability(evidence.features, vectors if detector.uses_context else None)
+        eligible = off_topic_eligible(evidence.confidence, detector.min_confidence, detector.min_sentences)
+        weighing.topic = TopicWeighing(evidence, weighed, eligible)
+        if model.reads(weighed, evidence.features, eligible, detector.article_reading):
             weighing.reading = detector.reader_for("article").start(prepared.content_texts)
     return weighing
 
@@ -62,23 +69,24 @@ def weigh(detector: Detector, prepared: PreparedArticle, vectors: np.ndarray) ->
 @one_blas_thread()
 def conclude(detector: Detector, weighing: Weighing) -> tuple[ArticleResult, TopicEvidence | None]:
     """Scores, flags and coherence of a weighed article (waiting for its reading, if any)."""
-    prepared, scores, evidence = weighing.prepared, weighing.scores, weighing.evidence
+    prepared, scores, topic = weighing.prepared, weighing.scores, weighing.topic
+    evidence = topic.evidence if topic is not None else None
     model, cutoff, content = detector.intrusion_model, detector.off_topic_cut, prepared.content
     verdicts = list(prepared.verdicts)
     confidence = np.zeros(len(prepared.texts))
-    if evidence is not None and weighing.weighed is not None and weighing.eligible is not None:
-        weighed = weighing.weighed
+    if topic is not None:
+        weighed = topic.weighed
         if weighing.reading is not None and model.reader is not None:
             weighed = model.reader.probability(weighed, weighing.reading())
-        intrusion = model.stronger(weighed, evidence.features)
+        intrusion = model.stronger(weighed, topic.evidence.features)
         companion_cut = companion_cut_in_effect(cutoff, detector.companion_threshold)
-        gate, companion = off_topic_flags(1.0 - intrusion, weighing.eligible, cutoff, companion_cut)
+        gate, companion = off_topic_flags(1.0 - intrusion, topic.eligible, cutoff, companion_cut)
         lead = content[int(np.argmax(np.where(gate, intrusion, -1.0)))]  # the strongest gate flag
         for k, i in enumerate(content):
             scores[i] = 1.0 - intrusion[k]
-            confidence[i] = evidence.confidence[k]
+            confidence[i] = topic.evidence.confidence[k]
             if gate[k] or companion[k]:
-                because = explain_off_topic(evidence, k, model, float(weighed[k]))
+                because = explain_off_topic(topic.evidence, k, model, float(weighed[k]))
                 if companion[k] and companion_cut is not None:
                     because += companion_note(lead, scores[i], companion_cut)
                 verdicts[i] = Verdict("off_topic", because, evidence="topic")
