@@ -206,6 +206,28 @@ class Detector:
         if self.uses_page_reader:
             self.reader_for("page").prepare()
 
+    def load(self) -> Detector:
+        """Load now, side by side, what the first article would otherwise load one piece after
+        another: the encoder's model, the readers this detector may use and the word-frequency
+        table. Each load mostly runs outside the GIL, so one `coherence score` waits for about
+        the slowest of them instead of their sum; batch workers need not call it. What is not
+        built yet is built first, one model at a time (`prepare`)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from coherence.encoders.base import load
+        from coherence.text.lexicon import load_word_frequencies
+
+        self.prepare()
+        jobs = [partial(load, self.encoder), load_word_frequencies]  # objects made here, loaded there
+        if self.article_reading is not None:
+            jobs.append(self.reader_for("article").load)
+        if self.uses_page_reader:
+            jobs.append(self.reader_for("page").load)
+        with ThreadPoolExecutor(len(jobs), thread_name_prefix="coherence-load") as pool:
+            for running in [pool.submit(job) for job in jobs]:
+                running.result()
+        return self
+
     def get_params(self) -> dict[str, Any]:
         """The constructor arguments, so the same Detector can be built in another process."""
         names = list(inspect.signature(type(self).__init__).parameters)[1:]

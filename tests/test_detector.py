@@ -525,3 +525,17 @@ def test_repeated_sentences_are_embedded_once(make_detector, article_texts):
     assert again == first
     with pytest.raises(ValueError, match="embedding_cache"):
         Detector(embedding_cache=-1).score("A sentence to score.")
+
+
+def test_load_readies_every_model_up_front_and_changes_no_score(article_texts):
+    """`load()` (what `coherence score` calls) loads the encoder and both readers side by side
+    before any article; the scores are those of a detector that loads on first use."""
+    name = PLANTED_NAMES[0]
+    loaded = Detector(reader="always", page_reader="always").load()
+    assert loaded.encoder.encoder.session_ is not None  # behind the embedding cache
+    assert all(loaded.reader_for(kind).session_ is not None for kind in ("article", "page"))
+    lazy = Detector(reader="always", page_reader="always")
+    assert getattr(lazy, "readers_", None) is None
+    got, expected = loaded.score(article_texts[name]), lazy.score(article_texts[name])
+    assert [s.score for s in got.sentences] == [s.score for s in expected.sentences]
+    assert [s.reason for s in got.sentences] == [s.reason for s in expected.sentences]

@@ -43,7 +43,7 @@ def score_command(args: argparse.Namespace) -> int:
             raise InputError(f"{args.path}: {exc}") from None
     from coherence.build import ready_detector
 
-    detector = ready_detector(_detector_options(args), prepare=False)
+    detector = ready_detector(_detector_options(args), prepare=False).load()
     result = detector.score(text)
     result.id = args.path
     if args.json:

@@ -15,8 +15,8 @@ from typing import Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 __all__ = [
-    "DEFAULT_MODEL", "Backend", "Encoder", "ModelEncoder", "PageReaderUse", "ReaderUse", "Speed", "default_model_path", "prepare",
-    "reader_use",
+    "DEFAULT_MODEL", "Backend", "Encoder", "ModelEncoder", "PageReaderUse", "ReaderUse", "Speed", "default_model_path", "load",
+    "prepare", "reader_use",
     "resolve_model", "vector_space", "vector_space_of",
 ]  # fmt: skip
 
@@ -66,6 +66,14 @@ def prepare(encoder: Any) -> Any:
     """Build what `encoder` needs before first use, when it needs anything."""
     step = getattr(encoder, "prepare", None)
     return step() if step is not None else None
+
+
+def load(encoder: Any) -> None:
+    """Load into memory what `encoder` would load on first use (a session, a model), when it
+    says how (`load()`); a user's own encoder need not."""
+    step = getattr(encoder, "load", None)
+    if step is not None:
+        step()
 
 
 def default_model_path() -> Path:

@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from coherence.encoders.base import Encoder, prepare, vector_space
+from coherence.encoders.base import Encoder, load, prepare, vector_space
 
 __all__ = ["CachingEncoder"]
 
@@ -41,6 +41,10 @@ class CachingEncoder:
     def prepare(self) -> Any:
         """Prepare the wrapped encoder, if it has anything to prepare (a model to build)."""
         return prepare(self.encoder)
+
+    def load(self) -> None:
+        """Load the wrapped encoder now, if it loads anything."""
+        load(self.encoder)
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickles the settings and the wrapped encoder, not the cached vectors."""

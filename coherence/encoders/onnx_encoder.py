@@ -94,6 +94,11 @@ class OnnxEncoder:
         self.built_ = int8_model(source, name, rebuild=rebuild)
         return self.built_
 
+    def load(self) -> None:
+        """Load the session and tokenizer now (else on first use; again in a forked child)."""
+        if self.session_ is None or self.pid_ != os.getpid():  # a forked child has no pool threads
+            self._load()
+
     def _load(self) -> None:
         from tokenizers import Tokenizer
 
@@ -117,8 +122,7 @@ class OnnxEncoder:
         a sentence's vector would depend on its batch-mates (and `score` would disagree with
         `score_many`). Passes run `threads` at a time.
         """
-        if self.session_ is None or self.pid_ != os.getpid():  # a forked child has no pool threads
-            self._load()
+        self.load()
         if not sentences:
             return np.zeros((0, self.dimension), dtype=np.float32)
         vectors = np.zeros((len(sentences), self.dimension), dtype=np.float32)
@@ -139,6 +143,5 @@ class OnnxEncoder:
     @property
     def dimension(self) -> int:
         """Length of the vectors."""
-        if self.session_ is None:
-            self._load()
+        self.load()
         return int(self.session_.get_outputs()[0].shape[-1])

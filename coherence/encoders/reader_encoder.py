@@ -43,6 +43,11 @@ class ReaderEncoder:
         self.built_ = reader_model(default_model_path(), "all-MiniLM-L6-v2", rebuild=rebuild, kind=self.kind)
         return self.built_
 
+    def load(self) -> None:
+        """Load the session, head and tokenizer now (else on first use; again in a forked child)."""
+        if self.session_ is None or self.pid_ != os.getpid():
+            self._load()
+
     def _load(self) -> None:
         from coherence.encoders.base import default_model_path
 
@@ -67,8 +72,7 @@ class ReaderEncoder:
         """Queue the passes of `logits(sentences)` on the pass threads and return the call that
         waits for them: the caller goes on (the next article's evidence) while they run, so
         reading overlaps the rest of scoring. Without pass threads the passes run here, now."""
-        if self.session_ is None or self.pid_ != os.getpid():
-            self._load()
+        self.load()
         n = len(sentences)
         if n == 0:
             return lambda: np.zeros(0)

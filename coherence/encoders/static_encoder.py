@@ -180,6 +180,11 @@ class StaticEncoder:
     def token_ids(self, sentences: Sequence[str]) -> list[list[int]]:
         return [e.ids for e in self.tokenizer().encode_batch(list(sentences), add_special_tokens=False)]
 
+    def load(self) -> None:
+        """Build the mapped token table now (else on first use)."""
+        if self.table_ is None:
+            self._load()
+
     def _load(self) -> None:
         self._source()  # only the bundled model has a fitted map
         mapping = StaticMap.default()
@@ -192,15 +197,13 @@ class StaticEncoder:
 
     def encode(self, sentences: Sequence[str]) -> np.ndarray:
         """Embed sentences; each vector depends on its own sentence only."""
-        if self.table_ is None:
-            self._load()
+        self.load()
         assert self.table_ is not None and self.weights_ is not None and self.bias_ is not None
         vectors = bag_of_tokens(self.token_ids(sentences), self.table_, self.weights_) + self.bias_
         return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     @property
     def dimension(self) -> int:
-        if self.table_ is None:
-            self._load()
+        self.load()
         assert self.table_ is not None
         return int(self.table_.shape[1])

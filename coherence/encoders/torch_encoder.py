@@ -58,10 +58,14 @@ class SentenceEncoder:
         except Exception as exc:
             raise RuntimeError(f"could not load model {self.model!r}: {exc}") from exc
 
-    def encode(self, sentences: Sequence[str]) -> np.ndarray:
-        """Embed sentences (longest first inside sentence-transformers, order kept)."""
+    def load(self) -> None:
+        """Load the model now (else on first use)."""
         if self.model_ is None:
             self.model_ = self._load()
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        """Embed sentences (longest first inside sentence-transformers, order kept)."""
+        self.load()
         if not sentences:
             dim = self.model_.get_sentence_embedding_dimension() or 0
             return np.zeros((0, dim), dtype=np.float32)

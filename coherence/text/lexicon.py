@@ -13,7 +13,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 
-__all__ = ["WordEvidence", "analyse", "refers_back", "word_information", "COMMON_ZIPF"]
+__all__ = ["WordEvidence", "analyse", "load_word_frequencies", "refers_back", "word_information", "COMMON_ZIPF"]
 
 # Words at or above this Zipf frequency (about once per 100,000 words) carry no topic.
 COMMON_ZIPF = 5.0
@@ -31,6 +31,11 @@ def _zipf(word: str) -> float:
     from wordfreq import zipf_frequency
 
     return zipf_frequency(word, "en")
+
+
+def load_word_frequencies() -> None:
+    """Read the word-frequency table now; wordfreq reads it on first use (about 0.15 s)."""
+    _zipf("the")
 
 
 def word_information(word: str) -> float:
