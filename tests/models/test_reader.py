@@ -15,6 +15,17 @@ from coherence.models.reader_layout import MAX_TOKENS, SENTENCE_TOKENS, lay_out,
 CLS, SEP = 101, 102
 
 
+def random_windows(seed: int, sentences: int, longest: int):
+    """Windows of an article of random token ids, and the batch the training model reads them as
+    (ids, mask, pool, owner)."""
+    from training.reader_training import batch_tensors
+
+    rng = np.random.default_rng(seed)
+    tokens = [list(rng.integers(2000, 20000, int(rng.integers(3, longest)))) for _ in range(sentences)]
+    windows = lay_out(tokens, CLS, SEP)
+    return windows, batch_tensors(windows, [np.zeros(len(tokens))] * len(windows))[:4]
+
+
 @pytest.mark.parametrize("n", [1, 2, 5, 40, 200])
 def test_windows_cover_every_sentence_behind_the_first(n: int) -> None:
     rng = np.random.default_rng(n)
@@ -144,7 +155,7 @@ def test_merged_adapters_reproduce_the_trained_model(tmp_path) -> None:
     from transformers import AutoModel
 
     from coherence.encoders.base import default_model_path
-    from training.reader_training import batch_tensors, build_model, export
+    from training.reader_training import build_model, export
 
     model = build_model(rank=2, alpha=4.0, dropout=0.0, seed=0).eval()
     with torch.no_grad():
@@ -153,10 +164,7 @@ def test_merged_adapters_reproduce_the_trained_model(tmp_path) -> None:
                 p.normal_(0.0, 0.05)  # B starts at zero: give the merge something to merge
     export(model, tmp_path / "adapters.npz", {"rank": 2, "alpha": 4.0})
     adapters = Adapters.from_bytes((tmp_path / "adapters.npz").read_bytes())
-    rng = np.random.default_rng(3)
-    tokens = [list(rng.integers(2000, 20000, int(rng.integers(3, 40)))) for _ in range(25)]
-    windows = lay_out(tokens, CLS, SEP)
-    ids, mask, pool, owner, _, _ = batch_tensors(windows, [np.zeros(len(tokens))] * len(windows))
+    windows, (ids, mask, pool, owner) = random_windows(3, sentences=25, longest=40)
     with torch.no_grad():
         expected = model(ids, mask, pool, owner, len(windows)).numpy()
     plain = AutoModel.from_pretrained(str(default_model_path()), attn_implementation="eager").eval()
@@ -193,7 +201,7 @@ def test_adapters_grown_to_a_higher_rank_compute_what_they_did(tmp_path) -> None
     """`--init-from` with a higher `--rank`: the grown adapters give the same logits at the
     start, and their new directions can learn (A random, so B's new columns get a gradient)."""
     torch = pytest.importorskip("torch")
-    from training.reader_training import adapter_state, batch_tensors, build_model, export, grown_state, trainable
+    from training.reader_training import adapter_state, build_model, export, grown_state, trainable
 
     small = build_model(rank=2, alpha=4.0, dropout=0.0, seed=0).eval()
     with torch.no_grad():
@@ -203,10 +211,7 @@ def test_adapters_grown_to_a_higher_rank_compute_what_they_did(tmp_path) -> None
     adapters = Adapters.from_bytes((tmp_path / "a.npz").read_bytes())
     big = build_model(rank=6, alpha=4.0, dropout=0.0, seed=1).eval()
     big.load_state_dict(grown_state(adapter_state(adapters), adapters.scale, big, 4.0 / 6), strict=False)
-    rng = np.random.default_rng(5)
-    tokens = [list(rng.integers(2000, 20000, int(rng.integers(3, 30)))) for _ in range(12)]
-    windows = lay_out(tokens, CLS, SEP)
-    ids, mask, pool, owner, _, _ = batch_tensors(windows, [np.zeros(len(tokens))] * len(windows))
+    windows, (ids, mask, pool, owner) = random_windows(5, sentences=12, longest=30)
     with torch.no_grad():
         expected = small(ids, mask, pool, owner, len(windows)).numpy()
         got = big(ids, mask, pool, owner, len(windows)).numpy()
