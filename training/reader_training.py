@@ -58,7 +58,13 @@ min on 2 cores, stopped there for time). On the third run's validation sample (`
 0.894 / 0.893 / 0.897. On the stack's 3,000 dev articles the reader alone went from 0.952 / 0.925
 / 0.853 / 0.879 to 0.956 / 0.930 / 0.857 / 0.887 (another topic / same / nearest / paragraph),
 the stack's same-topic recall at the default point from 27.9% to 30.2%: more than the third
-hour gave, so capacity, not only steps, was short.
+hour gave, so capacity, not only steps, was short. Its last 400 steps (resumed on 2026-12-05,
+19 min; the same command without `--stop-at`) did not pay: at step 1600 same topic 0.937,
+another topic 0.957, nearest story 0.876, pasted paragraph 0.899 on the validation sample; on
+the stack's dev articles the reader alone 0.956 / 0.931 / 0.859 / 0.891 and the stack 0.9767 /
+0.9527 / 0.8916 / 0.9251 (from 0.9767 / 0.9524 / 0.8899 / 0.9235), but recall at the default
+point, read in doubt, 51.0% / 30.2% / 13.9% / 12.1% -> 50.5% / 29.9% / 13.3% / 11.8%. The
+step-1200 adapters stay shipped: the end of this schedule is noise at this rank and data.
 
 The page reader (scraped pages, one unit a line, windows unanchored, lines labelled -1 by the
 gold left out of the loss) starts from the article adapters shipped then (the third run's, rank 8;
