@@ -28,8 +28,8 @@ the fourth at twice the rank):
     python -m training.reader_training --data $D/articles.pkl --valid $D/valid.pkl --work $D/run3 \\
         --init-from $D/run2.npz --seed 23 --steps 1800 --lr 2.5e-4 --warmup 50 --validate-every 600
     python -m training.reader_training --work $D/run3 --export $D/run3.npz
-    python -m training.reader_training --data $D/articles.pkl --valid $D/valid.pkl --work $D/run4 \
-        --init-from $D/run3.npz --rank 16 --alpha 32 --seed 24 --steps 1600 --stop-at 1200 --lr 3e-4 \
+    python -m training.reader_training --data $D/articles.pkl --valid $D/valid.pkl --work $D/run4 \\
+        --init-from $D/run3.npz --rank 16 --alpha 32 --seed 24 --steps 1600 --stop-at 1200 --lr 3e-4 \\
         --warmup 50 --validate-every 400 --valid-seed 23
     python -m training.reader_training --work $D/run4 --export coherence/models/reader_adapters.npz
     python -m training.fit_reader_stack --news-articles 600
