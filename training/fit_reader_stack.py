@@ -107,14 +107,14 @@ def reader_logits(detector: Detector, rows: list[ArticleRows]) -> list[np.ndarra
     return [reader.logits(list(a.texts)) for a in rows]
 
 
-def adapters_checksum() -> str:
-    """The checksum of the article adapters the detector reads: saved inputs hold their logits."""
+def adapters_checksum(kind: str = "article") -> str:
+    """The checksum of the shipped adapters of one reader: saved inputs hold their logits."""
     import hashlib
     from importlib import resources
 
     from coherence.models.reader import adapters_file
 
-    return hashlib.sha256(resources.files("coherence.models").joinpath(adapters_file("article")).read_bytes()).hexdigest()
+    return hashlib.sha256(resources.files("coherence.models").joinpath(adapters_file(kind)).read_bytes()).hexdigest()
 
 
 def save_inputs(path: Path, rows: list[ArticleRows], weighed: list[np.ndarray], logits: list[np.ndarray] | None, adapters: str) -> None:
