@@ -418,6 +418,7 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
         "auroc_worded": _auroc(y[worded], score[worded]),
         "article_flagged_worded": _ratio((lost & ~y & worded).sum(), (~y & worded).sum()),
         "pages_losing": pages_losing(flat.page[binary], y, lost),
+        "pages_losing_one_line": pages_losing(flat.page[binary], y, lost, lines=1),
         "flagged": int(flag.sum()),
         "kept_comments_flagged": _ratio((mask & flat.kept_comment & flat.flags[method]).sum(), (mask & flat.kept_comment).sum()),
     }
@@ -446,14 +447,17 @@ def kept_elsewhere(copy_of: np.ndarray, flag: np.ndarray) -> np.ndarray:
     return unflagged[copy_of] > 0
 
 
-def pages_losing(page: np.ndarray, leftover: np.ndarray, flag: np.ndarray) -> float:
-    """Share of pages with article lines that have more than LOSS_SHARE of them flagged."""
+def pages_losing(page: np.ndarray, leftover: np.ndarray, flag: np.ndarray, lines: int | None = None) -> float:
+    """Share of pages with article lines that have more than LOSS_SHARE of them flagged;
+    with `lines`, only those that lose exactly that many (one: a page short enough that a
+    single flag is over the share)."""
     article = ~leftover
     if not article.any():
         return math.nan
     _, index = np.unique(page[article], return_inverse=True)
-    lost = np.bincount(index, weights=flag[article].astype(float)) / np.bincount(index)
-    return float((lost > LOSS_SHARE).mean())
+    flagged = np.bincount(index, weights=flag[article].astype(float))
+    losing = flagged / np.bincount(index) > LOSS_SHARE
+    return float((losing & (flagged == lines)).mean() if lines is not None else losing.mean())
 
 
 def counts(flat: Flat, mask: np.ndarray) -> dict[str, int]:
@@ -690,6 +694,8 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
             if ev[ALL].get("lost_by_reason"):
                 lines += [f"Article lines lost, by what flagged them (share of {extractor}'s {split} article lines): "
                           + "; ".join(f"`{m}` " + (", ".join(f"{k} {_pct(v)}" for k, v in why.items()) or "none") for m, why in ev[ALL]["lost_by_reason"].items()), ""]
+                lines += ["Pages losing > 5% of their article lines, and those that lose a single line (a page short enough that one flag is over 5%): "
+                          + "; ".join(f"{METHODS[m]} {_pct(ev[ALL]['methods'][m]['pages_losing'])}, by one line {_pct(ev[ALL]['methods'][m]['pages_losing_one_line'])}" for m in methods), ""]
             if split == "test" or len(splits) == 1:
                 lines += [
                     f"#### {extractor} by dataset (AUROC / recall / article lines flagged)", "", dataset_table(ev, methods), "",

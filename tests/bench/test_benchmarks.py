@@ -237,6 +237,20 @@ def test_scraped_measures_leave_kept_comments_out_and_count_their_flags_apart() 
     assert m["kept_comments_flagged"] == 1.0
 
 
+def test_scraped_pages_losing_tells_pages_that_lose_one_line_from_the_rest() -> None:
+    from benchmarks import scraped as sc
+
+    # page 0: 4 article lines, one flagged (25%); page 1: 3 article lines, two flagged;
+    # page 2: 30 article lines, one flagged (3%, under the share); page 3: leftovers only
+    page = np.repeat([0, 1, 2, 3], [4, 3, 30, 2])
+    leftover = page == 3
+    flag = np.zeros(page.size, dtype=bool)
+    flag[[0, 4, 5, 7, 37]] = True
+    assert sc.pages_losing(page, leftover, flag) == 2 / 3
+    assert sc.pages_losing(page, leftover, flag, lines=1) == 1 / 3
+    assert sc.pages_losing(page, leftover, flag, lines=2) == 1 / 3
+
+
 def test_scraped_site_method_scores_each_page_with_its_sites_counts(make_detector) -> None:
     from benchmarks import scraped as sc
     from benchmarks.scraped_lines import CONTENT, LEFTOVER, Page
