@@ -148,12 +148,13 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-dir", type=Path, default=ROOT / "reports")
     parser.add_argument("--inputs", type=Path, default=None, help="pickle of the held lines' trees probabilities and reader logits: read if it holds those of the shipped page adapters, else written")
     args = parser.parse_args(argv)
-    rows = saved_inputs(args.inputs, adapters_checksum("page")) if args.inputs is not None else None
+    adapters = adapters_checksum("page")
+    rows = saved_inputs(args.inputs, adapters) if args.inputs is not None else None
     if rows is None:
         rows = held_inputs(args.pages)
         if args.inputs is not None:
             with args.inputs.open("wb") as handle:
-                pickle.dump((rows, adapters_checksum("page")), handle)
+                pickle.dump((rows, adapters), handle)
     folds = lines_fit.site_folds(list(rows["site"]))
     fold = np.zeros(len(rows["label"]), dtype=int)
     for k, members in enumerate(folds):
