@@ -76,6 +76,7 @@ SCORE_CACHE = sl.CACHE_ROOT / "scores"  # per-page detector results, by package 
 OPTIONAL_METHODS = ("coherence-sites", "coherence-reader")  # each one more scoring pass (the reader a slow one): run when asked for
 SPLITS = ("dev", "test")
 DEFAULT_EXTRACTORS = ("trafilatura", "trafilatura-datatrove", "whole-page")
+LOSING_PAGES_SHOWN = 8  # pages named in the report's list of those losing the most article lines
 LOSS_SHARE = 0.05  # a page "loses" its article when more than this share of its article lines is flagged
 EMBEDDING_CACHE = 3_000_000  # every line and sentence of the run stays cached (about 1.5 KB each)
 ENGLISH_MIN_STOPWORDS = 0.15  # English prose runs at 0.4-0.5 stop words per word
@@ -484,6 +485,7 @@ def evaluate(scored: Scored, splits: Sequence[str]) -> dict[str, Any]:
             mask = in_split & (flat.dataset == group) if group != ALL else in_split
             out[split][group] = {"counts": counts(flat, mask), "methods": {m: measures(flat, mask, m) for m in scored.flags}}
         out[split][ALL]["lost_by_reason"] = {m: lost_by_reason(flat, in_split, m) for m in flat.reasons}
+        out[split][ALL]["lost_by_page"] = {m: lost_by_page(flat, in_split, m, scored.pages) for m in flat.reasons}
     return out
 
 
@@ -494,6 +496,31 @@ def lost_by_reason(flat: Flat, mask: np.ndarray, method: str) -> dict[str, float
     lost = article & flat.flags[method] & ~kept_elsewhere(flat.copy_of, flat.flags[method])
     why = Counter(flat.reasons[method][lost])
     return {k: _ratio(n, article.sum()) for k, n in why.most_common()}
+
+
+def lost_by_page(flat: Flat, mask: np.ndarray, method: str, pages: Sequence[sl.Page], shown: int = LOSING_PAGES_SHOWN) -> dict[str, Any]:
+    """How the article lines lost in `mask` spread over pages: the share held by the 1% and
+    5% of pages that lose the most, and those pages that lose the most, with what flagged
+    their lines. A pooled share of lines can rest on a few long pages of one kind (a code
+    listing, a data table) that the gold keeps whole."""
+    article = mask & (flat.label == sl.CONTENT)
+    lost = article & flat.flags[method] & ~kept_elsewhere(flat.copy_of, flat.flags[method])
+    with_article = np.unique(flat.page[article])
+    per_page = np.bincount(flat.page[lost], minlength=len(pages))[with_article]
+    order = np.argsort(-per_page, kind="stable")
+    total = int(per_page.sum())
+
+    def top_share(fraction: float) -> float:
+        return _ratio(per_page[order[: max(1, math.ceil(fraction * len(order)))]].sum(), total)
+
+    worst = []
+    for k in with_article[order[:shown]]:
+        if per_page[np.searchsorted(with_article, k)] == 0:
+            break
+        on_page = lost & (flat.page == k)
+        reason, _ = Counter(flat.reasons[method][on_page]).most_common(1)[0]
+        worst.append({"page": pages[k].key, "lost": int(on_page.sum()), "article_lines": int((article & (flat.page == k)).sum()), "mostly": reason})
+    return {"lost": total, "pages": int(len(with_article)), "top_1pct_share": top_share(0.01), "top_5pct_share": top_share(0.05), "worst": worst}
 
 
 def noise(pages: Sequence[sl.Page]) -> dict[str, Any]:
@@ -620,6 +647,16 @@ def _beats(a: float, b: float, margin: float = 0.005) -> bool:
     return not (math.isnan(a) or math.isnan(b)) and a > b + margin
 
 
+def losing_pages_text(method: str, spread: dict[str, Any]) -> str:
+    """One paragraph: where a method's lost article lines are, page by page."""
+    worst = ", ".join(f"{w['page']} {w['lost']} of {w['article_lines']} ({w['mostly']})" for w in spread["worst"])
+    return (
+        f"Where `{method}`'s {spread['lost']:,} lost article lines are: {_pct(spread['top_1pct_share'])} on the 1% of pages "
+        f"that lose the most, {_pct(spread['top_5pct_share'])} on the 5% (of {spread['pages']:,} pages with article lines); "
+        f"most lost (lines lost of the page's article lines, mostly by): {worst}."
+    )
+
+
 def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
     """scraped.md."""
     methods, splits, results = run["methods"], run["splits"], run["results"]
@@ -696,6 +733,9 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
                           + "; ".join(f"`{m}` " + (", ".join(f"{k} {_pct(v)}" for k, v in why.items()) or "none") for m, why in ev[ALL]["lost_by_reason"].items()), ""]
                 lines += ["Pages losing > 5% of their article lines, and those that lose a single line (a page short enough that one flag is over 5%): "
                           + "; ".join(f"{METHODS[m]} {_pct(ev[ALL]['methods'][m]['pages_losing'])}, by one line {_pct(ev[ALL]['methods'][m]['pages_losing_one_line'])}" for m in methods), ""]
+            for m, spread in ev[ALL].get("lost_by_page", {}).items():
+                if spread["lost"]:
+                    lines += [losing_pages_text(m, spread), ""]
             if split == "test" or len(splits) == 1:
                 lines += [
                     f"#### {extractor} by dataset (AUROC / recall / article lines flagged)", "", dataset_table(ev, methods), "",

@@ -251,6 +251,25 @@ def test_scraped_pages_losing_tells_pages_that_lose_one_line_from_the_rest() -> 
     assert sc.pages_losing(page, leftover, flag, lines=2) == 1 / 3
 
 
+def test_scraped_lost_lines_are_told_page_by_page_and_a_kept_copy_is_not_lost() -> None:
+    from benchmarks import scraped as sc
+    from benchmarks.scraped_lines import CONTENT, LEFTOVER, Page
+
+    long_page = Page("d/long", "d", "long", "a", "test", [f"Row {i} | {i * 3} | {i * 7}" for i in range(20)], [CONTENT] * 20)
+    short_page = Page("d/short", "d", "short", "b", "test", ["Flood barrier opens.", "Flood barrier opens.", "Share this"], [CONTENT, CONTENT, LEFTOVER])
+    quiet_page = Page("d/quiet", "d", "quiet", "c", "test", ["The council met.", "It voted."], [CONTENT, CONTENT])
+    scored = sc.Scored([long_page, short_page, quiet_page])
+    scored.flags["m"] = [np.arange(20) < 12, np.array([False, True, True]), np.array([False, False])]
+    scored.scores["m"] = [f.astype(float) for f in scored.flags["m"]]
+    scored.reasons["m"] = [np.where(f, "off_topic (leftover)", "").astype(object) for f in scored.flags["m"]]
+    spread = sc.evaluate(scored, ["test"])["test"]["all"]["lost_by_page"]["m"]
+    # the short page's flagged line has an unflagged copy: nothing of it is lost
+    assert spread["lost"] == 12 and spread["pages"] == 3
+    assert spread["top_1pct_share"] == 1.0
+    assert spread["worst"] == [{"page": "d/long", "lost": 12, "article_lines": 20, "mostly": "off_topic (leftover)"}]
+    assert "d/long 12 of 20" in sc.losing_pages_text("m", spread)
+
+
 def test_scraped_site_method_scores_each_page_with_its_sites_counts(make_detector) -> None:
     from benchmarks import scraped as sc
     from benchmarks.scraped_lines import CONTENT, LEFTOVER, Page
