@@ -489,11 +489,16 @@ def evaluate(scored: Scored, splits: Sequence[str]) -> dict[str, Any]:
     return out
 
 
+def lost_article_lines(flat: Flat, mask: np.ndarray, method: str) -> tuple[np.ndarray, np.ndarray]:
+    """The article lines in `mask`, and those of them a method loses (flagged, no kept copy)."""
+    article = mask & (flat.label == sl.CONTENT)
+    return article, article & flat.flags[method] & ~kept_elsewhere(flat.copy_of, flat.flags[method])
+
+
 def lost_by_reason(flat: Flat, mask: np.ndarray, method: str) -> dict[str, float]:
     """Share of the article lines in `mask` lost (flagged, no kept copy) to each reason and
     evidence, largest first: where the detector's lost article lines come from."""
-    article = mask & (flat.label == sl.CONTENT)
-    lost = article & flat.flags[method] & ~kept_elsewhere(flat.copy_of, flat.flags[method])
+    article, lost = lost_article_lines(flat, mask, method)
     why = Counter(flat.reasons[method][lost])
     return {k: _ratio(n, article.sum()) for k, n in why.most_common()}
 
@@ -503,8 +508,7 @@ def lost_by_page(flat: Flat, mask: np.ndarray, method: str, pages: Sequence[sl.P
     5% of pages that lose the most, and those pages that lose the most, with what flagged
     their lines. A pooled share of lines can rest on a few long pages of one kind (a code
     listing, a data table) that the gold keeps whole."""
-    article = mask & (flat.label == sl.CONTENT)
-    lost = article & flat.flags[method] & ~kept_elsewhere(flat.copy_of, flat.flags[method])
+    article, lost = lost_article_lines(flat, mask, method)
     with_article = np.unique(flat.page[article])
     per_page = np.bincount(flat.page[lost], minlength=len(pages))[with_article]
     order = np.argsort(-per_page, kind="stable")
@@ -514,12 +518,12 @@ def lost_by_page(flat: Flat, mask: np.ndarray, method: str, pages: Sequence[sl.P
         return _ratio(per_page[order[: max(1, math.ceil(fraction * len(order)))]].sum(), total)
 
     worst = []
-    for k in with_article[order[:shown]]:
-        if per_page[np.searchsorted(with_article, k)] == 0:
+    for j in order[:shown]:
+        if per_page[j] == 0:
             break
-        on_page = lost & (flat.page == k)
-        reason, _ = Counter(flat.reasons[method][on_page]).most_common(1)[0]
-        worst.append({"page": pages[k].key, "lost": int(on_page.sum()), "article_lines": int((article & (flat.page == k)).sum()), "mostly": reason})
+        k = with_article[j]
+        reason, _ = Counter(flat.reasons[method][lost & (flat.page == k)]).most_common(1)[0]
+        worst.append({"page": pages[k].key, "lost": int(per_page[j]), "article_lines": int((article & (flat.page == k)).sum()), "mostly": reason})
     return {"lost": total, "pages": int(len(with_article)), "top_1pct_share": top_share(0.01), "top_5pct_share": top_share(0.05), "worst": worst}
 
 
