@@ -411,12 +411,12 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
     lost = flag & ~kept_elsewhere(flat.copy_of, flat.flags[method])[binary]
     worded = flat.worded[binary]
     out = {
-        "auroc": _auroc(y, score),
+        "auroc": line_auroc(y, score),
         "precision": _ratio((flag & y).sum(), flag.sum()),
         "recall": _ratio((flag & y).sum(), y.sum()),
         "article_flagged": _ratio((lost & ~y).sum(), (~y).sum()),
         "article_flagged_with_copies": _ratio((flag & ~y).sum(), (~y).sum()),
-        "auroc_worded": _auroc(y[worded], score[worded]),
+        "auroc_worded": line_auroc(y[worded], score[worded]),
         "article_flagged_worded": _ratio((lost & ~y & worded).sum(), (~y & worded).sum()),
         "pages_losing": pages_losing(flat.page[binary], y, lost),
         "pages_losing_one_line": pages_losing(flat.page[binary], y, lost, lines=1),
@@ -432,7 +432,7 @@ def measures(flat: Flat, mask: np.ndarray, method: str) -> dict[str, Any]:
     return out
 
 
-def _auroc(leftover: np.ndarray, score: np.ndarray) -> float:
+def line_auroc(leftover: np.ndarray, score: np.ndarray) -> float:
     """Line AUROC, NaN when the lines hold one label only."""
     from sklearn.metrics import roc_auc_score
 
