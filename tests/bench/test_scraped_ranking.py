@@ -46,5 +46,5 @@ def test_rankings_are_given_per_dataset_and_overall() -> None:
     assert out["a"]["score"] == 1.0 and out["b"]["score"] == 0.0 and out["all"]["score"] == pytest.approx(0.5)
     assert out["all"]["lines"] == 12 and out["all"]["leftover_lines"] == 6 and out["a"]["pages"] == 1
     assert "| a | 1 | 6 | 50.0% | 1.000 |" in sr.render({
-        "argv": "", "date": "today", "machine": "here", "backend": "onnx", "seconds": 1.0, "results": {"trafilatura": {"test": out}},
+        "argv": "", "date": "today", "machine": "here", "version": "commit abc", "backend": "onnx", "seconds": 1.0, "results": {"trafilatura": {"test": out}},
     })  # fmt: skip
