@@ -29,7 +29,7 @@ import numpy as np
 from benchmarks import scraped_lines as sl
 from benchmarks.metrics import machine
 from benchmarks.quality import detector_version
-from benchmarks.scraped import line_auroc, line_overlaps
+from benchmarks.scraped import ALL, doubt, line_auroc, line_overlaps
 
 ROOT = Path(__file__).resolve().parents[1]
 NUMBERS = {
@@ -45,14 +45,14 @@ def line_values(lines: Sequence[str], result: Any) -> dict[str, np.ndarray]:
     if result.error:
         return values
     for i, sentence in line_overlaps(lines, result):
-        for name, value in (("score", 1.0 - sentence.score), ("leftover", sentence.leftover), ("fit", 1.0 - sentence.fit)):
+        for name, value in (("score", doubt(sentence)), ("leftover", sentence.leftover), ("fit", 1.0 - sentence.fit)):
             values[name][i] = max(values[name][i], value)
     return values
 
 
 def rankings(pages: Sequence[sl.Page], values: Sequence[dict[str, np.ndarray]]) -> dict[str, dict[str, Any]]:
-    """Dataset (and "all") -> line counts and every number's line AUROC (labelled lines only)."""
-    groups: dict[str, list[int]] = {"all": list(range(len(pages)))}
+    """Dataset (and `ALL`) -> line counts and every number's line AUROC (labelled lines only)."""
+    groups: dict[str, list[int]] = {ALL: list(range(len(pages)))}
     for k, page in enumerate(pages):
         groups.setdefault(page.dataset, []).append(k)
     out = {}
@@ -121,7 +121,7 @@ def main(argv: Iterable[str] | None = None) -> None:
             pages = sl.load_lines(split=split, extractor=extractor)[: args.limit]
             print(f"{extractor}, {split}: {len(pages)} pages", flush=True)
             results.setdefault(extractor, {})[split] = rankings(pages, score_pages(pages, detector))
-            print(json.dumps(results[extractor][split]["all"]), flush=True)
+            print(json.dumps(results[extractor][split][ALL]), flush=True)
     argv_text = " ".join(f"--{k.replace('_', '-')} {v}" for k, v in vars(args).items() if k != "out" and v is not None and v != parser.get_default(k))
     run = {
         "argv": argv_text.strip(), "date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
