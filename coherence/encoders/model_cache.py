@@ -29,6 +29,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -91,16 +92,20 @@ def cache_root() -> Path:
     return Path(base).expanduser() / "coherence"
 
 
+@lru_cache(maxsize=None)
 def _library_version(name: str) -> str:
-    """The installed version of `name` (also when it came in a package of another name,
-    such as onnxruntime-gpu)."""
+    """The version of the library `name`: its module's own `__version__` (which also holds
+    when it came in a package of another name, such as onnxruntime-gpu, and costs nothing
+    once the module is imported, as it will be to run the model), else the installed
+    distribution's (importing importlib.metadata and reading it cost 30-50 ms a start)."""
     from importlib import import_module
-    from importlib.metadata import PackageNotFoundError, version
 
-    try:
-        return version(name)
-    except PackageNotFoundError:
-        return str(getattr(import_module(name), "__version__", "unknown"))
+    version = getattr(import_module(name), "__version__", None)
+    if version is not None:
+        return str(version)
+    from importlib.metadata import version as installed_version
+
+    return installed_version(name)
 
 
 def _fingerprint(recipe: _Recipe, source: Path) -> str:

@@ -18,7 +18,7 @@ __all__ = ["READER_FORMAT", "export_reader_int8", "export_page_reader_int8"]
 
 # Bump when the merge or the exported graph changes; the adapters' own checksum enters the
 # cache fingerprint, so new adapters are rebuilt without a bump.
-READER_FORMAT = "reader-lora-merged-token-states-int8-v1"
+READER_FORMAT = "reader-lora-merged-token-states-int8-fused-v2"
 _COPIED = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt", "special_tokens_map.json")
 
 

@@ -49,6 +49,25 @@ def test_a_sentence_gets_the_same_vector_whatever_comes_with_it(onnx_encoder: On
     assert onnx_encoder.encode([]).shape == (0, 384)
 
 
+def test_the_cached_graph_is_saved_fused_and_loads_to_the_same_vectors(onnx_encoder: OnnxEncoder) -> None:
+    """The build saves the graph with the extended optimisations applied (a faster start);
+    loading it with no optimisation at all must then compute what the default session does."""
+    import onnx
+    import onnxruntime
+
+    assert onnx_encoder.built_ is not None
+    path = onnx_encoder.built_.path
+    ops = {node.op_type for node in onnx.load(str(path), load_external_data=False).graph.node}
+    assert "MatMulInteger" not in ops and "DynamicQuantizeMatMul" in ops, sorted(ops)
+    options = onnxruntime.SessionOptions()
+    options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
+    plain = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
+    for k, sentence in enumerate(SENTENCES[:4]):
+        ids = np.asarray([onnx_encoder.tokenizer_.encode(sentence).ids], dtype=np.int64)
+        inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
+        np.testing.assert_array_equal(plain.run(None, inputs)[0][0], onnx_encoder.encode([sentence])[0])
+
+
 def test_an_intact_copy_is_reused_and_an_altered_one_rebuilt(onnx_encoder: OnnxEncoder) -> None:
     assert onnx_encoder.built_ is not None
     source = Path(onnx_encoder.built_.path)
@@ -193,3 +212,11 @@ def test_fingerprint_reads_the_version_of_a_differently_named_distribution(monke
 
     monkeypatch.setattr(importlib.metadata, "version", not_installed)
     assert _library_version("onnxruntime") == onnxruntime.__version__
+
+
+def test_fingerprint_reads_the_installed_version_of_a_module_that_names_none() -> None:
+    import importlib.metadata
+
+    from coherence.encoders.model_cache import _library_version
+
+    assert _library_version("wordfreq") == importlib.metadata.version("wordfreq")  # wordfreq has no __version__
