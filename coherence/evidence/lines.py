@@ -81,6 +81,24 @@ class PageLines:
         self.language_ = language_of(body_text or "\n".join(self.lines))
         # each line's language, where it is named with confidence (None: too short or unsure)
         self.line_languages_ = [line_language(line) if self.language_ else None for line in self.lines]
+        self.body_words_: Counter[str] | None = None  # filled on first use by `body_word_share`
+
+    def body_word_share(self, line: int) -> float:
+        """The share of the line's content words (4+ letters, stop words aside) that the page's
+        other body-like lines (prose of 10+ words that ends a sentence) also use; 0 for a line
+        with fewer than two such words. The article's own headline is told in its story's
+        words; a teaser of another story or a byline mostly is not."""
+        own = _content_words(self.lines[line])
+        if len(own) < 2:
+            return 0.0
+        if self.body_words_ is None:
+            self.body_words_ = Counter(
+                w for i, line_text in enumerate(self.lines) if _is_body(self.form_[i]) for w in _content_words(line_text)
+            )
+        body = self.body_words_
+        if _is_body(self.form_[line]):  # the line's own words do not count for it
+            body = body - Counter(_content_words(self.lines[line]))
+        return sum(w in body for w in own) / len(own)
 
     def other_language(self, line: int) -> str | None:
         """The language of a line when it is not its page's, else None."""
@@ -171,6 +189,12 @@ def _form(line: str) -> dict[str, float]:
         "mean_word_length": sum(len(t) for t in tokens) / n_tokens,
         "date": float(_MONTH.search(line) is not None or _NUMERIC_DATE.search(line) is not None),
     }
+
+
+def _content_words(line: str) -> set[str]:
+    from coherence.text.lexicon import normalise
+
+    return {normalise(w) for w in _WORD.findall(line) if len(w) >= 4 and w.isalpha() and w.lower() not in ENGLISH_STOP_WORDS}
 
 
 def _is_body(form: Mapping[str, float]) -> bool:

@@ -36,6 +36,10 @@ __all__ = [
 LEFTOVER_WEIGHTS = "leftover_weights.npz"
 _OFF_TOPIC_KINDS = frozenset({TEASER[0], "navigation"})  # another story's headline is off topic
 _TEASER_MAX_WORDS = 20
+# A line flagged only as a companion of its neighbours is let go when this share of its content
+# words is the article body's: the article's own headline sits between the page's navigation
+# and its byline, and would otherwise go with them.
+OWN_HEADLINE_SHARE = 0.5
 # A rule's boilerplate or fragment flag on a line with words stands only when the line model,
 # which reads the line in its page, gives it at least this leftover probability (about the
 # share of leftover lines in trafilatura output): the rules were written on clean articles, and
@@ -133,7 +137,7 @@ def leftover_verdicts(
     another language than its article's (named with high confidence). A line next to a
     flagged one, over `companion_cut` and not a sentence (no end punctuation: a teaser, a
     link, a label), is flagged with it, and so on along the block; prose needs its own
-    evidence.
+    evidence, and so does a line told in the article body's words (its own headline).
     """
     flagged = {j for j in range(len(page.lines)) if probability[j] > cut or page.other_language(j)}
     if companion_cut is not None and companion_cut < cut:
@@ -141,7 +145,10 @@ def leftover_verdicts(
         while frontier:
             j = frontier.pop()
             for k in (j - 1, j + 1):
-                if 0 <= k < len(page.lines) and k not in flagged and probability[k] > companion_cut and not _ends_sentence(page.lines[k]):
+                if (
+                    0 <= k < len(page.lines) and k not in flagged and probability[k] > companion_cut
+                    and not _ends_sentence(page.lines[k]) and page.body_word_share(k) < OWN_HEADLINE_SHARE
+                ):  # fmt: skip
                     flagged.add(k)
                     frontier.append(k)
     return {j: leftover_verdict(page, j, float(probability[j]), companion=probability[j] <= cut) for j in sorted(flagged)}

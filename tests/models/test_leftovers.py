@@ -125,6 +125,28 @@ def test_shipped_words_model_reads_comment_controls_as_leftover():
     assert words.logits(["Reply", "Share this article"]).min() > words.logits([prose])[0]
 
 
+def test_companions_leave_the_articles_own_headline_and_take_a_teaser():
+    from coherence.models.leftovers import leftover_verdicts
+
+    lines = [
+        "Home | World | Business",
+        "Flood barrier opens early on the River Severn",
+        "By Anna Reed | 3 March",
+        "The flood barrier on the River Severn opened a week early on Tuesday, engineers said.",
+        "Engineers expect the river to peak on Thursday, when the barrier will hold back the water.",
+        "More from the region",
+        "Cyclists race through the old town square",
+    ]
+    page = PageLines(lines)
+    assert page.body_word_share(1) > 0.8 and page.body_word_share(6) == 0.0  # "opens" is not "opened"
+    # the headline and the teaser each sit next to a flagged line, between the cuts
+    probability = np.array([0.95, 0.7, 0.95, 0.05, 0.05, 0.95, 0.7])
+    flagged = leftover_verdicts(page, probability, cut=0.9, companion_cut=0.5)
+    assert sorted(flagged) == [0, 2, 5, 6]
+    # a line over the cut is flagged whatever its words
+    assert 1 in leftover_verdicts(page, np.where(np.arange(7) == 1, 0.95, probability), cut=0.9, companion_cut=0.5)
+
+
 def test_shipped_model_ranks_furniture_above_prose():
     model = LeftoverModel.default()
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
