@@ -17,6 +17,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 
 from coherence.text.language import ENGLISH, language_of, line_language
+from coherence.text.lexicon import normalise
 from coherence.text.line_kinds import LINE_KINDS, kind_flags
 from coherence.text.stop_words import ENGLISH_STOP_WORDS
 
@@ -97,7 +98,7 @@ class PageLines:
             )
         body = self.body_words_
         if _is_body(self.form_[line]):  # the line's own words do not count for it
-            body = body - Counter(_content_words(self.lines[line]))
+            body = body - Counter(own)
         return sum(w in body for w in own) / len(own)
 
     def other_language(self, line: int) -> str | None:
@@ -192,8 +193,6 @@ def _form(line: str) -> dict[str, float]:
 
 
 def _content_words(line: str) -> set[str]:
-    from coherence.text.lexicon import normalise
-
     return {normalise(w) for w in _WORD.findall(line) if len(w) >= 4 and w.isalpha() and w.lower() not in ENGLISH_STOP_WORDS}
 
 

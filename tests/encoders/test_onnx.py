@@ -62,7 +62,7 @@ def test_the_cached_graph_is_saved_fused_and_loads_to_the_same_vectors(onnx_enco
     options = onnxruntime.SessionOptions()
     options.graph_optimization_level = onnxruntime.GraphOptimizationLevel.ORT_DISABLE_ALL
     plain = onnxruntime.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
-    for k, sentence in enumerate(SENTENCES[:4]):
+    for sentence in SENTENCES[:4]:
         ids = np.asarray([onnx_encoder.tokenizer_.encode(sentence).ids], dtype=np.int64)
         inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         np.testing.assert_array_equal(plain.run(None, inputs)[0][0], onnx_encoder.encode([sentence])[0])
