@@ -16,7 +16,7 @@ import numpy as np
 from coherence.evidence.lines import PageLines
 from coherence.io.safe_values import replace_surrogates
 from coherence.models.leftovers import RULE_VETO, LeftoverModel, PageReading, leftover_verdicts
-from coherence.text.boilerplate import boilerplate_verdict
+from coherence.text.boilerplate import boilerplate_verdict, caption_verdict
 from coherence.text.fragments import fragment_verdict, has_words
 from coherence.text.repeats import duplicate_verdicts, kept_copy_repeats, whole_line_repeats
 from coherence.text.segment import Sentence, split_sentences
@@ -95,6 +95,10 @@ def prepare_article(
     verdicts: list[Verdict | None] = [
         fragment_verdict(t, texts[i - 1] if i else None) or boilerplate_verdict(t) for i, t in enumerate(texts)
     ]
+    captions = [caption_verdict(line) for line in lines]
+    for i, own in enumerate(owners):  # a sentence of a line that ends in a picture credit
+        if verdicts[i] is None and own and all(captions[j] is not None for j in own):
+            verdicts[i] = captions[own[-1]]
     for i, repeat in enumerate(duplicate_verdicts(texts)):
         if verdicts[i] is None and repeat is not None:
             verdicts[i] = repeat
@@ -126,8 +130,11 @@ def prepare_article(
 
 def _vetoable(verdict: Verdict | None, text: str) -> bool:
     """Whether the line model may withdraw a verdict: a boilerplate or fragment rule's on a
-    sentence with words (a wordless "." or "***" is no article text, whatever its line)."""
-    return verdict is not None and verdict.evidence == "rule" and verdict.reason in _NOT_TEXT and has_words(text)
+    sentence with words (a wordless "." or "***" is no article text, whatever its line),
+    unless the rule is a firm one (a news convention in fixed words)."""
+    if verdict is None or verdict.firm:
+        return False
+    return verdict.evidence == "rule" and verdict.reason in _NOT_TEXT and has_words(text)
 
 
 def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool, text: str) -> float:

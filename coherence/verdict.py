@@ -23,6 +23,7 @@ class Verdict:
     explanation: str
     original: int | None = None  # for a duplicate: index of the sentence it repeats
     evidence: Evidence = "rule"
+    firm: bool = False  # a rule on a fixed convention (a picture credit): the line model does not withdraw it
 
 
 def off_topic_eligible(confidence: Sequence[float], min_confidence: float, min_sentences: int) -> np.ndarray:

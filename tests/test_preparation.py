@@ -75,3 +75,34 @@ def test_a_rule_flag_on_a_worded_sentence_scores_below_belonging_and_the_line_mo
     doubted, trusted = (sentence_result(click, score_without_topic(rule, p, True, click), 1.0, rule, p) for p in (0.95, 0.05))
     assert doubted.score < trusted.score == RULE_SCORE
     assert doubted.flagged and trusted.flagged and trusted.reason == "boilerplate"
+
+
+def test_a_news_convention_stays_flagged_where_the_line_model_reads_article(monkeypatch):
+    """Picture credits, contributor lines and the like are firm rules: the line model, which
+    withdraws a generic rule's flag on a line it reads as article, leaves them standing."""
+    import numpy as np
+
+    from coherence.models.leftovers import RULE_VETO, LeftoverModel
+
+    credit, contributors = "Lena Park/Reuters", "Additional reporting by Omar Haddad in Cairo."
+    text = f"Bridge plans approved after a long wait\n{credit}\nClick here for more information.\nWork starts in May.\n{contributors}"
+    monkeypatch.setattr(LeftoverModel, "read", lambda self, page, reading: (np.full(len(page.lines), RULE_VETO / 2), False))
+    prepared = prepare_article(text, leftover_cut=0.99, leftover_companion_cut=None)
+    verdict = dict(zip(prepared.texts, prepared.verdicts))
+    assert verdict["Click here for more information."] is None  # generic: withdrawn
+    assert verdict[credit].reason == "boilerplate" and verdict[credit].firm
+    assert verdict[contributors].reason == "boilerplate" and "contributor" in verdict[contributors].explanation
+
+
+def test_every_sentence_of_a_line_ending_in_a_picture_credit_is_a_caption():
+    caption = "Rescuers search the rubble in Marlow Vale on Tuesday, May 5. Two people were found alive. (AP Photo/Lena Park)"
+    prose = "The council met on Tuesday. It approved the bridge (photo below shows the site) and the budget."
+    prepared = prepare_article(f"Bridge plans approved\n{caption}\n{prose}", leftover_cut=None, leftover_companion_cut=None)
+    verdict = dict(zip(prepared.texts, prepared.verdicts))
+    for text in ("Rescuers search the rubble in Marlow Vale on Tuesday, May 5.", "Two people were found alive."):
+        assert verdict[text].reason == "boilerplate" and "(AP Photo/Lena Park)" in verdict[text].explanation
+    assert verdict["(AP Photo/Lena Park)"].reason == "boilerplate"
+    assert all(v is None for t, v in verdict.items() if t in prose)  # a credit inside prose is no caption line
+    long_paragraph = " ".join(["The barrier held through the storm, engineers said on Wednesday."] * 9) + " (Photo: Lena Park)"
+    prepared = prepare_article(f"Bridge plans approved\n{long_paragraph}", leftover_cut=None, leftover_companion_cut=None)
+    assert prepared.verdicts[1] is None  # a paragraph that happens to end in a credit is not a caption

@@ -3,6 +3,10 @@
 Rules are whole-line patterns over the sentence, each with the explanation it gives, so a
 curator can see which rule fired. A sentence is boilerplate only when the pattern covers it
 all (plus a little punctuation): "Related news" is, a sentence that mentions news is not.
+Generic rules ("Next", "Comments", "By Jane Doe") may be withdrawn by the line model when it
+reads the line as article text; the news conventions in fixed words (`CONVENTION_RULES`:
+picture credits, date stamps, contributor and contact lines, calls to action) are firm. A line
+that ends in a picture credit is a caption, all of it (`caption_verdict`).
 """
 
 from __future__ import annotations
@@ -11,9 +15,22 @@ import re
 
 from coherence.verdict import Verdict
 
-__all__ = ["BOILERPLATE_RULES", "boilerplate_verdict"]
+__all__ = ["BOILERPLATE_RULES", "CONVENTION_RULES", "boilerplate_verdict", "caption_verdict"]
 
 _MAX_CHARS = 160  # boilerplate lines are short; long sentences are content
+
+# Pieces the rules below share. Photo agencies and wires as picture credits name them
+# ("Jim Watson/AFP/Getty Images", "(AP Photo/Evan Vucci)").
+_AGENCY = (
+    r"(getty\s*images(\s+news)?|afp|ap|reuters|epa(-efe)?|shutterstock|istock(photo)?|alamy|bloomberg|pa(\s+(images|wire|media))?"
+    r"|xinhua|upi|zuma(\s+(press|wire))?|sipa(\s+usa)?|nurphoto|sopa\s+images|lightrocket|anadolu(\s+agency)?|corbis"
+    r"|wireimage|filmmagic|tns|(the\s+)?associated\s+press|dpa|ansa|kyodo|imago|rex(\s+features)?)"
+)
+_MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
+_NAME = r"(?-i:[A-Z])[\w.'’\-]+(\s+(?-i:[A-Z])[\w.'’\-]+){0,3}"  # a capitalised name of up to four words
+_NAMES = _NAME + r"((\s*,\s*|\s+and\s+|\s*&\s*)" + _NAME + r")*(\s+in\s+" + _NAME + r")?"
+_CONTACT = r"([\w.+\-]+@[\w\-]+(\.[\w\-]+)+|@\w{2,15}|\+?\d[\d ().\-]{6,19})"  # an e-mail, a handle, a number
+_NETWORK = r"(twitter|facebook|instagram|linkedin|tiktok|youtube|threads|bluesky|mastodon|x)"
 
 BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
     (
@@ -66,15 +83,6 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
         "a match-sheet line (substitutes, bookings, scorers, attendance)",
     ),
     (
-        r"(image|photo|picture|video)\s*(copyright|caption|credit|source)\s*[:|]?.{0,100}"
-        r"|(photo|image|picture)\s*:.{0,100}|.{0,100}\((photo|image|picture|file photo)\b.{0,60}\)",
-        "a picture caption or credit",
-    ),
-    (
-        r"(published|updated|posted|last (updated|modified))\s*(on|at|:)\s*[\w ,:.\-/]{0,30}\d[\w ,:.\-/]{0,30}",
-        "a date stamp",
-    ),
-    (
         r"(?=.{0,110}$)((posted|submitted|written|added)\s+)?by\s*:?\s*[^|\n]{1,50}?\s*(at|on|\||,|-|–)\s*[^|\n]{0,30}?"
         r"(\b(19|20)\d{2}\b|\b\d{1,2}:\d{2}|\b\d{1,2}/\d{1,2}/\d{2,4}\b)"
         r"(\s*(\d{1,2}:\d{2}(:\d{2})?|[ap]\.?m\.?|[a-z]{2}t|utc|gmt|reply|actions|recs?|up|via mobile|\d+)\b)*"
@@ -90,14 +98,83 @@ BOILERPLATE_RULES: tuple[tuple[str, str], ...] = (
     (r"(tags?|topics?|categor(y|ies)|filed under)\s*:.{0,120}", "a tag list"),
 )
 
-_PATTERNS = tuple((re.compile(r"\s*(?:" + p + r")\s*[.:!|>»›\-–—]*\s*", re.IGNORECASE), why) for p, why in BOILERPLATE_RULES)
+# News conventions in fixed words (picture credits, date stamps, contributor and contact lines,
+# calls to action, age notices, labelled links to other stories): whole-line patterns like the
+# rules above, but firm: the line model, fitted on pages whose gold often keeps such lines,
+# does not withdraw them. On 8,000 articles of ../shared/data/news they hit 4,042 sentences the
+# generic rules left alone (read as leftovers in samples); on the 2,225 BBC articles, none.
+CONVENTION_RULES: tuple[tuple[str, str], ...] = (
+    (
+        r"(image|photo|picture|video)\s*(copyright|caption|credit|source)\s*[:|]?.{0,100}"
+        r"|(photo|image|picture)\s*:.{0,100}|.{0,100}\((photo|image|picture|file photo)\b.{0,60}\)"
+        r"|\(?\s*(" + _AGENCY + r"\s+)?(photo(graph)?s?|images?|pictures?|file photo|video)\s*(/|:|by\b)\s*[^()]{1,80}\)?"
+        r"|(enlarge this image\s*)?(toggle|hide|show)\s+caption\b.{0,140}|enlarge this image\b.{0,140}"
+        r"|((caption|credit|source)\s*:?\s*)?([\w.'’\- ]{0,50}/\s*" + _AGENCY + r"(\s*/\s*" + _AGENCY + r")*"
+        r"(\s+via\s+getty\s*images)?(,\s*file)?\s*){1,3}",
+        "a picture caption or credit",
+    ),
+    (
+        r"(published|updated|posted|last (updated|modified)|first published)\s*((on|at|:)\s*[\w ,.\-/|]{0,30}|((mon|tues?|wed(nes)?|thu(rs)?|fri|sat(ur)?|sun)(day)?,?\s+)?)"
+        r"(\b(19|20)\d{2}\b|\b\d{1,2}:\d{2}|\b\d{1,2}/\d{1,2}(/\d{2,4})?\b|\b" + _MONTH + r"\.?\s+\d{1,2}\b|\b\d{1,2}\s+" + _MONTH + r")"
+        r"[\w ,:.\-/|]{0,40}",
+        "a date stamp",
+    ),
+    (
+        r"contributing\s*:.{1,120}|additional reporting\s+by\b.{1,100}"
+        r"|(reporting|writing|editing|compiled)\s+by\s+" + _NAMES + r"(\s*[;,]\s*(additional reporting|reporting|writing|editing)\s+by\s+" + _NAMES + r")*"
+        r"|.{0,120}\bcontributed( reporting)? to this (report|story|article)",
+        "a contributor credit (who reported the piece)",
+    ),
+    (
+        r"(e-?mail|contact|tel|telephone|phone|fax|twitter)\s*:?\s*" + _CONTACT + r"(\s*[,|;/]\s*" + _CONTACT + r")*",
+        "a contact line (an e-mail address, a handle or a number after its label)",
+    ),
+    (
+        r"(follow|find|like|connect with)\s+(us|him|her|them|me|@\w+|" + _NAME + r")\s+on\s+" + _NETWORK
+        + r"((\s*,\s*|\s+and\s+|\s+or\s+)" + _NETWORK + r")*(\s*(at|:)?\s*@\w+)?"
+        r"|download\s+(our|the)\s+.{0,40}\bapps?\b.{0,60}|listen\s+live\b.{0,40}"
+        r"|(get|receive)\b.{0,60}\b(delivered\s+)?(to|in)\s+your\s+inbox\b.{0,40}|(have|got)\s+a\s+(news\s+)?tip\b.{0,80}"
+        r"|(read|share)\s+(or|and)\s+(share|read)\s+this\s+(story|article)\b.{0,80}",
+        "a call to action (follow, download, listen, send a tip)",
+    ),
+    (r"this (article|story|content|page) is (more|over) than .{1,25}\bold", "a notice of the article's age"),
+    (
+        r"(related|more|read more|also read|read also|see also|don'?t miss|must read|recommended|trending|more from \w+)"
+        r"\s*:\s*(?!\S*(https?://|www\.))\S.{8,140}",
+        "a labelled link to another story (a teaser)",
+    ),
+)
+
+_PATTERNS = tuple(
+    (re.compile(r"\s*(?:" + p + r")\s*[.:!|>»›\-–—]*\s*", re.IGNORECASE), why, firm)
+    for rules, firm in ((CONVENTION_RULES, True), (BOILERPLATE_RULES, False))
+    for p, why in rules
+)
 
 
 def boilerplate_verdict(text: str) -> Verdict | None:
     """A `boilerplate` verdict when one rule covers the whole sentence, else None."""
     if len(text) > _MAX_CHARS:
         return None
-    for pattern, why in _PATTERNS:
+    for pattern, why, firm in _PATTERNS:
         if pattern.fullmatch(text):
-            return Verdict("boilerplate", f"Looks like {why}, not article text: {text.strip()!r}.")
+            return Verdict("boilerplate", f"Looks like {why}, not article text: {text.strip()!r}.", firm=firm)
     return None
+
+
+# A line that ends in a picture credit is a caption, every sentence of it: "Voters wait at the
+# polls in Grand Rapids, Mich., on Nov. 8, 2016. (Photo: Cory Morse/The Grand Rapids Press via AP)"
+_CREDIT_AT_END = re.compile(
+    r"\((" + _AGENCY + r"\s+)?(photo(graph)?|image|picture|file photo)s?\b[^()]{0,80}\)\s*$", re.IGNORECASE
+)
+_MAX_CAPTION_CHARS = 500  # a longer line is a paragraph that happens to end in a credit
+
+
+def caption_verdict(line: str) -> Verdict | None:
+    """A `boilerplate` verdict for the sentences of a line that ends in a picture credit, else None."""
+    if len(line) > _MAX_CAPTION_CHARS:
+        return None
+    credit = _CREDIT_AT_END.search(line)
+    if credit is None:
+        return None
+    return Verdict("boilerplate", f"Part of a picture caption: its line ends in the credit {credit.group(0).strip()!r}.", firm=True)
