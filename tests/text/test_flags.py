@@ -74,6 +74,15 @@ BOILERPLATE = [
     "This article is more than 2 years old",
     "RELATED: Fire crews battle blaze near the dam",
     "More: Storm closes schools across the valley",
+    "Story Continued Below",
+    "Advertisement Continue reading the main story",
+    "Slideshow (12 Images)",
+    "prev Image 3 of 12",
+    "Follow @examplenews",
+    "Support our journalism",
+    "Sign up for Daily Newsletters",
+    "By signing up, you agree to our Privacy Policy and Terms of Use.",
+    "Loading...",
 ]
 
 NOT_BOILERPLATE = [
@@ -112,6 +121,11 @@ NOT_BOILERPLATE = [
     "Related costs rose by 12% in the year to March.",
     "Photographs of the damage were shared widely online on Sunday.",
     "The company's app was downloaded 2 million times last year.",
+    "The story continues to unfold in Ohio.",
+    "Continue reading the report, he said.",
+    "Close to 3,000 people attended the rally.",
+    "Support for the measure fell to 41%.",
+    "By signing up for the scheme, farmers agree to plant hedgerows.",
     "Attendance: down 12% on last year.",
     "Referee: a man who has seen it all.",
     "Posted by the ministry on 12 May 2020, the letter warned that hospitals would run short of oxygen within days.",
