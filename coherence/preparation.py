@@ -151,17 +151,34 @@ def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool,
 
 def _absorbed(texts: Sequence[str], owners: Sequence[Sequence[int]]) -> frozenset[int]:
     """Wordless pieces that share a line with words ("|" between cells, "(46)", "[...]", a
-    citation's "25, 1545 (1996)."): part of that line, not a fragment of their own. A bare
-    stop (a stray leading "." an extractor left) and a line with no word at all still are."""
+    citation's "25, 1545 (1996).", the ellipsis that opens a quoted excerpt, "… we need not
+    marvel"): part of that line, not a fragment of their own. A stray stop (a lone leading "."
+    an extractor left) and a line with no word at all still are."""
     worded_lines = {j for text, own in zip(texts, owners) if has_words(text) for j in own}
     return frozenset(
         i
         for i, (text, own) in enumerate(zip(texts, owners))
-        if not has_words(text) and not _BARE_STOP.fullmatch(text) and set(own) & worded_lines
+        if not has_words(text) and not _stray_stop(texts, owners, i) and set(own) & worded_lines
     )
 
 
-_BARE_STOP = re.compile(r"[\s.…·]+")
+_STOPS = re.compile(r"[\s.…·]+")
+
+
+def _stray_stop(texts: Sequence[str], owners: Sequence[Sequence[int]], i: int) -> bool:
+    """Whether piece `i` is a stop an extractor left: one or two dots, alone or with the stop
+    pieces beside it on its line, unlike an ellipsis ("...", ". . .", "…"), which writers put
+    before an excerpt that starts mid-sentence (the splitter cuts ". . ." into three pieces)."""
+    if not _STOPS.fullmatch(texts[i]):
+        return False
+    run = [i]
+    for step in (-1, 1):
+        k = i + step
+        while 0 <= k < len(texts) and _STOPS.fullmatch(texts[k]) and owners[k] == owners[i]:
+            run.append(k)
+            k += step
+    marks = "".join(texts[k] for k in run)
+    return "…" not in marks and marks.count(".") + marks.count("·") < 3
 
 
 def _lines_of_text(text: str, sentences: Sequence[Sentence]) -> tuple[list[str], list[list[int]]]:

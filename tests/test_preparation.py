@@ -36,6 +36,29 @@ def test_a_bare_stop_left_at_a_line_start_is_still_a_fragment():
     assert stop not in prepared.absorbed and prepared.verdicts[stop].reason == "fragment"
 
 
+def test_an_ellipsis_that_opens_an_excerpt_is_part_of_its_line():
+    text = (
+        "Bridge plans approved\n"
+        ". . . having measurable support was associated with having a vote.\n"
+        "The council met on Monday.\n"
+        "… we need not marvel that the council took so long over the bridge.\n"
+        "The engineers agreed.\n"
+        "... and then\n"
+        "The end of the story came in May.\n..."
+    )
+    prepared = prepare_article(text, leftover_cut=None, leftover_companion_cut=None)
+    by_text = dict(zip(prepared.texts, prepared.verdicts))
+    for opener in ("…", "..."):
+        i = prepared.texts.index(opener)
+        assert i in prepared.absorbed and prepared.verdicts[i] is None
+    spaced = [i for i, t in enumerate(prepared.texts) if t == "."]
+    assert len(spaced) == 3 and all(i in prepared.absorbed for i in spaced)  # ". . ." split in three
+    assert by_text["we need not marvel that the council took so long over the bridge."] is None
+    assert by_text["and then"].reason == "fragment"  # the rest of the line is still judged
+    last = len(prepared.texts) - 1  # an ellipsis alone on its line is no excerpt
+    assert prepared.texts[last] == "..." and prepared.verdicts[last].reason == "fragment"
+
+
 def test_the_line_model_withdraws_a_rule_flag_on_a_line_it_reads_as_article(monkeypatch):
     """A rule's boilerplate or fragment flag on a worded line stands only when the line model
     gives the line at least RULE_VETO; a wordless line keeps its fragment flag whatever it says."""
