@@ -134,11 +134,11 @@ companions, rules).
 Tables judged whole (2026-12-06, not shipped): trafilatura writes a table as "| a | b |" rows, and
 on the test pages the data tables that the gold keeps lose rows (flagged article rows of 2+ filled
 cells are 337 lines, 1.1% of trafilatura's test article lines, against 5 lines, 0.02%, of dev's in
-sample: tables are site templates, and the trees learn the dev sites'). Giving every row of a run of 3+ rows the run's
-median (or mean, or half its own and half the median) out-of-fold probability, for all tables or
-only those of 2+ filled cells a row, moved held-out figures by at most 0.001 AUROC and 0.8 points
-of trafilatura's leftover lines at the cut (35.4% -> 36.2% for the median over multi-cell tables),
-and lost 2-7 points with the mean over every table.
+sample: tables are site templates, and the trees learn the dev sites'). Giving every row of a run
+of 3+ rows the run's median (or mean, or half its own and half the median) out-of-fold probability,
+for all tables or only those of 2+ filled cells a row, moved held-out figures by at most 0.001
+AUROC and 0.8 points of trafilatura's leftover lines at the cut (35.4% -> 36.2% for the median over
+multi-cell tables), and lost 2-7 points with the mean over every table.
 Figures and the operating point are out of fold: five folds grouped by site, each scored by
 models fitted on the other four; the shipped cut flags `ARTICLE_LINE_BUDGET` of the held-out
 article lines of trafilatura output. Needs the `bench` extra and scikit-learn.
