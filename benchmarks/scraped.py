@@ -23,9 +23,8 @@ leftover) and a flag:
                    scores a crawl: the lines of every page are counted first by site
                    (`Detector.count_lines`), so a line repeated on other pages of its site
                    is evidence of the site's template; not run unless named in --methods
-  coherence-reader the detector with its reader models (`reader=True, page_reader="auto"`:
-                   the page reader joins the line model where it sees furniture), page as one
-                   text; not run unless named in --methods
+  coherence-reader the detector with its reader models (`reader=True`: the page reader joins
+                   the line model), page as one text; not run unless named in --methods
   centroid         naive MiniLM centroid: 1 - cosine to the mean of the page's other lines;
                    flagged above the cut that flags, on dev, the share of article lines
                    coherence flags there
@@ -324,7 +323,7 @@ def detector_method(scored: Scored, name: str, detector: Any, backend: str | Non
 
     cache_name = name
     if name == "coherence-reader":
-        detector = type(detector)(**{**detector.get_params(), "reader": True, "page_reader": "auto"})
+        detector = type(detector)(**{**detector.get_params(), "reader": True})
     if name == "coherence-sites":
         detector, counted = site_counting(scored.pages, detector)
         cache_name = f"{name}-{counted}"

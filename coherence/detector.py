@@ -66,9 +66,7 @@ class Detector:
             shipped cut (2% of article lines of held-out scraped pages flagged).
         leftover_companion_threshold: a line next to a flagged leftover line (or a run of
             them) is flagged too when its own leftover probability is above this: leftovers
-            come in blocks (a list of teasers under "Related stories"). None (default): no
-            companions; held out, they find no more leftover lines per article line lost
-            than a lower cut, and lose single lines on more pages (training/fit_leftovers.py).
+            come in blocks (a list of teasers under "Related stories"). None: no companions.
         embedding_cache: sentences whose vectors are kept for reuse, least recently used out
             first (0: none), about 1.5 KB a sentence.
         batch_size: sentences per forward pass of the model.
@@ -79,10 +77,8 @@ class Detector:
             shipped trigger or above by the other evidence: one clean news article in six);
             "always" (a pass of its own over each); "never"; True / False mean "always" / "never".
         page_reader: which texts the page reader (adapters trained on real scraped pages) reads
-            line by line to find leftovers: "never" (default: the line model alone, which on
-            the scraped benchmark finds as many leftover lines per article line lost); "auto",
-            at the default speed only those on which the line model finds a line that may be
-            page furniture; "always".
+            line by line to find leftovers: "auto", at the default speed only those on which the
+            line model finds a line that may be page furniture; "always"; "never".
 
     Like a scikit-learn estimator, the constructor only stores its arguments: they are checked
     on first use (`score`, `score_many`, `prepare`), and `set_params` changes them. State made
@@ -103,13 +99,13 @@ class Detector:
         speed: Speed = "default",
         leftovers: bool = True,
         leftover_threshold: float | None = None,
-        leftover_companion_threshold: float | None = None,
+        leftover_companion_threshold: float | None = 0.5,
         embedding_cache: int = 10_000,
         batch_size: int = 64,
         articles_per_batch: int = 64,
         threads: int | None = None,
         reader: ReaderUse | bool = "auto",
-        page_reader: PageReaderUse = "never",
+        page_reader: PageReaderUse = "auto",
     ) -> None:
         self.model = model
         self.threshold = threshold

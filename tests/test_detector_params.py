@@ -86,15 +86,13 @@ def test_reader_auto_reads_with_the_bundled_model_at_the_default_speed_only():
         assert Detector().article_reading == ("auto" if stack.reads_in_doubt else None)
 
 
-def test_page_reader_reads_on_request_and_auto_at_the_default_speed_only():
-    assert not Detector().uses_page_reader and Detector().page_reading() is None  # the line model alone by default
+def test_page_reader_auto_reads_at_the_default_speed_only():
     assert not Detector(page_reader="never").uses_page_reader and Detector(page_reader="never").page_reading() is None
-    assert not Detector(speed="fast", page_reader="auto").uses_page_reader  # the fast tier runs no transformer pass
+    assert not Detector(speed="fast").uses_page_reader  # auto: the fast tier runs no transformer pass
     assert not Detector(leftovers=False, page_reader="always").uses_page_reader
     if LeftoverModel.default().reader is not None:
-        assert Detector(page_reader="auto").uses_page_reader and Detector(speed="fast", page_reader="always").uses_page_reader
-        # a user's cut holds on read pages too
-        assert Detector(page_reader="auto", leftover_threshold=0.9).page_reading().cut == 0.9
+        assert Detector().uses_page_reader and Detector(speed="fast", page_reader="always").uses_page_reader
+        assert Detector(leftover_threshold=0.9).page_reading().cut == 0.9  # a user's cut holds on read pages too
 
 
 def test_output_schema_is_the_record_and_the_parquet_columns(detector, tmp_path: Path):

@@ -167,7 +167,7 @@ def prepare_command(args: argparse.Namespace) -> int:
     what = "fast tier's token table" if fast else "int8 ONNX model"
     how = f"built in {built.seconds:.1f} s" if built.built else "already built"
     emit(f"{what} of {args.model}: {built.path} ({how})")
-    if not fast:  # the article reader (reads by default, reader "auto") and the page reader (on request)
+    if not fast:  # the page reader and the article reader (both read by default, page_reader / reader "auto")
         from coherence.encoders.reader_encoder import ReaderEncoder
 
         for kind in ("page", "article"):

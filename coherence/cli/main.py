@@ -117,9 +117,9 @@ def _reader_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--page-reader",
         choices=get_args(PageReaderUse),
-        default="never",
-        help="which texts the page reader reads line by line to find extraction leftovers: never (default): the line "
-        "model alone; auto: only those on which the line model sees page furniture, at the default speed; always",
+        default="auto",
+        help="which texts the page reader reads line by line to find extraction leftovers: auto (default): only those on "
+        "which the line model sees page furniture, at the default speed; always; never: the line model alone",
     )
 
 

@@ -4,14 +4,12 @@ calls to action, bylines, stamps, comments), found line by line from text alone.
 The evidence is `coherence.evidence.lines` and the log-odds of the line's words
 (`coherence.models.line_words`); the weights are a boosted tree ensemble fitted on the dev
 pages of real scraped web pages (training/fit_leftovers.py) and shipped as arrays.
-The shipped cut flags 2% of the article lines of trafilatura output on held-out dev sites, as
-pages are scored without site counts. On request (`Detector(page_reader="auto"|"always")`),
-the page reader's logit for each line (`coherence.models.reader`, read in the context of the
+The shipped cut flags 2% of the article lines of trafilatura output on held-out dev sites.
+The page reader's logit for each line (`coherence.models.reader`, read in the context of the
 lines around it) joins the trees' probability through a logistic fitted on dev sites neither
 model trained on (training/fit_page_reader_stack.py), with a cut of its own chosen the same
-way; on "auto" it reads only the pages on which the trees find a line that may be furniture
-(the stack's `trigger`). It is not read by default: on the scraped benchmark's test pages it
-found no more leftover lines than the trees at a lower cut for the same article lines lost.
+way. The reader costs a pass over the page, so by default it reads only the pages on which the
+trees find a line that may be furniture (the stack's `trigger`): clean prose is not read.
 """
 
 from __future__ import annotations

@@ -123,8 +123,8 @@ def test_the_page_reader_reads_furniture_as_leftover_and_the_detector_uses_it() 
     prose = [i for i, line in enumerate(lines) if line.endswith(".") and len(line.split()) > 12]
     furniture = [0, 6, 7, 8, 9]
     assert logits[furniture].min() > logits[prose].max()
-    detector = Detector(page_reader="auto")  # the trees see furniture here, so the page is read
-    assert detector.uses_page_reader and not Detector().uses_page_reader  # not read by default
+    detector = Detector()  # page_reader="auto": the trees see furniture here, so the page is read
+    assert detector.uses_page_reader and not Detector(page_reader="never").uses_page_reader
     assert detector.page_reading().cut != detector.leftover_cut  # the stack's own cut
     one = detector.score(PAGE)
     many = list(detector.score_many([PAGE, "A short note. Nothing else here."]))
@@ -140,7 +140,7 @@ def test_clean_prose_is_not_read_by_the_page_reader_on_auto(monkeypatch) -> None
     prose = [line for line in EXAMPLE.read_text().splitlines() if len(line.split()) > 8 and line.endswith(".")]
     text = "\n".join(prose)  # the example without its furniture (share button, related stories)
     never = Detector(page_reader="never").score(text)
-    auto = Detector(page_reader="auto")
+    auto = Detector()
 
     def refuse(lines):
         raise AssertionError("the page reader read clean prose")
