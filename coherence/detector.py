@@ -63,7 +63,8 @@ class Detector:
             (coherence.models.leftovers); a sentence's score is never above one minus its
             line's leftover probability. False: topic evidence only.
         leftover_threshold: leftover probability above which a line is flagged; None: the
-            shipped cut (2% of article lines of held-out scraped pages flagged).
+            shipped cut (2% of article lines of held-out scraped pages flagged, half of them
+            with site counts; about 1% of those scored without, as `score` scores a page).
         leftover_companion_threshold: a line next to a flagged leftover line (or a run of
             them) is flagged too when its own leftover probability is above this: leftovers
             come in blocks (a list of teasers under "Related stories"). None: no companions.
