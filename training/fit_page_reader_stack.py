@@ -63,14 +63,11 @@ def held_inputs(held_path: Path) -> dict[str, np.ndarray]:
     held_keys = {(p.condition[len(PAGE) :], p.id) for p in held}
     sites = sl.load_sites()
     held_sites = {sites[key]["site"] for _, key in held_keys}
-    data = lines_fit.Pages()
-    rng = np.random.default_rng(lines_fit.SEED)
-    for extractor in lines_fit.EXTRACTORS:
-        data.add(extractor, rng)
+    data = lines_fit.training_pages()
     x, y, index, w = data.stacked()
     in_held = np.array([data.sites[k] in held_sites for k in index])
     print(f"trees without the {len(held_sites)} held sites: {int((~in_held).sum())} lines", file=sys.stderr, flush=True)
-    row_fold = lines_fit.row_folds(data, lines_fit.site_folds(data.sites))
+    row_fold = lines_fit.row_folds(data, lines_fit.page_folds(data))
     trees, _, with_words = lines_fit.fit_lines(x, y, w, index, lines_fit.row_terms(data), row_fold, ~in_held)
     reader = ReaderEncoder(kind="page")
     columns: dict[str, list] = {k: [] for k in ("trees", "reader", "label", "extractor", "site", "weight", "page")}

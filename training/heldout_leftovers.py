@@ -41,11 +41,8 @@ from training import fit_leftovers as fit
 
 def heldout_model(fold: int) -> tuple[LeftoverModel, set[str]]:
     """The line model fitted without `fold`'s sites (cut: the shipped one), and those sites."""
-    data = fit.Pages()
-    rng = np.random.default_rng(fit.SEED)
-    for extractor in fit.EXTRACTORS:
-        data.add(extractor, rng)
-    groups = fit.site_folds(data.sites)
+    data = fit.training_pages()
+    groups = fit.page_folds(data)
     x, y, index, w = data.stacked()
     train = ~np.isin(index, groups[fold])
     fitted, words, _ = fit.fit_lines(x, y, w, index, fit.row_terms(data), fit.row_folds(data, groups), train)
