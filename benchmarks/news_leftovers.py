@@ -25,10 +25,9 @@ import json
 import sys
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
-
 
 from benchmarks import scraped
 from benchmarks import scraped_lines as sl
@@ -42,15 +41,18 @@ MISSED_SHOWN = 15
 SEED = 0
 
 
-def news_pages(corpus: Path, split: Split, per_outlet: int, as_split: str) -> list[sl.Page]:
-    """The corpus split's articles with their weak labels, as the scraped benchmark's pages
-    (dataset: the outlet's group, site: the outlet)."""
+def news_pages(corpus: Path, per_outlet: Mapping[Split, int]) -> list[sl.Page]:
+    """The articles of each corpus split named in `per_outlet` with their weak labels, as the
+    scraped benchmark's pages (dataset: the outlet's group, site: the outlet; split: "test" for
+    the held-out outlets, "dev" for the rest)."""
     from training.news_furniture import furniture_pages
 
     return [
-        sl.Page(page.key, outlet_group(page.outlet), page.key.split("/", 1)[1], page.outlet, as_split, page.lines, page.labels)
-        for page in furniture_pages(split, per_outlet, SEED, corpus)
-    ]
+        sl.Page(page.key, outlet_group(page.outlet), page.key.split("/", 1)[1], page.outlet,
+                "test" if split == "test_outlets" else "dev", page.lines, page.labels)
+        for split, pages in furniture_pages(per_outlet, SEED, corpus).items()
+        for page in pages
+    ]  # fmt: skip
 
 
 def missed(scored: scraped.Scored, method: str, shown: int = MISSED_SHOWN) -> list[tuple[int, str, str]]:
@@ -108,14 +110,14 @@ def run(corpus: Path, methods: Sequence[str], per_outlet: int, detector: Any, ca
     """Every method on the held-out outlets' articles (and the dev articles the centroid's cut
     is read on); `cache`: keep the detector's per-article results in the benchmarks' score cache."""
     started = time.time()
-    dev = news_pages(corpus, "dev", DEV_PER_OUTLET, "dev") if "centroid" in methods else []
-    pages = dev + news_pages(corpus, "test_outlets", per_outlet, "test")
+    wanted: dict[Split, int] = {"dev": DEV_PER_OUTLET} if "centroid" in methods else {}
+    pages = news_pages(corpus, {**wanted, "test_outlets": per_outlet})
     scored = scraped.score_all(pages, methods, detector, print, backend="onnx" if cache else None)
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
         "commit": scraped._detector_version(),
-        "dev_pages": len(dev),
+        "dev_pages": sum(page.split == "dev" for page in pages),
         "results": scraped.evaluate(scored, ["test"]),
         "missed": missed(scored, "coherence") if "coherence" in methods else [],
         "seconds": time.time() - started,

@@ -207,6 +207,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import scraped_lines as sl
+from benchmarks.news_corpus import Split
 from training.news_furniture import NewsPage, furniture_pages
 from coherence.evidence.lines import LINE_FEATURES, WORDS, PageLines, normalise_line, page_line_features, words_context
 from coherence.models.line_words import LINE_WORDS, LineWords, line_terms
@@ -249,7 +250,6 @@ class Pages:
     sources: list[str] = field(default_factory=list)
     keys: list[str] = field(default_factory=list)
     scales: list[float] = field(default_factory=list)  # each page's weight factor
-    held: list[bool] = field(default_factory=list)  # measured only, never fitted on
 
     def add(self, extractor: str, rng: np.random.Generator) -> None:
         pages = sl.load_lines(split="dev", extractor=extractor)
@@ -272,11 +272,11 @@ class Pages:
             self.sources.append(extractor)
             self.keys.append(page.key)
             self.scales.append(1.0)
-            self.held.append(False)
 
-    def add_news(self, pages: list[NewsPage], source: str, scale: float, held: bool) -> None:
+    def add_news(self, pages: list[NewsPage], source: str, scale: float) -> None:
         """News articles with their weak furniture labels (`training.news_furniture`), scored
-        without site counts (the labels come from repetition: counts would give them away)."""
+        without site counts (the labels come from repetition: counts would give them away);
+        those of source `NEWS_HELD` are measured only, never fitted on."""
         for page in pages:
             lines_page = PageLines(page.lines, None)
             self.pages.append(lines_page)
@@ -286,13 +286,17 @@ class Pages:
             self.sources.append(source)
             self.keys.append(page.key)
             self.scales.append(scale)
-            self.held.append(held)
 
     def stacked(self) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """Every line, page after page: features, label (`sl.EXCLUDED` for a line left out of
         fitting and measures, which still has neighbours), page index, weight."""
         weights = [np.full(len(y), scale / np.sqrt(len(y))) for y, scale in zip(self.labels, self.scales)]  # long pages count less
         return np.vstack(self.features), np.concatenate(self.labels), self.row_pages(), np.concatenate(weights)
+
+    @property
+    def held(self) -> list[bool]:
+        """Whether each page is measured only, never fitted on."""
+        return [source == NEWS_HELD for source in self.sources]
 
     def row_pages(self) -> np.ndarray:
         """The page index of every line, in `stacked` order (without stacking the features)."""
@@ -311,10 +315,14 @@ def training_pages(news_per_outlet: int = NEWS_PER_OUTLET, news_weight: float = 
     rng = np.random.default_rng(SEED)
     for extractor in EXTRACTORS:
         data.add(extractor, rng)
-    if news_per_outlet:
-        data.add_news(furniture_pages("train", news_per_outlet, SEED), NEWS, news_weight, held=False)
+    wanted: dict[Split, int] = {"train": news_per_outlet} if news_per_outlet else {}
     if measure_news:
-        data.add_news(furniture_pages("test_outlets", NEWS_MEASURED_PER_OUTLET, SEED), NEWS_HELD, 1.0, held=True)
+        wanted["test_outlets"] = NEWS_MEASURED_PER_OUTLET
+    news = furniture_pages(wanted, SEED) if wanted else {}
+    if "train" in news:
+        data.add_news(news["train"], NEWS, news_weight)
+    if "test_outlets" in news:
+        data.add_news(news["test_outlets"], NEWS_HELD, 1.0)
     return data
 
 
@@ -403,8 +411,9 @@ def page_folds(data: Pages) -> list[np.ndarray]:
     alone (the page reader's held fold is one of them), the news outlets' drawn apart; pages
     held for measuring only are in none."""
     groups: list[list[int]] = [[] for _ in range(5)]
+    held = data.held
     for news in (False, True):
-        pages = [k for k in range(len(data.pages)) if not data.held[k] and data.sources[k].startswith(NEWS) == news]
+        pages = [k for k in range(len(data.pages)) if not held[k] and (data.sources[k] == NEWS) == news]
         for fold, members in enumerate(site_folds([data.sites[k] for k in pages]) if pages else []):
             groups[fold] += [pages[i] for i in members]
     return [np.array(sorted(members), dtype=int) for members in groups]

@@ -17,18 +17,21 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 from benchmarks.intrusions import Source
-from benchmarks.news_corpus import NEWS_CORPUS, Split, load_news, news_split
+from benchmarks.news_corpus import NEWS_CORPUS, Split, load_news, news_splits
+from benchmarks.scraped_lines import CONTENT as ARTICLE
+from benchmarks.scraped_lines import EXCLUDED
+from benchmarks.scraped_lines import LEFTOVER as FURNITURE
 from coherence.evidence.lines import normalise_line
 from coherence.text.line_kinds import line_kind
 
-__all__ = ["FURNITURE_MIN", "NewsPage", "furniture_pages", "label_articles"]
+__all__ = ["ARTICLE", "EXCLUDED", "FURNITURE", "FURNITURE_MIN", "NewsPage", "furniture_pages", "label_articles"]
 
 FURNITURE_MIN = 3  # articles of one outlet a line must be on to count as its furniture
-FURNITURE, ARTICLE, EXCLUDED = 1, 0, -1  # as benchmarks.scraped_lines labels lines
 
 
 @dataclass
@@ -45,9 +48,13 @@ def _lines(text: str) -> list[str]:
     return [line.strip() for line in text.splitlines() if line.strip()]
 
 
-def furniture_pages(split: Split, per_outlet: int | None = None, seed: int = 0, path: Path = NEWS_CORPUS) -> list[NewsPage]:
-    """The articles of the corpus's `split`, labelled by `label_articles`."""
-    return label_articles(news_split(load_news(path), split), per_outlet, seed)
+def furniture_pages(
+    per_outlet: Mapping[Split, int | None], seed: int = 0, path: Path = NEWS_CORPUS
+) -> dict[Split, list[NewsPage]]:
+    """The articles of each split named in `per_outlet` (at most that many of each outlet),
+    labelled by `label_articles`; the corpus is read once."""
+    splits = news_splits(load_news(path))
+    return {split: label_articles(splits[split], n, seed) for split, n in per_outlet.items()}
 
 
 def label_articles(sources: list[Source], per_outlet: int | None = None, seed: int = 0) -> list[NewsPage]:
