@@ -19,8 +19,9 @@ from typing import Literal
 
 from coherence.text.segment import split_sentences
 
-Condition = Literal["clean", "cross", "same", "nearest", "paragraph"]
+Condition = Literal["clean", "cross", "same", "nearest", "paragraph", "teasers"]
 PARAGRAPH_MOST = 5  # sentences of a pasted paragraph at most
+TEASER_STORIES = (3, 6)  # other stories in a block of teasers, fewest and most
 DONOR_TRIES = 5  # donors tried before an article is left clean
 DEFAULT_CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "data" / "bbc"
 
@@ -145,7 +146,9 @@ def build_cases(
     article planted at random sentence boundaries after the headline, the donor from another
     category (`cross`), the same category (`same`) or the nearest other story (`nearest`:
     `nearest` maps an article id to its donor's id), or with one paragraph of a same-category
-    donor pasted between two paragraphs (`paragraph`). A donor that repeats a sentence of its
+    donor pasted between two paragraphs (`paragraph`), or followed by a block of teasers for
+    3-6 other stories of any category (`teasers`: each story's headline and first sentence, as a
+    "more stories" module leaves them in a scraped page). A donor that repeats a sentence of its
     host is passed over; an article that cannot be planted stays `clean`. Donors come from
     `donors` (default: the sources themselves), never the host itself."""
     if condition == "nearest" and nearest is None:
@@ -160,6 +163,9 @@ def build_cases(
     for source in sources:
         if condition == "clean":
             cases.append(Case(source.id, condition, source.text))
+            continue
+        if condition == "teasers":
+            cases.append(_append_teasers(rng, source, pool_sources) or Case(source.id, "clean", source.text))
             continue
         if condition == "nearest":
             donor = by_id[nearest[source.id]].text if nearest.get(source.id) in by_id else None
@@ -208,6 +214,34 @@ def _paste_paragraph(rng: random.Random, source: Source, donor: str) -> Case | N
     text = source.text[:pos] + "\n\n" + donor[a:b] + source.text[pos:]
     planted = [(start + sa - a, start + sb - a) for sa, sb in spans]
     return Case(source.id, "paragraph", text, planted)
+
+
+def _append_teasers(rng: random.Random, source: Source, pool: list[Source]) -> Case | None:
+    """The host followed by teasers for other stories of the pool: each one's headline and
+    first body sentence, each a paragraph of its own, the block after the host's last line (where
+    related and most-read modules follow an article). Stories that repeat the host are passed over."""
+    own = sentence_keys(source.text)
+    others = [s for s in pool if s.id != source.id]
+    if not others:
+        return None
+    wanted = rng.randint(*TEASER_STORIES)
+    teasers: list[str] = []
+    for story in rng.sample(others, min(len(others), wanted * 2)):
+        if len(teasers) == 2 * wanted:
+            break
+        sentences = list(split_sentences(story.text))
+        headline = " ".join(s.text for s in sentences if s.paragraph == 0)
+        first = next((s.text for s in sentences if _is_complete(s)), None)
+        if headline and first is not None and not shares_text(source.text, story.text, own):
+            teasers += [headline, first]
+    if not teasers:
+        return None
+    text, planted = source.text.rstrip(), []
+    for teaser in teasers:
+        text += "\n\n"
+        planted.append((len(text), len(text) + len(teaser)))
+        text += teaser
+    return Case(source.id, "teasers", text, planted)
 
 
 def _plant(source: Source, condition: Condition, sentences: list[str], positions: list[int]) -> Case:

@@ -9,8 +9,10 @@ outlets. Each host is scored clean and with planted text of one donor from the s
 donor pool: 1..P sentences of a story on another topic (`cross`), on the same topic label
 (`same`: the hard case), of the nearest other story by the cosine of title-and-lead vectors
 (`nearest`: harder still; title and first sentence embedded), and one paragraph of a same-topic story pasted between two
-paragraphs (`paragraph`). A donor that repeats a sentence of its host (the same wire story
-run twice) is passed over.
+paragraphs (`paragraph`); and followed by a block of teasers for 3-6 other stories of the pool,
+each its headline and first sentence (`teasers`: a "more stories" module a scraper kept; any flag
+of the detector counts there, the line model's and the rules' too, and its score is its full
+score). A donor that repeats a sentence of its host (the same wire story run twice) is passed over.
 
 The methods and measures are the BBC benchmark's (`benchmarks.quality`): the detector at its
 defaults, MiniLM kNN, LOF, the naive centroid and TF-IDF on the same sentences, baselines
@@ -42,12 +44,13 @@ from benchmarks.quality import (
 from coherence import Detector
 
 ROOT = Path(__file__).resolve().parents[1]
-CONDITIONS = ("cross", "same", "nearest", "paragraph")
+CONDITIONS = ("cross", "same", "nearest", "paragraph", "teasers")
 CONDITION_NAMES = {
     "cross": "another topic",
     "same": "same topic",
     "nearest": "nearest story",
     "paragraph": "pasted paragraph, same topic",
+    "teasers": "teaser block, 3-6 other stories (any flag counts)",
 }
 TEST_SPLITS = ("test_outlets", "test_random")
 BUCKETS: tuple[tuple[str, int, int | None], ...] = (("5-8", 0, 8), ("9-15", 9, 15), ("16-30", 16, 30), ("31-60", 31, 60), (">60", 61, None))

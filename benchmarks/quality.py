@@ -51,6 +51,9 @@ from coherence.verdict import off_topic_eligible, off_topic_flags
 ROOT = Path(__file__).resolve().parents[1]
 CONDITIONS = ("cross", "same")
 RULE_REASONS = ("boilerplate", "fragment", "duplicate")
+# Teasers for other stories are page furniture as much as stray text: a rule's or the line
+# model's flag finds them too, so there the detector's every flag and its full score count.
+ANY_FLAG_CONDITIONS = frozenset({"teasers"})
 METHODS = {
     "coherence": "coherence (default)",
     "knn": "MiniLM kNN, k=3",
@@ -88,12 +91,13 @@ class Scored:
     id: str
     labels: np.ndarray
     scores: dict[str, np.ndarray]
-    flags: np.ndarray  # detector: reason == "off_topic"
+    flags: np.ndarray  # detector: reason == "off_topic" (and `set_apart`)
     content: np.ndarray  # not set apart by rule (boilerplate, fragment, duplicate)
     probability: np.ndarray  # detector: 1 - fit (its intrusion probability), for every sentence
     confidence: np.ndarray  # detector: topic information of every sentence
     coherence: float
     length: int = 0  # content sentences of the clean host article
+    set_apart: np.ndarray | None = None  # detector: flagged by a rule or the line model, where the condition counts that as found
 
     def article_score(self, method: str) -> float:
         """How contaminated the article looks: 1 - coherence for the detector, the highest
@@ -172,11 +176,16 @@ def to_scored(case: Case, result: ArticleResult, encoder: Encoder) -> Scored:
     texts = [s.text for s in sentences]
     # set apart before the topic model: rule verdicts and extraction leftovers (the line model)
     content = np.array([s.reason not in RULE_REASONS and s.evidence != "leftover" for s in sentences], dtype=bool)
+    every_flag = case.condition in ANY_FLAG_CONDITIONS
+    scores = method_scores(texts, result, np.ones(len(sentences), dtype=bool) if every_flag else content, encoder)
+    topic = np.array([s.reason == "off_topic" and s.evidence == "topic" for s in sentences], dtype=bool)
+    set_apart = np.array([every_flag and s.flagged and s.evidence != "topic" for s in sentences], dtype=bool)
     return Scored(
         id=case.id,
         labels=np.array([is_planted(s.start, s.end, case.planted) for s in sentences], dtype=bool),
-        scores=method_scores(texts, result, content, encoder),
-        flags=np.array([s.reason == "off_topic" and s.evidence == "topic" for s in sentences], dtype=bool),
+        scores=scores,
+        flags=topic | set_apart,
+        set_apart=set_apart,
         content=content,
         probability=np.array([1.0 - s.fit for s in sentences]),  # what the off_topic cut sees
         confidence=np.array([s.confidence for s in sentences]),
@@ -298,7 +307,7 @@ def flags_at(item: Scored, cut: float, detector: Detector, companions: bool = Tr
     `companions` is False, its own `companion_threshold`)."""
     eligible = eligible_of(item, detector)
     gate, companion = off_topic_flags(1.0 - item.probability, eligible, cut, detector.companion_threshold if companions else None)
-    return gate | companion
+    return gate | companion if item.set_apart is None else gate | companion | item.set_apart
 
 
 def eligible_of(item: Scored, detector: Detector) -> np.ndarray:

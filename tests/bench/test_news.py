@@ -40,6 +40,26 @@ def test_paragraph_condition_pastes_one_donor_paragraph_as_a_paragraph_of_its_ow
     assert case.text[: start - 2] + case.text[end:] == host.text
 
 
+def test_teasers_condition_appends_headline_and_lead_of_other_stories_after_the_host() -> None:
+    host = Source("h", "x", _article("rail", 1))
+    others = [Source(f"d{k}", "y" if k % 2 else "x", _article(topic, k)) for k, topic in enumerate(("flood", "tax", "vote", "ship", "moon", "bank", "game"))]
+    (case,) = build_cases([host], "teasers", seed=3, donors=[host, *others])
+    assert case.condition == "teasers" and case.text.startswith(host.text)
+    pieces = [case.text[a:b] for a, b in case.planted]
+    assert 6 <= len(pieces) <= 12 and len(pieces) % 2 == 0  # 3-6 stories, a headline and a lead each
+    for headline, lead in zip(pieces[::2], pieces[1::2]):
+        story = next(o for o in others if o.text.startswith(headline + "\n\n"))  # the story's own headline
+        assert lead in story.text and lead.startswith("The ") and "rail" not in lead
+    assert case.text[len(host.text) :].replace("\n\n", "") == "".join(pieces)  # the block follows the host, nothing else
+
+
+def test_teasers_condition_leaves_a_host_clean_when_every_story_repeats_it() -> None:
+    host = Source("h", "x", _article("rail", 1))
+    copies = [Source(f"c{k}", "x", host.text.replace("A headline", f"Headline {k}")) for k in range(4)]
+    (case,) = build_cases([host], "teasers", seed=1, donors=[host, *copies])
+    assert case.condition == "clean" and case.text == host.text and not case.planted
+
+
 def test_a_donor_that_repeats_a_host_sentence_is_passed_over() -> None:
     host = Source("h", "x", _article("rail", 1))
     copy = Source("c", "x", host.text.replace("A headline", "Another headline"))
@@ -123,3 +143,24 @@ def test_news_benchmark_writes_its_report(tmp_path: Path, detector) -> None:
     for row in rates:  # the groups partition the clean articles
         assert sum(row[f"n_{g}"] for g in OUTLET_GROUPS) == row["n_all"] == result["evaluated"]["n"]["clean"]
     assert set(result["evaluated"]["methods"]["coherence"]) >= {"cross", "same", "paragraph"}
+
+
+def test_in_a_teaser_block_every_flag_of_the_detector_counts_as_found(detector) -> None:
+    from benchmarks.intrusions import Case
+    from benchmarks.quality import flags_at, to_scored
+
+    host = (ROOT / "tests" / "data" / "articles" / "rail_strike.txt").read_text(encoding="utf-8").rstrip()
+    teaser = "Sign up for our daily newsletter to get the latest news in your inbox."  # a call to action: not the topic model's
+    text = f"{host}\n\n{teaser}"
+    span = [(len(text) - len(teaser), len(text))]
+    result = detector.score(text)
+    found = next(s for s in result.sentences if s.text == teaser)
+    assert found.flagged and found.evidence != "topic"  # set apart before the topic model
+    as_teasers = to_scored(Case("t", "teasers", text, span), result, detector.encoder)
+    as_same = to_scored(Case("t", "same", text, span), result, detector.encoder)
+    k = [s.text for s in result.sentences].index(teaser)
+    assert as_teasers.labels[k] and as_teasers.flags[k] and not as_same.flags[k]
+    assert as_teasers.scores["coherence"][k] > 0 and as_same.scores["coherence"][k] == 0  # its full score counts there
+    cut = detector.cut_at(detector.flag_rate)
+    for scored in (as_teasers, as_same):  # the operating points re-derive the detector's own flags
+        assert (flags_at(scored, cut, detector) == scored.flags).all()
