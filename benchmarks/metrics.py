@@ -6,7 +6,7 @@ import json
 import math
 import os
 import platform
-
+import subprocess
 from argparse import ArgumentParser, Namespace
 from pathlib import Path
 from typing import Any, get_args
@@ -14,6 +14,8 @@ from typing import Any, get_args
 import numpy as np
 
 from coherence.encoders.base import ReaderUse
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 def add_reader_option(parser: ArgumentParser) -> None:
@@ -31,6 +33,30 @@ def machine() -> str:
         f"{platform.machine()}, {os.cpu_count()} cores, "
         f"{platform.python_implementation()} {platform.python_version()}"
     )
+
+
+def detector_version() -> str:
+    """Commit of the checkout and any uncommitted changes under coherence/."""
+    def git(*args: str) -> str:
+        """Output of a git command in the checkout."""
+        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
+
+    try:
+        commit, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "coherence")
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    changed = [line.split(maxsplit=1)[-1] for line in dirty.splitlines()]
+    return f"commit {commit}" + (f", with uncommitted changes in {', '.join(changed)}" if changed else "")
+
+
+def num(value: float | None, digits: int = 3) -> str:
+    """A number for a report, n/a when missing or NaN."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
+
+
+def pct(value: float | None) -> str:
+    """A share as a percentage for a report, n/a when missing or NaN."""
+    return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
 
 
 def threshold_at_rate(worst: np.ndarray, rate: float) -> float:

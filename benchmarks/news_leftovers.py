@@ -31,7 +31,7 @@ from typing import Any
 
 from benchmarks import scraped
 from benchmarks import scraped_lines as sl
-from benchmarks.metrics import json_ready, machine, write_markdown
+from benchmarks.metrics import detector_version, json_ready, machine, pct, write_markdown
 from benchmarks.news_corpus import NEWS_CORPUS, Split, outlet_group
 
 DEFAULT_METHODS = ("coherence", "centroid", "c4", "justext")
@@ -91,7 +91,7 @@ def render(run: dict[str, Any], methods: Sequence[str]) -> list[str]:
         scraped.method_table(test[scraped.ALL], methods),
         "",
         "Article lines lost, by what flagged them: "
-        + ", ".join(f"{k} {scraped._pct(v)}" for k, v in test[scraped.ALL]["lost_by_reason"].get("coherence", {}).items()),
+        + ", ".join(f"{k} {pct(v)}" for k, v in test[scraped.ALL]["lost_by_reason"].get("coherence", {}).items()),
         "",
         "## By outlet group (AUROC / recall / article lines flagged)",
         "",
@@ -116,7 +116,7 @@ def run(corpus: Path, methods: Sequence[str], per_outlet: int, detector: Any, ca
     return {
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "machine": machine(),
-        "commit": scraped._detector_version(),
+        "commit": detector_version(),
         "dev_pages": sum(page.split == "dev" for page in pages),
         "results": scraped.evaluate(scored, ["test"]),
         "missed": missed(scored, "coherence") if "coherence" in methods else [],

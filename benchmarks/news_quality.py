@@ -35,10 +35,10 @@ from typing import Any
 import numpy as np
 
 from benchmarks.intrusions import Source
-from benchmarks.metrics import add_reader_option, machine, write_raw
+from benchmarks.metrics import add_reader_option, detector_version, machine, num, pct, write_raw
 from benchmarks.news_corpus import NEWS_CORPUS, OUTLET_GROUPS, SPLITS, donor_pool, hosts_of, load_news, nearest_map, news_splits, outlet_group
 from benchmarks.quality import (
-    METHODS, OPERATING_RATES, Group, _num, _pct, detector_version, evaluate, flags_at, in_bucket, operating_points,
+    METHODS, OPERATING_RATES, Group, evaluate, flags_at, in_bucket, operating_points,
     score_set, subgroup,
 )
 from coherence import Detector
@@ -133,8 +133,8 @@ def main_table(evaluated: dict[str, Any]) -> str:
             if not c:
                 continue
             rows.append(
-                f"| {CONDITION_NAMES[condition]} | {label} | {_num(c['auroc'], 4)} | {_num(c['ap'])} | {_pct(c['top_k'])} "
-                f"| {_pct(c['precision'])} | {_pct(c['recall'])} | {_pct(m['clean_flag_share'])} | {_num(c['article_auroc'], 4)} |"
+                f"| {CONDITION_NAMES[condition]} | {label} | {num(c['auroc'], 4)} | {num(c['ap'])} | {pct(c['top_k'])} "
+                f"| {pct(c['precision'])} | {pct(c['recall'])} | {pct(m['clean_flag_share'])} | {num(c['article_auroc'], 4)} |"
             )
     return head + "\n".join(rows)
 
@@ -144,7 +144,7 @@ def fit_line(evaluated: dict[str, Any]) -> str:
     is also capped by the line model, which ranks the real leftovers of these extracts (counted
     clean here) low too."""
     own = evaluated["methods"]["coherence"]
-    parts = [f"{CONDITION_NAMES[c]} {_num(own[c].get('fit_auroc', math.nan), 4)}" for c in CONDITIONS if own.get(c)]
+    parts = [f"{CONDITION_NAMES[c]} {num(own[c].get('fit_auroc', math.nan), 4)}" for c in CONDITIONS if own.get(c)]
     return (
         "Sentence AUROC of the detector's `fit` (1 - fit: the stray-sentence ranking the off_topic cut reads, before a line's "
         "leftover probability caps the score; the real leftovers of these extracts count as clean sentences here): "
@@ -160,8 +160,8 @@ def operating_table(rows: list[dict[str, Any]], group_rows: list[dict[str, Any]]
     head += "|---|" + "---|" * (len(CONDITIONS) + len(OUTLET_GROUPS) + 1) + "\n"
     lines = []
     for row, rates in zip(rows, group_rows):
-        cells = [f"{_pct(row[c + '_recall'])} / {_pct(row[c + '_precision'])}" for c in CONDITIONS]
-        cells += [_pct(rates[g]) for g in (*OUTLET_GROUPS, "all")]
+        cells = [f"{pct(row[c + '_recall'])} / {pct(row[c + '_precision'])}" for c in CONDITIONS]
+        cells += [pct(rates[g]) for g in (*OUTLET_GROUPS, "all")]
         lines.append(f"| {row['flag_rate']:.2f}{' (default)' if row['flag_rate'] == default else ''} | " + " | ".join(cells) + " |")
     return head + "\n".join(lines)
 
@@ -173,8 +173,8 @@ def length_table(rows: list[dict[str, Any]]) -> str:
     lines = []
     for row in rows:
         own = row["methods"]["coherence"]
-        cells = [f"{_num(own[c].get('auroc', float('nan')), 4)} / {_pct(own[c].get('recall', float('nan')))}" for c in CONDITIONS]
-        lines.append(f"| {row['group']} | {row['n']['clean']} | {_pct(own['clean_flag_share'])} | " + " | ".join(cells) + " |")
+        cells = [f"{num(own[c].get('auroc', float('nan')), 4)} / {pct(own[c].get('recall', float('nan')))}" for c in CONDITIONS]
+        lines.append(f"| {row['group']} | {row['n']['clean']} | {pct(own['clean_flag_share'])} | " + " | ".join(cells) + " |")
     return head + "\n".join(lines)
 
 
@@ -203,7 +203,7 @@ By the host's content sentences (detector at its defaults):
 """
         )
     target_lines = "\n".join(
-        f"| {t['name']} | {_num(t['value'], 4) if 'auroc' in t['name'] else _pct(t['value'])} | "
+        f"| {t['name']} | {num(t['value'], 4) if 'auroc' in t['name'] else pct(t['value'])} | "
         f"{'<=' if t['name'].startswith('clean') else '>='} {t['goal']} | **{'PASS' if t['pass'] else 'FAIL'}** |"
         for t in run["targets"]
     )

@@ -29,7 +29,6 @@ import argparse
 import datetime as dt
 import math
 import random
-import subprocess
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -41,7 +40,7 @@ import numpy as np
 
 from benchmarks.baselines import knn_scores, lof_scores, naive_centroid_scores, tfidf_scores
 from benchmarks.intrusions import DEFAULT_CORPUS, Case, Source, build_cases, is_planted, load_corpus, split_half
-from benchmarks.metrics import add_reader_option, machine, threshold_at_rate, top_k_hit_rate, write_raw
+from benchmarks.metrics import add_reader_option, detector_version, machine, num, pct, threshold_at_rate, top_k_hit_rate, write_raw
 from coherence import Detector
 from coherence.encoders.base import Encoder
 from coherence.results import ArticleResult
@@ -345,9 +344,9 @@ def operating_table(rows: list[dict[str, float]], default: float) -> str:
     )
     head += "|---|---|---|---|---|---|---|---|---|\n"
     return head + "\n".join(
-        f"| {r['flag_rate']:.2f}{' (default)' if r['flag_rate'] == default else ''} | {r['cut']:.3f} | {_pct(r['clean'])} | "
-        f"{_pct(r['cross_recall'])} | {_pct(r['cross_precision'])} | {_pct(r['same_recall'])} | {_pct(r['same_precision'])} | "
-        f"{_pct(r['gate_cross_recall'])} / {_pct(r['gate_cross_precision'])} | {_pct(r['gate_same_recall'])} / {_pct(r['gate_same_precision'])} |"
+        f"| {r['flag_rate']:.2f}{' (default)' if r['flag_rate'] == default else ''} | {r['cut']:.3f} | {pct(r['clean'])} | "
+        f"{pct(r['cross_recall'])} | {pct(r['cross_precision'])} | {pct(r['same_recall'])} | {pct(r['same_precision'])} | "
+        f"{pct(r['gate_cross_recall'])} / {pct(r['gate_cross_precision'])} | {pct(r['gate_same_recall'])} / {pct(r['gate_same_precision'])} |"
         for r in rows
     )
 
@@ -381,7 +380,7 @@ def companion_reliability(group: Group, detector: Detector) -> list[dict[str, fl
 
 def companion_table(rows: list[dict[str, float]]) -> str:
     head = "| intrusion probability | sentences | planted |\n|---|---|---|\n"
-    return head + "\n".join(f"| {r['lo']:.2f}-{r['hi']:.2f} | {r['n']} | {_pct(r['planted'])} |" for r in rows)
+    return head + "\n".join(f"| {r['lo']:.2f}-{r['hi']:.2f} | {r['n']} | {pct(r['planted'])} |" for r in rows)
 
 
 def subgroup(group: Group, keep: Callable[[Scored], bool]) -> Group:
@@ -477,8 +476,8 @@ def targets(natural: dict[str, Any]) -> list[dict[str, Any]]:
 def target_text(target: dict[str, Any]) -> tuple[str, str]:
     """Value and goal of a target as text (AUROC as a number, shares as percentages)."""
     if target["metric"] == "auroc":
-        return _num(target["value"], 4), f">= {target['goal']}"
-    return _pct(target["value"]), ("<= " if target["metric"] == "clean" else ">= ") + f"{target['goal']:.0%}"
+        return num(target["value"], 4), f">= {target['goal']}"
+    return pct(target["value"]), ("<= " if target["metric"] == "clean" else ">= ") + f"{target['goal']:.0%}"
 
 
 # -- plots ---------------------------------------------------------------------------------
@@ -534,16 +533,6 @@ def plot_calibration(calib: dict[str, dict[str, Any]], path: Path) -> None:
 
 
 # -- report --------------------------------------------------------------------------------
-def _num(value: float, digits: int = 3) -> str:
-    """A number for the report, n/a for NaN."""
-    return "n/a" if value is None or math.isnan(value) else f"{value:.{digits}f}"
-
-
-def _pct(value: float) -> str:
-    """A share as a percentage, n/a for NaN."""
-    return "n/a" if value is None or math.isnan(value) else f"{value:.1%}"
-
-
 def main_table(evaluated: dict[str, Any]) -> str:
     """Markdown table: one row per condition and method."""
     head = "| condition | method | sentence AUROC | AP | top-k | flag precision | flag recall | flag F1 | clean articles flagged | article AUROC |\n"
@@ -556,8 +545,8 @@ def main_table(evaluated: dict[str, Any]) -> str:
             if not c:
                 continue
             rows.append(
-                f"| {condition} | {label} | {_num(c['auroc'], 4)} | {_num(c['ap'])} | {_pct(c['top_k'])} | {_pct(c['precision'])} "
-                f"| {_pct(c['recall'])} | {_num(c['f1'])} | {_pct(m['clean_flag_share'])} | {_num(c['article_auroc'], 4)} |"
+                f"| {condition} | {label} | {num(c['auroc'], 4)} | {num(c['ap'])} | {pct(c['top_k'])} | {pct(c['precision'])} "
+                f"| {pct(c['recall'])} | {num(c['f1'])} | {pct(m['clean_flag_share'])} | {num(c['article_auroc'], 4)} |"
             )
     return head + "\n".join(rows)
 
@@ -569,8 +558,8 @@ def length_table(rows: list[dict[str, Any]]) -> str:
     lines = []
     for row in rows:
         own = row["methods"]["coherence"]
-        cells = [f"{_num(own[c].get('auroc', math.nan), 4)} | {_pct(own[c].get('top_k', math.nan))} | {_pct(own[c].get('recall', math.nan))}" for c in CONDITIONS]
-        lines.append(f"| {row['group']} | {row['lengths']} | {row['n']['clean']} | {_pct(own['clean_flag_share'])} | {' | '.join(cells)} |")
+        cells = [f"{num(own[c].get('auroc', math.nan), 4)} | {pct(own[c].get('top_k', math.nan))} | {pct(own[c].get('recall', math.nan))}" for c in CONDITIONS]
+        lines.append(f"| {row['group']} | {row['lengths']} | {row['n']['clean']} | {pct(own['clean_flag_share'])} | {' | '.join(cells)} |")
     return head + "\n".join(lines)
 
 
@@ -585,7 +574,7 @@ def sets_table(evaluated: dict[str, dict[str, Any]]) -> str:
         for n in names:
             for c in CONDITIONS:
                 m = evaluated[n]["methods"][method][c]
-                cells.append(f"{_num(m.get('auroc', math.nan), 4)} | {_pct(m.get('top_k', math.nan))}")
+                cells.append(f"{num(m.get('auroc', math.nan), 4)} | {pct(m.get('top_k', math.nan))}")
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return head + "\n".join(lines)
 
@@ -598,24 +587,10 @@ def calibration_table(calib: dict[str, dict[str, Any]]) -> str:
     lines = []
     for b in range(CALIBRATION_BINS):
         first = calib[names[0]]["bins"][b]
-        cells = [f"{calib[n]['bins'][b]['n']} | {_num(calib[n]['bins'][b]['predicted'])} | {_num(calib[n]['bins'][b]['observed'])}" for n in names]
+        cells = [f"{calib[n]['bins'][b]['n']} | {num(calib[n]['bins'][b]['predicted'])} | {num(calib[n]['bins'][b]['observed'])}" for n in names]
         lines.append(f"| {first['lo']:.1f}-{first['hi']:.1f} | " + " | ".join(cells) + " |")
-    lines.append("| ECE / Brier | " + " | ".join(f"{calib[n]['n']} sentences | ECE {_num(calib[n]['ece'])} | Brier {_num(calib[n]['brier'])}" for n in names) + " |")
+    lines.append("| ECE / Brier | " + " | ".join(f"{calib[n]['n']} sentences | ECE {num(calib[n]['ece'])} | Brier {num(calib[n]['brier'])}" for n in names) + " |")
     return head + "\n".join(lines)
-
-
-def detector_version() -> str:
-    """Commit of the checkout and any uncommitted changes under coherence/."""
-    def git(*args: str) -> str:
-        """Output of a git command in the checkout."""
-        return subprocess.run(["git", "-C", str(ROOT), *args], capture_output=True, text=True, check=True).stdout.strip()
-
-    try:
-        commit, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "coherence")
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown (not a git checkout)"
-    changed = [line.split(maxsplit=1)[-1] for line in dirty.splitlines()]
-    return f"commit {commit}" + (f", with uncommitted changes in {', '.join(changed)}" if changed else "")
 
 
 def counts_table(evaluated: dict[str, dict[str, Any]]) -> str:
@@ -688,10 +663,10 @@ the {args.half} half.
   not as intrusions). Planted sentences are complete sentences of 4+ words, and rule-flagged planted sentences:
   cross {rule['cross_rule_planted']} of {rule['cross_rule_sentences']}, same {rule['same_rule_planted']} of {rule['same_rule_sentences']}.
   Ranked at 1 - score (= 1 for boilerplate and fragments) instead, the detector's sentence AUROC would be
-  cross {_num(rule['cross_auroc_rule_as_score'], 4)}, same {_num(rule['same_auroc_rule_as_score'], 4)}.
+  cross {num(rule['cross_auroc_rule_as_score'], 4)}, same {num(rule['same_auroc_rule_as_score'], 4)}.
 - Operating points: the detector flags `reason == "off_topic"` at its defaults; each baseline is thresholded on
   the per-article maximum over the clean articles to flag at most the detector's clean-article share
-  ({_pct(natural['methods']['coherence']['clean_flag_share'])}), so recall is compared at the same false-alarm budget
+  ({pct(natural['methods']['coherence']['clean_flag_share'])}), so recall is compared at the same false-alarm budget
   (a baseline whose clean maxima tie, as TF-IDF's do at 1.0, may not reach that share and flags less).
 - Article AUROC (contaminated vs clean articles of the condition): detector from 1 - `coherence`; baselines from
   the highest sentence outlier score of the article (max, not mean).

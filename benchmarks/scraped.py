@@ -59,7 +59,7 @@ from typing import Any
 import numpy as np
 
 from benchmarks import scraped_lines as sl
-from benchmarks.metrics import json_ready, machine
+from benchmarks.metrics import detector_version, json_ready, machine, num, pct
 
 ROOT = Path(__file__).resolve().parents[1]
 METHODS = {
@@ -567,14 +567,6 @@ def page_notes(pages: Sequence[sl.Page], failed: set[str], all_keys: Sequence[st
 
 
 # -- report -------------------------------------------------------------------------------
-def _pct(value: float | None) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{100 * value:.1f}%"
-
-
-def _num(value: float | None) -> str:
-    return "n/a" if value is None or (isinstance(value, float) and math.isnan(value)) else f"{value:.3f}"
-
-
 def method_table(group: dict[str, Any], methods: Sequence[str]) -> str:
     """One row per method: AUROC, precision, recall, article lines flagged, pages losing."""
     rows = [
@@ -584,8 +576,8 @@ def method_table(group: dict[str, Any], methods: Sequence[str]) -> str:
     for m in methods:
         r = group["methods"][m]
         rows.append(
-            f"| {METHODS[m]} | {_num(r['auroc'])} | {_pct(r['precision'])} | {_pct(r['recall'])} | {_pct(r['article_flagged'])} "
-            f"| {_pct(r['pages_losing'])} | {_num(r.get('auroc_worded'))} | {_pct(r.get('article_flagged_worded'))} |"
+            f"| {METHODS[m]} | {num(r['auroc'])} | {pct(r['precision'])} | {pct(r['recall'])} | {pct(r['article_flagged'])} "
+            f"| {pct(r['pages_losing'])} | {num(r.get('auroc_worded'))} | {pct(r.get('article_flagged_worded'))} |"
         )
     return "\n".join(rows)
 
@@ -596,8 +588,8 @@ def dataset_table(split: dict[str, Any], methods: Sequence[str]) -> str:
     rows = [head, "|---|---:|---:|---:|" + "---:|" * len(methods)]
     for name, group in split.items():
         c = group["counts"]
-        cells = [f"{_num(group['methods'][m]['auroc'])} / {_pct(group['methods'][m]['recall'])} / {_pct(group['methods'][m]['article_flagged'])}" for m in methods]
-        rows.append(f"| {name} | {c['pages']} | {c['lines']} | {_pct(_ratio(c['leftover'], c['leftover'] + c['content']))} | " + " | ".join(cells) + " |")
+        cells = [f"{num(group['methods'][m]['auroc'])} / {pct(group['methods'][m]['recall'])} / {pct(group['methods'][m]['article_flagged'])}" for m in methods]
+        rows.append(f"| {name} | {c['pages']} | {c['lines']} | {pct(_ratio(c['leftover'], c['leftover'] + c['content']))} | " + " | ".join(cells) + " |")
     return "\n".join(rows)
 
 
@@ -610,7 +602,7 @@ def class_table(group: dict[str, Any], methods: Sequence[str]) -> str:
     rows = ["| method | " + " | ".join(f"{c} {sl.L3S_CLASSES[c]} (n={first[str(c)]['n']})" for c in classes) + " |", "|---|" + "---:|" * len(classes)]
     for m in methods:
         per = group["methods"][m]["l3s_class_flagged"]
-        rows.append(f"| {METHODS[m]} | " + " | ".join(_pct(per[str(c)]["flagged"]) for c in classes) + " |")
+        rows.append(f"| {METHODS[m]} | " + " | ".join(pct(per[str(c)]["flagged"]) for c in classes) + " |")
     return "\n".join(rows)
 
 
@@ -621,7 +613,7 @@ def counts_table(results: dict[str, Any], splits: Sequence[str]) -> str:
         for split in splits:
             c = run["evaluation"][split][ALL]["counts"]
             rows.append(
-                f"| {extractor} | {split} | {c['pages']} | {c['lines']} | {c['content']} | {c['leftover']} | {c['excluded'] - c['kept_comments']} | {c['kept_comments']} | {_pct(_ratio(c['leftover'], c['leftover'] + c['content']))} |"
+                f"| {extractor} | {split} | {c['pages']} | {c['lines']} | {c['content']} | {c['leftover']} | {c['excluded'] - c['kept_comments']} | {c['kept_comments']} | {pct(_ratio(c['leftover'], c['leftover'] + c['content']))} |"
             )
     return "\n".join(rows)
 
@@ -655,8 +647,8 @@ def losing_pages_text(method: str, spread: dict[str, Any]) -> str:
     """One paragraph: where a method's lost article lines are, page by page."""
     worst = ", ".join(f"{w['page']} {w['lost']} of {w['article_lines']} ({w['mostly']})" for w in spread["worst"])
     return (
-        f"Where `{method}`'s {spread['lost']:,} lost article lines are: {_pct(spread['top_1pct_share'])} on the 1% of pages "
-        f"that lose the most, {_pct(spread['top_5pct_share'])} on the 5% (of {spread['pages']:,} pages with article lines); "
+        f"Where `{method}`'s {spread['lost']:,} lost article lines are: {pct(spread['top_1pct_share'])} on the 1% of pages "
+        f"that lose the most, {pct(spread['top_5pct_share'])} on the 5% (of {spread['pages']:,} pages with article lines); "
         f"most lost (lines lost of the page's article lines, mostly by): {worst}."
     )
 
@@ -704,7 +696,7 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
     ]
     centroid = next((r["notes"].get("centroid") for r in results.values() if r["notes"].get("centroid")), None)
     if "centroid" in methods:
-        cuts = ", ".join(f"{e}: cut {r['notes']['centroid']['cut']:.3f} at {_pct(r['notes']['centroid']['dev_article_share'])}" for e, r in results.items())
+        cuts = ", ".join(f"{e}: cut {r['notes']['centroid']['cut']:.3f} at {pct(r['notes']['centroid']['dev_article_share'])}" for e, r in results.items())
         lines.append(
             f"- **Centroid cut**: the naive centroid (1 - cosine to the mean of the page's other lines, `baselines.naive_centroid_scores`) flags "
             f"above the cut at which it flags, on dev, the same share of article lines as `{centroid['reference'] if centroid else 'coherence'}` "
@@ -734,9 +726,9 @@ def render(args: argparse.Namespace, run: dict[str, Any]) -> str:
             lines += [f"### {extractor}, all datasets", "", method_table(ev[ALL], methods), ""]
             if ev[ALL].get("lost_by_reason"):
                 lines += [f"Article lines lost, by what flagged them (share of {extractor}'s {split} article lines): "
-                          + "; ".join(f"`{m}` " + (", ".join(f"{k} {_pct(v)}" for k, v in why.items()) or "none") for m, why in ev[ALL]["lost_by_reason"].items()), ""]
+                          + "; ".join(f"`{m}` " + (", ".join(f"{k} {pct(v)}" for k, v in why.items()) or "none") for m, why in ev[ALL]["lost_by_reason"].items()), ""]
                 lines += ["Pages losing > 5% of their article lines, and those that lose a single line (a page short enough that one flag is over 5%): "
-                          + "; ".join(f"{METHODS[m]} {_pct(ev[ALL]['methods'][m]['pages_losing'])}, by one line {_pct(ev[ALL]['methods'][m]['pages_losing_one_line'])}" for m in methods), ""]
+                          + "; ".join(f"{METHODS[m]} {pct(ev[ALL]['methods'][m]['pages_losing'])}, by one line {pct(ev[ALL]['methods'][m]['pages_losing_one_line'])}" for m in methods), ""]
             for m, spread in ev[ALL].get("lost_by_page", {}).items():
                 if spread["lost"]:
                     lines += [losing_pages_text(m, spread), ""]
@@ -772,15 +764,15 @@ def summary(results: dict[str, Any], methods: Sequence[str], split: str) -> list
         me = group["coherence"]
         others = [m for m in methods if not m.startswith("coherence")]
         text = (
-            f"- `{extractor}`: coherence line AUROC {_num(me['auroc'])}, finds {_pct(me['recall'])} of leftover lines at "
-            f"{_pct(me['precision'])} precision and flags {_pct(me['article_flagged'])} of article lines"
+            f"- `{extractor}`: coherence line AUROC {num(me['auroc'])}, finds {pct(me['recall'])} of leftover lines at "
+            f"{pct(me['precision'])} precision and flags {pct(me['article_flagged'])} of article lines"
         )
         if others:
             best = max(others, key=lambda m: -1 if math.isnan(group[m]["auroc"]) else group[m]["auroc"])
             b = group[best]
             text += (
-                f"; the best baseline by AUROC, {METHODS[best]}, has {_num(b['auroc'])}, finding {_pct(b['recall'])} at "
-                f"{_pct(b['precision'])} precision and flagging {_pct(b['article_flagged'])} of article lines"
+                f"; the best baseline by AUROC, {METHODS[best]}, has {num(b['auroc'])}, finding {pct(b['recall'])} at "
+                f"{pct(b['precision'])} precision and flagging {pct(b['article_flagged'])} of article lines"
             )
         out.append(text + ".")
     behind = [e for e, r in results.items() if _behind(r["evaluation"][split][ALL]["methods"], methods)]
@@ -806,9 +798,9 @@ def data_notes(results: dict[str, Any]) -> list[str]:
     for extractor, r in results.items():
         n, p = r["noise"], r["pages"]
         out.append(
-            f"- `{extractor}`: {_pct(n['short_share'])} of lines have 1-2 words ({_pct(n['short_content_share'])} of them labelled content: "
-            f"such a line counts as content only where it sits in the gold beside a neighbour, and may still match by chance); {_pct(n['l3s_multi_class_share'])} of the longer L3S-GN1 lines occur "
-            f"under more than one class; {n['mixed_leftover']} leftover lines ({_pct(n['mixed_share_of_leftover'])} of leftover) carry a run of "
+            f"- `{extractor}`: {pct(n['short_share'])} of lines have 1-2 words ({pct(n['short_content_share'])} of them labelled content: "
+            f"such a line counts as content only where it sits in the gold beside a neighbour, and may still match by chance); {pct(n['l3s_multi_class_share'])} of the longer L3S-GN1 lines occur "
+            f"under more than one class; {n['mixed_leftover']} leftover lines ({pct(n['mixed_share_of_leftover'])} of leftover) carry a run of "
             f"{sl.MIXED_RUN}+ words of gold text (article and page furniture on one line, or gold marked more narrowly than the extractor's "
             f"line). Extraction gave nothing for {p['failed']} of {p['pages']} pages ({', '.join(f'{k} {v}' for k, v in p['failed_by_dataset'].items()) or 'none'}). "
             f"{p['non_english']} of {p['language_measured']} pages with 50+ words have under {ENGLISH_MIN_STOPWORDS:.0%} English stop words "
@@ -903,18 +895,11 @@ def run_all(args: argparse.Namespace, log: Callable[[str], None] = print) -> dic
         "versions": sl.extractor_versions(),
         "machine": machine(),
         "date": dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-        "detector_version": _detector_version(),
+        "detector_version": detector_version(),
         "cache": str(folder),
         "seconds": time.perf_counter() - started,
     }
     return {"methods": args.method_list, "splits": args.split_list, "results": results, "meta": meta, "sites": site_summary(args.data, args.limit)}
-
-
-def _detector_version() -> str:
-    """The checkout's commit, as the other reports give it."""
-    from benchmarks.quality import detector_version
-
-    return detector_version()
 
 
 def _nan_back(value: Any) -> Any:

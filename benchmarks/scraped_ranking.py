@@ -28,7 +28,7 @@ import numpy as np
 
 from benchmarks import scraped_lines as sl
 from benchmarks.metrics import machine
-from benchmarks.quality import detector_version
+from benchmarks.metrics import detector_version
 from benchmarks.scraped import ALL, doubt, line_auroc, line_overlaps
 
 ROOT = Path(__file__).resolve().parents[1]
