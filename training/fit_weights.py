@@ -134,6 +134,12 @@ FIT_CACHE = 1_000_000
 SHORTENED_KEEP = 0.7
 # Donors of the news hosts: another topic, the same topic, the nearest story, a pasted paragraph.
 NEWS_CONDITIONS = ("cross", "same", "nearest", "paragraph")
+# What --news-conditions may add: a block of teasers for other stories after the article.
+NEWS_CONDITION_CHOICES = (*NEWS_CONDITIONS, "teasers")
+NEWS_CONDITION_NAMES = {
+    "cross": "another topic", "same": "the same topic", "nearest": "the nearest story", "paragraph": "a pasted paragraph",
+    "teasers": "a block of teasers for other stories",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -165,9 +171,9 @@ def bbc_versions(hosts: list[Source], seed: int) -> list:
     return [case for c, k in (("cross", (1, 3)), ("same", (1, 3)), ("clean", (1, 1))) for case in build_cases(hosts, c, seed=seed, n_planted=k)]
 
 
-def news_versions(news: NewsHosts, seed: int) -> list:
+def news_versions(news: NewsHosts, seed: int, conditions: tuple[str, ...] = NEWS_CONDITIONS) -> list:
     """Cases of the news hosts planted once under every news condition (1-3 sentences) and clean."""
-    return [case for c in (*NEWS_CONDITIONS, "clean") for case in news_cases(news, c, seed, (1, 3))]
+    return [case for c in (*conditions, "clean") for case in news_cases(news, c, seed, (1, 3))]
 
 
 def _checkpointed(directory: Path | None, key: str, detector: Detector, cases, reuse_vectors: bool = False) -> list[ArticleRows]:
@@ -198,6 +204,7 @@ def fit_context(
     shortened_seeds: list[int],
     news: NewsHosts | None = None,
     news_seeds: list[int] = (),
+    news_conditions: tuple[str, ...] = NEWS_CONDITIONS,
     checkpoints: Path | None = None,
     reuse_vectors: bool = False,
     settings: ContextSettings = ContextSettings(),
@@ -218,8 +225,8 @@ def fit_context(
         shortened = [subsample(s, SHORTENED_KEEP, seed) for s in sources]
         articles += _checkpointed(checkpoints, f"bbc-shortened-{seed}", detector, lambda: bbc_versions(shortened, seed), reuse_vectors)
     for seed in news_seeds if news else ():
-        key = f"news-{seed}-{len(news.hosts)}"
-        articles += _checkpointed(checkpoints, key, detector, lambda: news_versions(news, seed), reuse_vectors)
+        key = f"news-{seed}-{len(news.hosts)}" + ("" if news_conditions == NEWS_CONDITIONS else "-" + "-".join(news_conditions))
+        articles += _checkpointed(checkpoints, key, detector, lambda: news_versions(news, seed, news_conditions), reuse_vectors)
     print(f"context model: {len(articles)} training articles", file=sys.stderr, flush=True)
     blob, logits = train_context(articles, FEATURES, detector.encoder.vector_space, settings)
     # every seed plants the same clean articles: count each once, as it first comes (unshortened)
@@ -234,6 +241,7 @@ def fit_context(
         "articles": len(sources),
         "news_articles": len(news.hosts) if news else 0,
         "news_seeds": list(news_seeds) if news else [],
+        "news_conditions": list(news_conditions) if news else [],
         "seeds": seeds,
         "shortened_seeds": shortened_seeds,
         "shortened_keep": SHORTENED_KEEP,
@@ -266,6 +274,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--news-logistic", type=int, default=800, help="of them, articles for the logistic model (default: %(default)s)")
     parser.add_argument("--news-seeds", default="301-302", help="planting seeds of the news training sets (default: %(default)s)")
     parser.add_argument(
+        "--news-conditions", default=",".join(NEWS_CONDITIONS),
+        help=f"what the news hosts are planted with, of {', '.join(NEWS_CONDITION_CHOICES)} (default: %(default)s)",
+    )
+    parser.add_argument(
         "--speed", choices=tuple(WEIGHTS_FILES), default="default", help="the tier to fit (fast: logistic model only)"
     )
     parser.add_argument("--out", type=Path, help="default: coherence/models/weights.json (weights_fast.json for --speed fast)")
@@ -277,6 +289,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--report-only", action="store_true", help="rewrite reports/weights.md from --out, no fit")
     args = parser.parse_args(argv)
     args.out = args.out or ROOT / "coherence" / "models" / WEIGHTS_FILES[args.speed]
+    news_conditions = tuple(c.strip() for c in args.news_conditions.split(",") if c.strip())
+    unknown = sorted(set(news_conditions) - set(NEWS_CONDITION_CHOICES))
+    if unknown or not news_conditions:
+        parser.error(f"--news-conditions: unknown {', '.join(unknown) or '(none given)'}; choose from {', '.join(NEWS_CONDITION_CHOICES)}")
     if args.report_only:
         print(write_report(json.loads(args.out.read_text()), args.report_dir))
         return
@@ -326,7 +342,7 @@ def main(argv: list[str] | None = None) -> None:
     else:
         blob, lowest, context_info = fit_context(
             detector, model, args.corpus, parse_seeds(args.context_seeds), parse_seeds(args.context_shortened_seeds),
-            news, parse_seeds(args.news_seeds), args.checkpoints / args.backend if args.checkpoints else None,
+            news, parse_seeds(args.news_seeds), news_conditions, args.checkpoints / args.backend if args.checkpoints else None,
             args.reuse_vectors,
         )
         (args.out.parent / CONTEXT_WEIGHTS).write_bytes(blob)
@@ -392,7 +408,8 @@ def write_report(weights: dict, out_dir: Path = ROOT / "reports") -> str:
             f"{context['seeds'][-1]}, cross and same with 1-3 sentences, and clean)"
             + (
                 f" and of {context['news_articles']} news train articles (seeds {', '.join(map(str, context['news_seeds']))}: "
-                "another topic, the same topic, the nearest story, a pasted paragraph, and clean)"
+                + ", ".join(NEWS_CONDITION_NAMES[c] for c in context.get("news_conditions", NEWS_CONDITIONS))
+                + ", and clean)"
                 if context.get("news_articles") else ""
             )
             + f": {context['sentences']} sentences, "

@@ -164,3 +164,14 @@ def test_in_a_teaser_block_every_flag_of_the_detector_counts_as_found(detector) 
     cut = detector.cut_at(detector.flag_rate)
     for scored in (as_teasers, as_same):  # the operating points re-derive the detector's own flags
         assert (flags_at(scored, cut, detector) == scored.flags).all()
+
+
+def test_context_training_plants_the_news_conditions_asked_for() -> None:
+    from training.fit_weights import NEWS_CONDITIONS, NewsHosts, main, news_versions
+
+    hosts = [Source(f"h{k}", "x" if k % 2 else "y", _article(topic, k)) for k, topic in enumerate(("rail", "flood", "tax", "vote", "ship", "moon", "bank", "game"))]
+    news = NewsHosts(hosts, hosts, {})
+    assert {c.condition for c in news_versions(news, 3, ("same", "teasers"))} == {"same", "teasers", "clean"}
+    assert "teasers" not in NEWS_CONDITIONS  # the shipped recipe plants no teaser blocks
+    with pytest.raises(SystemExit):
+        main(["--news-conditions", "cross,pasted"])
