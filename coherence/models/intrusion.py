@@ -101,8 +101,15 @@ class IntrusionModel:
         if context is None and data.get("fitted_on", {}).get("context_model"):
             # the operating points were set on the context model's scores: do not flag without it
             raise RuntimeError(f"coherence/{CONTEXT_WEIGHTS} is missing from this installation")
+        return cls.from_weights(data, context)
+
+    @classmethod
+    def from_weights(cls, data: dict, context: ContextModel | None = None) -> "IntrusionModel":
+        """A model from the contents of a weights file (as `training/fit_weights.py` writes it)
+        and its article-context model, shipped or not: how a refitted candidate is compared
+        with the shipped one before it replaces it."""
         if tuple(data["features"]) != FEATURES or (context is not None and context.features != FEATURES):
-            raise RuntimeError("coherence's shipped weights do not match the evidence features")
+            raise RuntimeError("the weights do not match the evidence features")
         return cls(
             np.asarray(data["coef"], dtype=float),
             float(data["intercept"]),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import json
 
 import numpy as np
 import pytest
@@ -163,3 +164,23 @@ def test_context_model_only_reads_vectors_of_its_own_embedding_model(detector, m
     assert detector.off_topic_cut == model.score_cut(detector.flag_rate, context=True, reader=detector.article_reading)
     result = other.score(["A first line about tides.", "A second line about tides.", "A third about gates.", "A fourth one.", "And a fifth."])
     assert result.error is None and len(result.sentences) == 5
+
+
+def test_a_candidate_fit_loads_from_its_folder_as_the_shipped_model_does(tmp_path) -> None:
+    import shutil
+    from importlib import resources
+
+    from coherence.models.context import CONTEXT_WEIGHTS
+    from coherence.models.intrusion import IntrusionModel
+    from training.compare_context import candidate_model
+
+    models = resources.files("coherence.models")
+    for name in ("weights.json", CONTEXT_WEIGHTS):
+        with resources.as_file(models.joinpath(name)) as path:
+            shutil.copy(path, tmp_path / name)
+    shipped, candidate = IntrusionModel.default(), candidate_model(tmp_path)
+    assert np.array_equal(candidate.coef, shipped.coef) and candidate.operating_points == shipped.operating_points
+    assert candidate.context is not None and candidate.score_cut(0.05) == shipped.score_cut(0.05)
+    data = json.loads((tmp_path / "weights.json").read_text())
+    with pytest.raises(RuntimeError, match="evidence features"):
+        IntrusionModel.from_weights({**data, "features": data["features"][:-1]})
