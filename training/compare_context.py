@@ -18,6 +18,7 @@ import json
 import math
 from pathlib import Path
 
+from benchmarks.intrusions import Source
 from benchmarks.metrics import num, pct, write_markdown
 from benchmarks.news_corpus import donor_pool, hosts_of, load_news, nearest_map, news_split
 from benchmarks.news_quality import CONDITIONS
@@ -35,15 +36,10 @@ def candidate_model(folder: Path) -> IntrusionModel:
     return IntrusionModel.from_weights(data, ContextModel.from_bytes((folder / CONTEXT_WEIGHTS).read_bytes()))
 
 
-def measure(model: IntrusionModel | None, n: int) -> list[str]:
-    """Table lines for one model (None: the shipped one) on n news dev hosts."""
-    detector = Detector(reader="never")
-    if model is not None:
-        detector.intrusion_model_ = model
-    pool = donor_pool(news_split(load_news(), "dev"), SEED)
-    hosts = hosts_of(pool, n)
+def measure(detector: Detector, hosts: list[Source], pool: list[Source], nearest: dict[str, str]) -> list[str]:
+    """Table lines for one detector on the news dev hosts (their donors and nearest stories given)."""
     timer = {"detector": 0.0, "baselines": 0.0}
-    group = score_set(detector, hosts, SEED, 3, timer, conditions=CONDITIONS, nearest=nearest_map(detector.encoder, hosts, pool), donors=pool)
+    group = score_set(detector, hosts, SEED, 3, timer, conditions=CONDITIONS, nearest=nearest, donors=pool)
     own = evaluate(group, methods=("coherence",))["methods"]["coherence"]
     lines = ["| flag rate | clean articles flagged | " + " | ".join(f"{c} recall" for c in CONDITIONS) + " |"]
     lines.append("|---" * (2 + len(CONDITIONS)) + "|")
@@ -60,9 +56,16 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--out", type=Path, help="write the comparison here as markdown")
     args = parser.parse_args(argv)
     report = [f"# Shipped intrusion model against {args.candidate}", "", f"{args.n} news dev hosts, reader off.", ""]
-    for name, model in (("shipped", None), ("candidate", candidate_model(args.candidate))):
-        report += [f"## {name}", "", *measure(model, args.n), ""]
-        print("\n".join(report[-(len(CONDITIONS) + 8) :]), flush=True)
+    shipped = Detector(reader="never")
+    candidate = Detector(model=shipped.encoder, reader="never")  # the same encoder and its cache of vectors
+    candidate.intrusion_model_ = candidate_model(args.candidate)
+    pool = donor_pool(news_split(load_news(), "dev"), SEED)
+    hosts = hosts_of(pool, args.n)
+    nearest = nearest_map(shipped.encoder, hosts, pool)
+    for name, detector in (("shipped", shipped), ("candidate", candidate)):
+        section = [f"## {name}", "", *measure(detector, hosts, pool, nearest), ""]
+        print("\n".join(section), flush=True)
+        report += section
     if args.out is not None:
         write_markdown(args.out, report)
 
