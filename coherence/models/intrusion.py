@@ -24,7 +24,7 @@ import numpy as np
 
 from coherence.encoders.base import reader_use
 from coherence.models.context import CONTEXT_WEIGHTS, ContextModel
-from coherence.models.reader import join_reader
+from coherence.models.reader import log_odds
 from coherence.evidence.sentences import FEATURES, TopicEvidence
 from coherence.text.form import FORM_FEATURES
 
@@ -194,8 +194,11 @@ class IntrusionModel:
 @dataclass(frozen=True)
 class ReaderStack:
     """P(intruded) from the weighed evidence and the reader model's logit together
-    (`coherence.models.reader`): a logistic over the two log-odds, fitted on articles neither
-    model was trained on (`training/fit_reader_stack.py`), with operating points of its own.
+    (`coherence.models.reader`): a logistic over the two log-odds and the larger of them, fitted on
+    articles neither model was trained on (`training/fit_reader_stack.py`), with operating points
+    of its own. The larger lets either side carry a verdict the other cannot see (the reader,
+    trained on lone planted lines, does not take a block of teasers for stray; the detector's
+    context model does) while a higher log-odds on either side never lowers the probability.
 
     Read where in doubt (`Detector(reader="auto")`): an article is read only when one of its
     sentences that may be flagged is at `trigger` or above by the detector's own evidence;
@@ -208,6 +211,7 @@ class ReaderStack:
     operating_points: tuple[tuple[float, float], ...]
     trigger: float | None = None
     auto_operating_points: tuple[tuple[float, float], ...] | None = None
+    larger_coef: float = 0.0  # weight of the larger of the two log-odds
 
     @classmethod
     def from_dict(cls, data: dict) -> "ReaderStack":
@@ -215,12 +219,14 @@ class ReaderStack:
         return cls(
             float(data["weighed_coef"]), float(data["reader_coef"]), float(data["intercept"]), _points(data["operating_points"]),
             float(auto["trigger"]) if auto else None, _points(auto["operating_points"]) if auto else None,
+            float(data.get("larger_coef", 0.0)),
         )  # fmt: skip
 
     def to_dict(self) -> dict:
         out: dict = {
             "weighed_coef": self.weighed_coef,
             "reader_coef": self.reader_coef,
+            "larger_coef": self.larger_coef,
             "intercept": self.intercept,
             "operating_points": [list(p) for p in self.operating_points],
         }
@@ -239,7 +245,18 @@ class ReaderStack:
         return self.trigger is not None and bool(np.any((np.asarray(probability) >= self.trigger) & np.asarray(eligible, dtype=bool)))
 
     def probability(self, weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
-        return join_reader(weighed, reader_logits, (self.weighed_coef, self.reader_coef), self.intercept)
+        return 1.0 / (1.0 + np.exp(-self.stack_inputs(weighed, reader_logits) @ self.coef - self.intercept))
+
+    @property
+    def coef(self) -> np.ndarray:
+        return np.array([self.weighed_coef, self.reader_coef, self.larger_coef])
+
+    @staticmethod
+    def stack_inputs(weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
+        """The rows the stack weighs, one per sentence: the weighed evidence's log-odds, the
+        reader's logit, and the larger of the two."""
+        w, r = log_odds(weighed), np.asarray(reader_logits, dtype=float)
+        return np.column_stack([w, r, np.maximum(w, r)])
 
 
 def _points(pairs: list[list[float]]) -> tuple[tuple[float, float], ...]:

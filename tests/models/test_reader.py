@@ -116,6 +116,22 @@ def test_stack_rises_with_either_verdict() -> None:
     assert not stack.reads_in_doubt and not stack.in_doubt(np.array([0.99]), np.array([True]))
 
 
+def test_stack_with_the_larger_term_never_falls_as_either_side_rises() -> None:
+    # the larger of the two log-odds lets the detector carry a block the reader does not see,
+    # while a higher verdict on either side still never lowers the probability
+    stack = ReaderStack(0.6, 0.1, 0.0, ((0.0, 0.0), (1.0, 1.0)), larger_coef=0.5)
+    assert ReaderStack.from_dict(stack.to_dict()) == stack
+    grid = np.linspace(-8.0, 8.0, 41)
+    weighed = 1.0 / (1.0 + np.exp(-grid))
+    for reader in (-6.0, 0.0, 6.0):
+        assert np.all(np.diff(stack.probability(weighed, np.full_like(grid, reader))) > 0)
+    for p in (0.05, 0.5, 0.95):
+        assert np.all(np.diff(stack.probability(np.full_like(grid, p), grid)) > 0)
+    # a sure detector and a doubtful reader: the larger term keeps the detector's verdict
+    plain = ReaderStack(0.6, 0.6, 0.0, ((0.0, 0.0), (1.0, 1.0)))
+    assert stack.probability(np.array([0.999]), np.array([-6.0]))[0] > plain.probability(np.array([0.999]), np.array([-6.0]))[0]
+
+
 def test_an_article_is_in_doubt_when_a_sentence_that_may_be_flagged_reaches_the_trigger() -> None:
     stack = ReaderStack(0.8, 0.6, -1.0, ((0.0, 0.0), (1.0, 1.0)), trigger=0.4, auto_operating_points=((0.0, 0.1), (1.0, 0.9)))
     assert stack.reads_in_doubt and ReaderStack.from_dict(stack.to_dict()) == stack
@@ -220,3 +236,31 @@ def test_adapters_grown_to_a_higher_rank_compute_what_they_did(tmp_path) -> None
     big(ids, mask, pool, owner, len(windows)).sum().backward()
     grads = [p.grad[:, 2:].abs().sum().item() for n, p in trainable(big).items() if n.endswith("lora_B")]
     assert grads and all(g > 0 for g in grads)
+
+
+def test_stack_fit_weighs_each_planted_condition_alike() -> None:
+    # one condition plants ten lines an article that only the detector sees; another plants one
+    # line that both see. Weighed by condition, the many-line condition cannot set the reader's
+    # weight alone: it keeps more of it than an unweighted fit on the same lines would.
+    from training.context_training import ArticleRows
+    from training.fit_reader_stack import fit_stack
+
+    rng = np.random.default_rng(5)
+    rows, weighed, logits = [], [], []
+    for n in range(300):
+        condition = ("block", "single", "clean")[n % 3]
+        planted = np.zeros(20, dtype=bool)
+        planted[: {"block": 10, "single": 1, "clean": 0}[condition]] = True
+        w = np.where(planted, rng.normal(3.0, 1.0, 20), rng.normal(-3.0, 1.5, 20))
+        r = np.where(planted & (condition == "single"), rng.normal(3.0, 1.0, 20), rng.normal(-3.0, 1.5, 20))
+        rows.append(ArticleRows(f"a{n}", np.zeros((20, 2)), np.zeros((20, 1)), planted, np.ones(20, dtype=bool), condition))
+        weighed.append(1.0 / (1.0 + np.exp(-w)))
+        logits.append(r)
+    stack = fit_stack(rows, weighed, logits)
+    plain = fit_stack(rows, weighed, logits, by_condition=False)
+    assert stack.reader_coef > plain.reader_coef > -1.0
+    # both kinds of planted line still score above the clean lines
+    p = [stack.probability(w, r) for w, r in zip(weighed, logits)]
+    planted = np.concatenate([x[a.planted] for x, a in zip(p, rows)])
+    clean = np.concatenate([x[~a.planted] for x, a in zip(p, rows)])
+    assert np.median(planted) > np.quantile(clean, 0.99)
