@@ -3,6 +3,9 @@ corpus's train split.
 
     python -m training.fit_weights                     # BBC dev + news train, int8 ONNX vectors
     python -m training.fit_weights --no-news --backend torch
+    # the shipped weights (2026-12-07), then `python -m training.fit_reader_stack`:
+    python -m training.fit_weights --context-seeds 101-108 --context-shortened-seeds 201-204 \
+        --news-articles 3000 --news-conditions cross,same,nearest,paragraph,teasers
 
 Fits the logistic model on `--n` BBC dev articles and `--news-logistic` news train articles,
 then trains the article-context model (`coherence.models.context`, needs torch) on every BBC

@@ -239,7 +239,8 @@ def test_adapters_grown_to_a_higher_rank_compute_what_they_did(tmp_path) -> None
 
 
 def test_stack_fit_weighs_each_planted_condition_alike() -> None:
-    # one condition plants ten lines an article that only the detector sees; another plants one
+    # one condition plants ten lines an article that only the detector sees (a teaser block);
+    # another plants one
     # line that both see. Weighed by condition, the many-line condition cannot set the reader's
     # weight alone: it keeps more of it than an unweighted fit on the same lines would.
     from training.context_training import ArticleRows
@@ -248,17 +249,22 @@ def test_stack_fit_weighs_each_planted_condition_alike() -> None:
     rng = np.random.default_rng(5)
     rows, weighed, logits = [], [], []
     for n in range(300):
-        condition = ("block", "single", "clean")[n % 3]
+        condition = ("teasers", "same", "clean")[n % 3]
         planted = np.zeros(20, dtype=bool)
-        planted[: {"block": 10, "single": 1, "clean": 0}[condition]] = True
+        planted[: {"teasers": 10, "same": 1, "clean": 0}[condition]] = True
         w = np.where(planted, rng.normal(3.0, 1.0, 20), rng.normal(-3.0, 1.5, 20))
-        r = np.where(planted & (condition == "single"), rng.normal(3.0, 1.0, 20), rng.normal(-3.0, 1.5, 20))
+        r = np.where(planted & (condition == "same"), rng.normal(3.0, 1.0, 20), rng.normal(-3.0, 1.5, 20))
         rows.append(ArticleRows(f"a{n}", np.zeros((20, 2)), np.zeros((20, 1)), planted, np.ones(20, dtype=bool), condition))
         weighed.append(1.0 / (1.0 + np.exp(-w)))
         logits.append(r)
     stack = fit_stack(rows, weighed, logits)
     plain = fit_stack(rows, weighed, logits, by_condition=False)
     assert stack.reader_coef > plain.reader_coef > -1.0
+    # the weights do not bias the probabilities where they are read as such: over the articles
+    # with one stray source and the clean ones, they sum to the planted lines
+    lone = [i for i, a in enumerate(rows) if a.condition != "teasers"]
+    expected = sum(stack.probability(weighed[i], logits[i]).sum() for i in lone)
+    assert abs(expected - sum(rows[i].planted.sum() for i in lone)) < 1e-6
     # both kinds of planted line still score above the clean lines
     p = [stack.probability(w, r) for w, r in zip(weighed, logits)]
     planted = np.concatenate([x[a.planted] for x, a in zip(p, rows)])
