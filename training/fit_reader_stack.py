@@ -75,6 +75,7 @@ from benchmarks.news_corpus import NEWS_CORPUS, hosts_of, load_news, news_split
 from benchmarks.metrics import write_markdown
 from coherence import Detector
 from coherence.models.intrusion import DEFAULT_FLAG_RATE, ReaderStack  # recall is compared there; every article flagged there must have been read
+from coherence.models.reader import join_inputs
 from coherence.thresholds import rate_cut
 from training.context_training import ArticleRows, fold_of
 from training.fit_weights import OPERATING_RATES, ROOT, article_rows, fit_logistic
@@ -83,7 +84,7 @@ from training.reader_data import nearest_of
 CONDITIONS = ("cross", "same", "nearest", "paragraph", "teasers", "clean")
 # Where the stack's probability is read as one (a companion of a flagged line at 0.5 or more is
 # "more likely stray than not"): articles with one stray source, as the detector was calibrated on.
-CALIBRATION_CONDITIONS = ("cross", "same", "nearest", "paragraph", "clean")
+CALIBRATION_CONDITIONS = tuple(c for c in CONDITIONS if c != "teasers")
 FOLDS = 5
 TRIGGERS = (0.3, 0.4, 0.5, 0.6)  # the detector's own probability at which an article is read (reader="auto"), tried
 RECALL_TOLERANCE = 0.01  # the trigger shipped: the highest whose recall is within this of always reading, in every condition
@@ -149,7 +150,7 @@ def fit_stack(rows: list[ArticleRows], weighed: list[np.ndarray], logits: list[n
     condition's planted lines weigh as much in all as another's: a block of teasers plants 6-12
     lines where the other conditions plant 1-5, and would otherwise set the weights alone
     (`by_condition=False`: every line weighs the same)."""
-    X = np.vstack([ReaderStack.stack_inputs(w, r) for w, r in zip(weighed, logits)])
+    X = np.vstack([join_inputs(w, r) for w, r in zip(weighed, logits)])
     y = np.concatenate([a.planted for a in rows]).astype(int)
     condition = np.concatenate([np.full(len(a.planted), a.condition) for a in rows])
     weight = np.ones(len(y))

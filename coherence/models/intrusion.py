@@ -24,7 +24,7 @@ import numpy as np
 
 from coherence.encoders.base import reader_use
 from coherence.models.context import CONTEXT_WEIGHTS, ContextModel
-from coherence.models.reader import log_odds
+from coherence.models.reader import join_reader
 from coherence.evidence.sentences import FEATURES, TopicEvidence
 from coherence.text.form import FORM_FEATURES
 
@@ -245,18 +245,7 @@ class ReaderStack:
         return self.trigger is not None and bool(np.any((np.asarray(probability) >= self.trigger) & np.asarray(eligible, dtype=bool)))
 
     def probability(self, weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
-        return 1.0 / (1.0 + np.exp(-self.stack_inputs(weighed, reader_logits) @ self.coef - self.intercept))
-
-    @property
-    def coef(self) -> np.ndarray:
-        return np.array([self.weighed_coef, self.reader_coef, self.larger_coef])
-
-    @staticmethod
-    def stack_inputs(weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
-        """The rows the stack weighs, one per sentence: the weighed evidence's log-odds, the
-        reader's logit, and the larger of the two."""
-        w, r = log_odds(weighed), np.asarray(reader_logits, dtype=float)
-        return np.column_stack([w, r, np.maximum(w, r)])
+        return join_reader(weighed, reader_logits, (self.weighed_coef, self.reader_coef, self.larger_coef), self.intercept)
 
 
 def _points(pairs: list[list[float]]) -> tuple[tuple[float, float], ...]:

@@ -31,7 +31,7 @@ import numpy as np
 
 __all__ = [
     "READER_ADAPTERS", "PAGE_READER_ADAPTERS", "ReaderKind", "LORA_TARGETS", "ReaderHead", "Adapters", "adapters_file",
-    "join_reader", "log_odds", "merge_adapters", "pool_sentences",
+    "join_inputs", "join_reader", "log_odds", "merge_adapters", "pool_sentences",
 ]  # fmt: skip
 
 READER_ADAPTERS = "reader_adapters.npz"
@@ -109,11 +109,20 @@ class Adapters:
         return out
 
 
-def join_reader(probability: np.ndarray, reader_logits: np.ndarray, coef: tuple[float, float], intercept: float) -> np.ndarray:
-    """A reader's logit joined to another model's probability: a logistic over the two
-    log-odds (`coef` weighs the probability's, then the reader's), fitted on data neither saw."""
-    z = coef[0] * log_odds(probability) + coef[1] * np.asarray(reader_logits) + intercept
-    return 1.0 / (1.0 + np.exp(-z))
+def join_reader(probability: np.ndarray, reader_logits: np.ndarray, coef: Sequence[float], intercept: float) -> np.ndarray:
+    """A reader's logit joined to another model's probability: a logistic over the rows of
+    `join_inputs` (`coef` weighs the probability's log-odds, the reader's logit and, when given,
+    the larger of the two), fitted on data neither saw."""
+    inputs = join_inputs(probability, reader_logits)[:, : len(coef)]
+    return 1.0 / (1.0 + np.exp(-(inputs @ np.asarray(coef, dtype=float) + intercept)))
+
+
+def join_inputs(probability: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
+    """What a join weighs, one row per sentence: the probability's log-odds, the reader's logit,
+    and the larger of the two (so either side can carry a verdict the other cannot see, and a
+    higher verdict on either side never lowers the joined probability)."""
+    w, r = log_odds(probability), np.asarray(reader_logits, dtype=float)
+    return np.column_stack([w, r, np.maximum(w, r)])
 
 
 def log_odds(probability: np.ndarray) -> np.ndarray:
