@@ -128,19 +128,11 @@ def report_command(args: argparse.Namespace) -> int:
             from coherence.encoders.base import DEFAULT_MODEL
             from coherence.report.article import article_report
 
-            detector = ready_detector(
-                dict(
-                    model=args.model or DEFAULT_MODEL,
-                    threshold=0.8 if args.threshold is None else args.threshold,
-                    flag_rate=args.flag_rate,
-                    companion_threshold=args.companion_threshold,
-                    backend=args.backend,
-                    speed=args.speed,
-                    reader=args.reader,
-                    page_reader=args.page_reader,
-                ),
-                prepare=False,
-            )
+            options = _detector_options(args) | {
+                "model": args.model or DEFAULT_MODEL,
+                "threshold": 0.8 if args.threshold is None else args.threshold,
+            }
+            detector = ready_detector(options, prepare=False)
             title = args.title or ("stdin" if args.input == "-" else Path(args.input).name)
             scored = article_report(
                 text, args.output, figures=figures, detector=detector, title=title,
