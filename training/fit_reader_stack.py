@@ -87,6 +87,7 @@ import json
 import pickle
 import random
 import sys
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -280,7 +281,7 @@ def main(argv: list[str] | None = None) -> None:
         default=min(TRIGGERS),
     )  # fmt: skip
     auto_points = anchored_points(rows, in_doubt[trigger][0], shares)
-    stack = ReaderStack(fit.weighed_coef, fit.reader_coef, fit.intercept, tuple(points), trigger, tuple(auto_points), fit.larger_coef)
+    stack = replace(fit, operating_points=tuple(points), trigger=trigger, auto_operating_points=tuple(auto_points))
 
     measured = {
         "detector (weighed)": auroc_by_condition(rows, weighed),
