@@ -77,13 +77,15 @@ default point, recall and precision, another topic / same topic: gate flags alon
 companions between 0.5 and 0.6 are right 57% / 44% of the time, as a calibrated 0.5-0.6 should
 be: "more likely stray than not" stays the rule, and a curator who wants fewer wrong flags raises
 it. The unseen outlets' test hosts flag at 88.5% precision on the same topic, 90.6% here.
+
 Article-relative reader columns (2026-12-07, tried on these inputs and not shipped): the reader's
 logit less its article's median, or less the article's next-highest logit, added to the three
 columns. Recall at the default point, read in doubt from trigger 0.3, another topic / same /
 nearest / paragraph: 48.2 / 28.9 / 12.4 / 15.0% without them, 48.7 / 28.9 / 12.6 / 15.1% with the
 median, 47.8 / 28.3 / 12.7 / 14.9% with the next-highest, 48.2 / 28.4 / 12.8 / 14.9% with both;
-the stack's AUROC moved by 0.003 or less (down, with the next-highest). The stack is saturated on its inputs: what is left to
-gain is in the reader itself (`training/reader_training.py`, the fifth run).
+the stack's AUROC moved by 0.003 or less (down, with the next-highest). The stack is saturated
+on its inputs: what is left to gain is in the reader itself (`training/reader_training.py`, the
+fifth run).
 """
 
 from __future__ import annotations

@@ -90,7 +90,8 @@ them, copy them over `coherence/models/reader_adapters.npz`, refit the stack
 (`fit_reader_stack`) and rerun those reports.
 A first look on the test split, the news benchmark's unseen outlets only (`benchmarks.news_quality
 --splits test_outlets`, 475 s, same hosts and seed as reports/quality_news.md; the candidate and
-its refitted stack in place, reverted after): same topic AUROC 0.9505 -> 0.9512, recall 37.7% ->
+its refitted stack in place, reverted after; reports/quality_news_candidate_run5/, baselines
+beside it): same topic AUROC 0.9505 -> 0.9512, recall 37.7% ->
 39.7% at precision 88.5% -> 87.1%; another topic 0.9752 -> 0.9753, 60.0% -> 61.1%; nearest story
 15.6% -> 16.2%, pasted paragraph 19.6% -> 20.8%, teaser blocks 83.3% -> 83.7%; clean articles
 flagged 4.2% -> 4.5% (one article more). A small step along the same trade, not past it.
