@@ -270,3 +270,25 @@ def test_stack_fit_weighs_each_planted_condition_alike() -> None:
     planted = np.concatenate([x[a.planted] for x, a in zip(p, rows)])
     clean = np.concatenate([x[~a.planted] for x, a in zip(p, rows)])
     assert np.median(planted) > np.quantile(clean, 0.99)
+
+
+def test_half_precision_adapters_load_as_float32_and_read_alike(tmp_path) -> None:
+    """`--export-dtype float16` halves the shipped file; what loads is float32 and merges to
+    nearly the same weights as the float32 export."""
+    torch = pytest.importorskip("torch")
+    from training.reader_training import build_model, export, trainable
+
+    model = build_model(rank=2, alpha=4.0, dropout=0.0, seed=0)
+    with torch.no_grad():
+        for p in trainable(model).values():
+            p.normal_(0.0, 0.05)
+    export(model, tmp_path / "full.npz", {"rank": 2, "alpha": 4.0})
+    export(model, tmp_path / "half.npz", {"rank": 2, "alpha": 4.0}, dtype="float16")
+    full = Adapters.from_bytes((tmp_path / "full.npz").read_bytes())
+    half = Adapters.from_bytes((tmp_path / "half.npz").read_bytes())
+    assert (tmp_path / "half.npz").stat().st_size < 0.7 * (tmp_path / "full.npz").stat().st_size
+    assert {a.dtype for pair in half.lora.values() for a in pair} == {np.dtype(np.float32)}
+    assert half.head.hidden_weight.dtype == np.float32
+    for name, (a, b) in full.lora.items():
+        ha, hb = half.lora[name]
+        np.testing.assert_allclose(hb @ ha, b @ a, atol=1e-4)
