@@ -12,9 +12,9 @@ The order of batches comes from the seed and the step number alone, so a run sto
 from its checkpoint sees the same batches as one that ran through. Checkpoints, the log and the
 validation curve go to `--work` (outside the repository); `--export` writes the shipped file.
 
-The shipped adapters, rebuilt (about 20 min of data, then four runs of about an hour each on 2
+The shipped adapters, rebuilt (about 20 min of data, then five runs of about an hour each on 2
 cores; each later run continues the one before with a fresh batch order and a lower peak rate,
-the fourth at twice the rank):
+the fourth and the fifth each at twice the rank of the run before):
 
     D=~/.cache/coherence-fit/reader
     python -m training.reader_data --out $D/articles.pkl --rounds 2 --bbc train
@@ -31,7 +31,11 @@ the fourth at twice the rank):
     python -m training.reader_training --data $D/articles.pkl --valid $D/valid.pkl --work $D/run4 \\
         --init-from $D/run3.npz --rank 16 --alpha 32 --seed 24 --steps 1600 --stop-at 1200 --lr 3e-4 \\
         --warmup 50 --validate-every 400 --valid-seed 23
-    python -m training.reader_training --work $D/run4 --export coherence/models/reader_adapters.npz
+    python -m training.reader_training --work $D/run4 --export $D/run4.npz
+    python -m training.reader_training --data $D/articles.pkl --valid $D/valid.pkl --work $D/run5 \\
+        --init-from $D/run4.npz --rank 32 --alpha 64 --seed 25 --steps 900 --lr 3e-4 --warmup 40 \\
+        --validate-every 900 --valid-seed 23
+    python -m training.reader_training --work $D/run5 --export coherence/models/reader_adapters.npz
     python -m training.fit_reader_stack --news-articles 600
 
 The first run alone (1,200 steps of 16 windows: 19,200 windows, fewer than one per planted
@@ -83,18 +87,20 @@ paragraph), the stack from 0.9796 / 0.9546 / 0.8881 / 0.9292 to 0.9805 / 0.9551 
 0.9332, and recall at the default point, read in doubt from trigger 0.3, from 48.2 / 28.9 / 12.4 /
 15.0% (teasers 61.8%) to 50.3 / 30.7 / 13.4 / 16.5% (63.3%): one to two points in every
 condition, about what moving one or two of the 16 clean articles flagged there across the cut
-does. Not shipped yet: a new article reader changes every report that reads articles (news and
-BBC quality, the reader study, speed, the scraped pages), about three hours of reruns. The
-adapters (5.3 MB, rank 32) are kept as `training/candidates/reader_adapters_run5.npz`; to ship
-them, copy them over `coherence/models/reader_adapters.npz`, refit the stack
-(`fit_reader_stack`) and rerun those reports.
-A first look on the test split, the news benchmark's unseen outlets only (`benchmarks.news_quality
---splits test_outlets`, 475 s, same hosts and seed as reports/quality_news.md; the candidate and
-its refitted stack in place, reverted after; reports/quality_news_candidate_run5/, baselines
-beside it): same topic AUROC 0.9505 -> 0.9512, recall 37.7% ->
-39.7% at precision 88.5% -> 87.1%; another topic 0.9752 -> 0.9753, 60.0% -> 61.1%; nearest story
-15.6% -> 16.2%, pasted paragraph 19.6% -> 20.8%, teaser blocks 83.3% -> 83.7%; clean articles
-flagged 4.2% -> 4.5% (one article more). A small step along the same trade, not past it.
+does. Shipped on 2026-12-07 (the stack refitted on the same inputs, every report that reads
+articles rerun). On the test splits, against the fourth run's adapters (both at the default
+point, baselines beside them in each run): news, unseen outlets (`reports/quality_news.md`), same
+topic AUROC 0.9505 -> 0.9512, recall 37.7% -> 39.7% at precision 88.5% -> 87.1%, another topic
+60.0% -> 61.1%, nearest story 15.6% -> 16.2%, pasted paragraph 19.6% -> 20.8%, teaser blocks
+83.3% -> 83.7%, clean articles flagged 4.2% -> 4.5%; at `flag_rate=0.10` same topic 43.6% at
+8.2% clean against 43.6% at 9.8%. News, random split: same topic 0.9460 -> 0.9476, 34.9% ->
+35.9%, another topic 59.2% -> 61.5%, paragraph 21.0% -> 23.1%, clean 3.8% both. BBC test half
+(`reports/quality.md`): same category 59.4% -> 61.0%, other category 88.5% -> 89.5%, AUROC
+unchanged (0.976 / 0.996), but clean articles flagged 4.8% -> 5.7% (63 of 1,108; the stack's cuts
+are set on news dev clean articles, and at `flag_rate=0.10` it is 9.7% -> 8.1%): along the
+curve the fifth run is a little ahead on both corpora (BBC, the old curve interpolated to 5.7%
+clean: about 60.4% same category), but on BBC the default point now lands 0.7 of a point over
+its nominal 5%, so the BBC clean-article goal (<= 5%) that passed at 4.8% fails at 5.7%.
 
 The page reader (scraped pages, one unit a line, windows unanchored, lines labelled -1 by the
 gold left out of the loss) starts from the article adapters shipped then (the third run's, rank 8;
