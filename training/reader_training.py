@@ -70,14 +70,9 @@ the stack's dev articles the reader alone 0.956 / 0.931 / 0.859 / 0.891 and the 
 point, read in doubt, 51.0% / 30.2% / 13.9% / 12.1% -> 50.5% / 29.9% / 13.3% / 11.8%. The
 step-1200 adapters stay shipped: the end of this schedule is noise at this rank and data.
 The fifth, on 2026-12-07 (data rebuilt by the commands above on a fresh machine), grew the
-shipped rank-16 adapters to rank 32 and ran a whole 900-step cosine (49 min of steps on 2 cores
-with bf16 units, part of it beside another job):
-
-    python -m training.reader_training --data $D/articles.pkl --valid $D/valid.pkl --work $D/run5 \\
-        --init-from coherence/models/reader_adapters.npz --rank 32 --alpha 64 --seed 25 --steps 900 \\
-        --lr 3e-4 --warmup 40 --validate-every 900 --valid-seed 23
-
-On the third run's validation sample (rebuilt, so step 0 reads a little differently from the
+shipped rank-16 adapters (the fourth run's export) to rank 32 and ran a whole 900-step cosine (49
+min of steps on 2 cores with bf16 units, part of it beside another job; the recipe's fifth
+command above). On the third run's validation sample (rebuilt, so step 0 reads a little differently from the
 fourth run's log) at steps 0 / 900: same topic 0.934 / 0.939, another topic 0.957 / 0.964,
 nearest story 0.873 / 0.883, pasted paragraph 0.887 / 0.899: more than the fourth run's 1,200
 steps gave. On the stack's 3,600 dev articles (`fit_reader_stack`, its inputs rebuilt and
@@ -154,7 +149,7 @@ import math
 import sys
 import time
 from pathlib import Path
-from typing import Literal
+from typing import Literal, get_args
 
 import numpy as np
 
@@ -337,7 +332,10 @@ def grown_state(state: dict, scale: float, model, new_scale: float) -> dict:
     return out
 
 
-def export(model, path: Path, meta: dict, dtype: Literal["float32", "float16"] = "float32") -> None:
+ExportDtype = Literal["float32", "float16"]  # precision of the shipped adapters
+
+
+def export(model, path: Path, meta: dict, dtype: ExportDtype = "float32") -> None:
     """The adapters (named as the bundled weights they adapt) and the head, as `Adapters`;
     `float16` halves the file (rank 64 adapters are about 10.6 MB in float32, over the
     repository's 10 MB limit) and they are read back as float32."""
@@ -374,7 +372,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--fp32", dest="bf16", action="store_false", help="train in fp32 (default: bf16 autocast, twice as fast on CPUs with bf16 units)")
     parser.add_argument("--export", type=Path, help="write the shipped adapters from the checkpoint and stop")
     parser.add_argument("--stop-at", type=int, help="stop after this step, the schedule still that of --steps (a run cut short)")
-    parser.add_argument("--export-dtype", choices=["float32", "float16"], default="float32", help="precision of the exported adapters (float16 halves the file)")
+    parser.add_argument("--export-dtype", choices=get_args(ExportDtype), default="float32", help="precision of the exported adapters (float16 halves the file)")
     parser.add_argument("--init-from", type=Path, help="start a new run (its own schedule) from another run's checkpoint weights, or from shipped adapters (.npz)")
     args = parser.parse_args(argv)
 

@@ -88,7 +88,7 @@ class Adapters:
         meta = json.loads(str(arrays.pop("meta")))
         # Adapters may ship in half precision (a higher rank within the size limit); merging and
         # the head run in float32 either way.
-        arrays = {k: v.astype(np.float32) if v.dtype.kind == "f" else v for k, v in arrays.items()}
+        arrays = {k: v.astype(np.float32, copy=False) if v.dtype.kind == "f" else v for k, v in arrays.items()}
         lora = {}
         for key in [k for k in arrays if k.endswith(".lora_A")]:
             name = key[: -len(".lora_A")]
