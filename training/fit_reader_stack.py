@@ -87,6 +87,20 @@ median, 47.8 / 28.3 / 12.7 / 14.9% with the next-highest, 48.2 / 28.4 / 12.8 / 1
 the stack's AUROC moved by 0.003 or less (down, with the next-highest). The stack is saturated
 on its inputs: what is left to gain is in the reader itself (`training/reader_training.py`, the
 fifth run).
+
+BBC's clean articles (2026-12-07, `--bbc-held`: the 242 BBC dev hosts the reader never trained on,
+planted and kept clean the same way). With the fifth run's reader the BBC test half's clean
+articles flagged at the default point rose from 4.8% to 5.7% (`reports/quality.md`), while the
+unseen outlets' stayed at 4.5%. The same shows on these dev articles: at the default point the
+detector alone flags 1.2% of the held BBC clean articles (3 of 244) and the shipped stack 3.7% (9),
+where on the news dev hosts both flag about 2.5%; the sentences flagged are real digressions (a
+nerve-gas check at a film festival, a peace negotiator in a business story). A second outlet in
+the fit does not help: out of fold on the news hosts, at the detector's clean share, the stack
+fitted with the BBC articles finds 49.9% / 30.2% (another topic / same topic) against 50.3% /
+30.7% without them; and matching the cut on both corpora pooled (2.1% of their clean articles)
+leaves BBC at 3.7% and takes news down to 1.5%, recall lost on news for nothing on BBC. Not
+shipped; holding BBC to the detector's 1.2% would take the stack's recall there down to the
+detector's own (81.5% / 47.3%, the stack adding nothing). The stack stays fitted on news only.
 """
 
 from __future__ import annotations
@@ -97,12 +111,13 @@ import json
 import pickle
 import random
 import sys
+from collections.abc import Callable
 from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
 
-from benchmarks.intrusions import build_cases
+from benchmarks.intrusions import DEFAULT_CORPUS, build_cases, load_corpus
 from benchmarks.news_corpus import NEWS_CORPUS, hosts_of, load_news, news_split
 from benchmarks.metrics import write_markdown
 from coherence import Detector
@@ -111,7 +126,7 @@ from coherence.models.reader import join_inputs
 from coherence.thresholds import rate_cut
 from training.context_training import ArticleRows, fold_of
 from training.fit_weights import OPERATING_RATES, ROOT, article_rows, fit_logistic
-from training.reader_data import nearest_of
+from training.reader_data import bbc_reader_part, nearest_of
 
 CONDITIONS = ("cross", "same", "nearest", "paragraph", "teasers", "clean")
 # Where the stack's probability is read as one (a companion of a flagged line at 0.5 or more is
@@ -177,6 +192,30 @@ def save_inputs(path: Path, rows: list[ArticleRows], weighed: list[np.ndarray], 
         pickle.dump((rows, weighed, logits, adapters), handle)
 
 
+def corpus_inputs(detector: Detector, cases: Callable[[], list], path: Path | None, adapters: str) -> tuple[list[ArticleRows], list[np.ndarray], list[np.ndarray]]:
+    """The articles' rows, the detector's weighed probabilities and the reader's logits, kept in
+    `path` when given (read if it exists; after the reader is retrained only its logits are
+    computed again)."""
+    if path is not None and path.exists():
+        with path.open("rb") as handle:
+            saved = pickle.load(handle)
+        rows, weighed, logits = saved[:3]
+        if logits is None or len(saved) < 4 or saved[3] != adapters:  # the reader was retrained: the detector's side stands
+            print(f"{len(rows)} articles; the reader's adapters changed, reading them again ...", file=sys.stderr, flush=True)
+            logits = reader_logits(detector, rows)
+            save_inputs(path, rows, weighed, logits, adapters)
+        return rows, weighed, logits
+    rows = article_rows(detector, cases())
+    weighed = [detector.intrusion_model.weighed_probability(a.features, a.vectors) for a in rows]
+    if path is not None:  # saved before the slow part, so a stopped run keeps the detector's side
+        save_inputs(path, rows, weighed, None, "")
+    print(f"{len(rows)} articles; reading them ...", file=sys.stderr, flush=True)
+    logits = reader_logits(detector, rows)
+    if path is not None:
+        save_inputs(path, rows, weighed, logits, adapters)
+    return rows, weighed, logits
+
+
 def fit_stack(rows: list[ArticleRows], weighed: list[np.ndarray], logits: list[np.ndarray], by_condition: bool = True) -> ReaderStack:
     """The stack's logistic over these articles' sentences (operating points left empty). Each
     condition's planted lines weigh as much in all as another's: a block of teasers plants 6-12
@@ -227,7 +266,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=701)
     parser.add_argument("--weights", type=Path, default=ROOT / "coherence" / "models" / "weights.json")
     parser.add_argument("--report-dir", type=Path, default=ROOT / "reports")
-    parser.add_argument("--inputs", type=Path, default=None, help="pickle of the articles' probabilities and reader logits: read if it exists, else written")
+    parser.add_argument("--inputs", type=Path, default=None, help="pickle of the articles' probabilities and reader logits: read if it exists, else written (the BBC articles' beside it, named -bbc-held)")
+    parser.add_argument("--bbc-held", action=argparse.BooleanOptionalAction, default=False, help="add the BBC dev articles kept out of the reader's training (training.reader_data.BBC_HELD), planted the same way, to the fit and the operating points, and report their clean articles flagged apart (tried, not shipped: see above)")
     args = parser.parse_args(argv)
 
     detector = Detector(reader="never")
@@ -237,24 +277,16 @@ def main(argv: list[str] | None = None) -> None:
     hosts = hosts_of(pool, args.news_articles)
     print(f"{len(hosts)} news dev hosts", file=sys.stderr, flush=True)
     adapters = adapters_checksum()
-    if args.inputs is not None and args.inputs.exists():
-        with args.inputs.open("rb") as handle:
-            saved = pickle.load(handle)
-        rows, weighed, logits = saved[:3]
-        if len(saved) < 4 or saved[3] != adapters:  # the reader was retrained: the detector's side stands
-            print(f"{len(rows)} articles; the reader's adapters changed, reading them again ...", file=sys.stderr, flush=True)
-            logits = reader_logits(detector, rows)
-            save_inputs(args.inputs, rows, weighed, logits, adapters)
-    else:
-        cases = planted_versions(hosts, news, nearest_of(hosts, pool), args.seed)
-        rows = article_rows(detector, cases)
-        weighed = [detector.intrusion_model.weighed_probability(a.features, a.vectors) for a in rows]
-        if args.inputs is not None:  # saved before the slow part, so a stopped run keeps the detector's side
-            save_inputs(args.inputs, rows, weighed, None, "")
-        print(f"{len(rows)} articles; reading them ...", file=sys.stderr, flush=True)
-        logits = reader_logits(detector, rows)
-        if args.inputs is not None:
-            save_inputs(args.inputs, rows, weighed, logits, adapters)
+    rows, weighed, logits = corpus_inputs(detector, lambda: planted_versions(hosts, news, nearest_of(hosts, pool), args.seed), args.inputs, adapters)
+    bbc_hosts: list = []
+    n_news = len(rows)
+    if args.bbc_held:
+        bbc_hosts = bbc_reader_part(load_corpus(DEFAULT_CORPUS), held=True)
+        print(f"{len(bbc_hosts)} BBC dev hosts kept out of the reader's training", file=sys.stderr, flush=True)
+        bbc_path = None if args.inputs is None else args.inputs.with_name(args.inputs.stem + "-bbc-held" + args.inputs.suffix)
+        more = corpus_inputs(detector, lambda: planted_versions(bbc_hosts, bbc_hosts, nearest_of(bbc_hosts, bbc_hosts), args.seed), bbc_path, adapters)
+        rows, weighed, logits = rows + more[0], weighed + more[1], logits + more[2]
+    clean_corpus = np.array(["news" if i < n_news else "bbc" for i, a in enumerate(rows) if a.condition == "clean"])
 
     model = detector.intrusion_model
     folds = np.array([fold_of(a.id, FOLDS) for a in rows])
@@ -280,7 +312,11 @@ def main(argv: list[str] | None = None) -> None:
     compared = {}
     for name, (scores, read) in reading.items():
         cut = float(np.interp(DEFAULT_FLAG_RATE, *zip(*anchored_points(rows, scores, shares))))
-        compared[name] = {"clean_read": float(read[clean].mean()), "all_read": float(read.mean()), "default_cut": cut, "recall": recall_at(rows, scores, cut)}
+        flagged = clean_lowest(rows, scores) < cut
+        compared[name] = {
+            "clean_read": float(read[clean].mean()), "all_read": float(read.mean()), "default_cut": cut, "recall": recall_at(rows, scores, cut),
+            "clean_flagged": {c: float(flagged[clean_corpus == c].mean()) for c in np.unique(clean_corpus)},
+        }  # fmt: skip
     full = compared["always"]["recall"]
     eligible = [
         t for t in TRIGGERS
@@ -301,6 +337,7 @@ def main(argv: list[str] | None = None) -> None:
         **stack.to_dict(),
         "fitted_on": {
             "news_dev_hosts": len(hosts),
+            "bbc_held_hosts": len(bbc_hosts),
             "articles": len(rows),
             "clean_articles_for_operating_points": len(clean),
             "conditions": list(CONDITIONS),
@@ -315,7 +352,9 @@ def main(argv: list[str] | None = None) -> None:
         "# Reader stack: the reader model's verdict joined to the detector's evidence",
         "",
         f"Fitted by `python -m training.fit_reader_stack --news-articles {args.news_articles}` on {len(rows)} articles "
-        f"(versions of {len(hosts)} news dev hosts, each planted once per condition and kept clean once). Sentence AUROC, planted against the clean articles' sentences, out of fold "
+        f"(versions of {len(hosts)} news dev hosts"
+        + (f" and of the {len(bbc_hosts)} BBC dev hosts kept out of the reader's training" if bbc_hosts else "")
+        + ", each planted once per condition and kept clean once). Sentence AUROC, planted against the clean articles' sentences, out of fold "
         "for the stack:",
         "",
         "| scores | " + " | ".join(CONDITIONS[:-1]) + " |",
@@ -344,13 +383,15 @@ def main(argv: list[str] | None = None) -> None:
         + "operating points "
         + ", ".join(f"{r:.2f}: {c:.3f}" for r, c in auto_points if r in (0.02, 0.05, 0.1, 0.2)) + ".",
         "",
-        f"| articles read | clean articles read | all articles read | probability flagged at flag_rate {DEFAULT_FLAG_RATE} | " + " | ".join(CONDITIONS[:-1]) + " |",
-        "|---|---:|---:|---:|" + "---:|" * (len(CONDITIONS) - 1),
+        f"| articles read | clean articles read | all articles read | probability flagged at flag_rate {DEFAULT_FLAG_RATE} | "
+        + "".join(f"clean {c} articles flagged | " for c in np.unique(clean_corpus)) + " | ".join(CONDITIONS[:-1]) + " |",
+        "|---|---:|---:|---:|" + "---:|" * (len(np.unique(clean_corpus)) + len(CONDITIONS) - 1),
     ]
     for name, values in compared.items():
         flagged_at = f"{1.0 - values['default_cut']:.3f}"
         lines.append(
             f"| {name} | {values['clean_read']:.1%} | {values['all_read']:.1%} | {flagged_at} | "
+            + "".join(f"{share:.1%} | " for share in values["clean_flagged"].values())
             + " | ".join(f"{values['recall'].get(c, float('nan')):.1%}" for c in CONDITIONS[:-1]) + " |"
         )
     lines.append("")
