@@ -27,7 +27,7 @@ from benchmarks.scraped_lines import CONTENT as ARTICLE
 from benchmarks.scraped_lines import EXCLUDED
 from benchmarks.scraped_lines import LEFTOVER as FURNITURE
 from coherence.evidence.lines import normalise_line
-from coherence.text.line_kinds import line_kind
+from coherence.text.line_kinds import kind_flags
 
 __all__ = ["ARTICLE", "EXCLUDED", "FURNITURE", "FURNITURE_MIN", "NewsPage", "furniture_pages", "label_articles"]
 
@@ -81,6 +81,6 @@ def _label(line: str, counts: Counter) -> int:
     seen = counts[normalise_line(line)]
     if seen >= FURNITURE_MIN:
         return FURNITURE
-    if seen == 1 and line_kind(line) is None:
+    if seen == 1 and not any(kind_flags(line).values()):  # no kind the fitted model knows
         return ARTICLE
     return EXCLUDED

@@ -13,7 +13,7 @@ from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.models.line_words import LineWords, line_terms
 from coherence.results import LEFTOVER_FLOOR, leftover_cap
 from coherence.evidence.lines import LINE_FEATURES, WORDS, PageLines, page_line_features, words_context
-from coherence.text.line_kinds import LINE_KINDS, line_kind
+from coherence.text.line_kinds import LINE_KINDS, kind_flags, line_kind
 from coherence.models.trees import TreeEnsemble
 from tests.conftest import read_output, write_jsonl
 
@@ -69,6 +69,37 @@ def test_exported_trees_score_as_scikit_learn_does_missing_values_included():
 def test_line_kinds(line, kind):
     assert line_kind(line) == kind
     assert kind is None or kind in {name for name, _, _ in LINE_KINDS}
+
+
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("Thank you for signing up. For more from the Gazette, check out our latest issue", "call_to_action"),
+        ("STAY UP TO DATE WITH THE FREE GAZETTE NEWS APP", "call_to_action"),
+        ("Get your free flood-readiness factsheet:", "call_to_action"),
+        ("With assistance by Tomas Ek and Ruth Amadi", "byline"),
+        ("Source: Kellwick Gazette", "caption"),
+        ("He said the free trade app was popular with farmers.", None),
+        ("Residents said they would check out the new reading rooms this week.", None),
+    ],
+)
+def test_naming_only_wordings_name_a_kind_without_being_features(line, kind):
+    """Wordings found after the leftover model was fitted name a flagged line's kind (a call
+    to action is boilerplate, not a teaser of another story) but leave its features as fitted."""
+    assert line_kind(line) == kind
+    assert not any(kind_flags(line).values())
+
+
+def test_a_flagged_call_to_action_is_boilerplate_not_a_teaser():
+    from coherence.evidence.lines import PageLines
+    from coherence.models.leftovers import leftover_verdict
+
+    lines = [*BODY, "Thank you for signing up. For more from the Gazette, check out our latest issue"]
+    verdict = leftover_verdict(PageLines(lines), len(lines) - 1, 0.97)
+    assert verdict.reason == "boilerplate"
+    assert "a call to action" in verdict.explanation
+    teaser = leftover_verdict(PageLines([*BODY, "Ferry timetable cut as fuel costs rise"]), len(BODY), 0.97)
+    assert teaser.reason == "off_topic" and "teaser" in teaser.explanation
 
 
 def test_features_have_one_column_each_and_site_columns_only_when_counted():
