@@ -87,7 +87,7 @@ NAMING_ONLY: tuple[tuple[str, str], ...] = (
         r"|\b(get|download) (your|the|our) free\b|\bfree [\w' ]{0,30}\bapps?\W*$|\bin your inbox\b"
         r"|^\W*for more (from|on|about)\b|\bsigning up\b",
     ),
-    ("byline", r"\bwith (assistance|reporting) (by|from)\b|^\W*(additional )?(reporting|writing|editing) by\b"),
+    ("byline", r"\bwith (assistance|reporting) (by|from)\b|^\W*(additional )?(writing|editing) by\b"),
     ("caption", r"^\W*source:\s"),
 )
 
@@ -106,10 +106,9 @@ def kind_flags(text: str) -> dict[str, bool]:
 def line_kind(text: str) -> str | None:
     """The first kind a line matches, by name, or None: the model's kinds first, then the
     wordings that only name a kind (`NAMING_ONLY`)."""
-    found = next((name for name, hit in kind_flags(text).items() if hit), None)
-    if found is None and len(text) <= _MAX_CHARS:
-        found = next((name for name, pattern in _NAMING if pattern.search(text)), None)
-    return found
+    if len(text) > _MAX_CHARS:
+        return None
+    return next((name for name, pattern in (*_COMPILED, *_NAMING) if pattern.search(text)), None)
 
 
 def describe(kind: str) -> str:
