@@ -126,6 +126,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--news-articles", type=int, default=0, help="news train hosts (0: all)")
     parser.add_argument("--split", default="train", help="news split to plant (dev: for validation)")
     parser.add_argument("--bbc", choices=("train", "held", "none"), default="train")
+    parser.add_argument("--bbc-rounds", type=int, help="plantings of every BBC host (default: 4 x --rounds, the BBC half being small)")
+    parser.add_argument("--first-round", type=int, default=0, help="seed of the first round (a later round gives other plantings of the same hosts)")
     args = parser.parse_args(argv)
     tok = reader_tokenizer()
     articles: list[Planted] = []
@@ -135,13 +137,15 @@ def main(argv: list[str] | None = None) -> None:
     hosts = hosts_of(pool, args.news_articles or len(pool))
     print(f"news {args.split}: {len(hosts)} hosts; finding nearest stories ...", file=sys.stderr, flush=True)
     nearest = nearest_of(hosts, pool)
-    for seed in range(args.rounds):
+    for seed in range(args.first_round, args.first_round + args.rounds):
         articles.extend(planted_round(hosts, news, nearest, 500 + seed, "news", tok))
         print(f"round {seed}: {len(articles)} articles", file=sys.stderr, flush=True)
     if args.bbc != "none":
         bbc = bbc_reader_part(load_corpus(DEFAULT_CORPUS), held=args.bbc == "held")
         bbc_nearest = nearest_of(bbc, bbc)
-        for seed in range(args.rounds * 4):  # the BBC half is small: plant it more often
+        bbc_rounds = args.rounds * 4 if args.bbc_rounds is None else args.bbc_rounds
+        first = 4 * args.first_round  # past the BBC plantings of the rounds before
+        for seed in range(first, first + bbc_rounds):
             articles.extend(planted_round(bbc, bbc, bbc_nearest, 600 + seed, "bbc", tok))
         print(f"with BBC: {len(articles)} articles", file=sys.stderr, flush=True)
     args.out.parent.mkdir(parents=True, exist_ok=True)
