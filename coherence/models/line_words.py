@@ -28,6 +28,9 @@ import numpy as np
 __all__ = ["LINE_WORDS", "LineWords", "line_terms"]
 
 LINE_WORDS = "line_words.npz"
+# The terms are kept as one UTF-8 text, one a line: a fixed-width unicode array of 200,000 terms
+# unpacks to about 30 MB and took a sixth of a second of every `coherence score` start.
+_TERM_SEPARATOR = "\n"
 _TOKEN = re.compile(r"\w+|[^\w\s]", re.UNICODE)
 _DIGIT = re.compile(r"\d")
 _MAX_TOKENS = 64  # a long line's first words say what it is; the rest only cost time
@@ -57,8 +60,9 @@ class LineWords:
     def load(cls, source: Any) -> LineWords:
         """A model from an .npz file (a path or an open binary file) as `save` writes it."""
         with np.load(source, allow_pickle=False) as data:
-            terms, weights, intercept = data["terms"], data["weights"], float(data["intercept"])
-        return cls(dict(zip(terms.tolist(), weights.astype(float).tolist())), intercept)
+            blob, weights, intercept = data["terms_utf8"], data["weights"], float(data["intercept"])
+        terms = blob.tobytes().decode("utf-8").split(_TERM_SEPARATOR)
+        return cls(dict(zip(terms, weights.astype(float).tolist())), intercept)
 
     def logits(self, lines: Sequence[str]) -> np.ndarray:
         """(lines,) log-odds that each line is a leftover, from its words alone."""
@@ -71,7 +75,10 @@ class LineWords:
     def save(self, path: str) -> None:
         """Write the model as the .npz `default` reads (terms sorted, so the file is stable)."""
         terms = sorted(self.weights)
+        if any(_TERM_SEPARATOR in t for t in terms):
+            raise ValueError("a term holds a line break, which separates the terms in the file")
+        blob = np.frombuffer(_TERM_SEPARATOR.join(terms).encode("utf-8"), dtype=np.uint8)
         np.savez_compressed(
-            path, terms=np.array(terms), weights=np.array([self.weights[t] for t in terms], dtype=np.float32),
+            path, terms_utf8=blob, weights=np.array([self.weights[t] for t in terms], dtype=np.float32),
             intercept=np.float64(self.intercept),
         )  # fmt: skip

@@ -150,6 +150,14 @@ def test_words_model_round_trips_and_scales_by_terms(tmp_path):
     assert np.allclose(again.logits(lines), model.logits(lines))
 
 
+def test_words_model_keeps_every_term_of_any_script_and_refuses_a_line_break(tmp_path):
+    model = LineWords({"café": 0.5, "« lire": -1.25, "читать далее": 2.0, "": 0.25}, intercept=0.125)
+    model.save(str(tmp_path / "w.npz"))
+    assert LineWords.load(tmp_path / "w.npz") == model
+    with pytest.raises(ValueError, match="line break"):
+        LineWords({"two\nlines": 1.0}, intercept=0.0).save(str(tmp_path / "bad.npz"))
+
+
 def test_shipped_words_model_reads_comment_controls_as_leftover():
     words = LineWords.default()
     prose = "The council approved the new flood barrier on Tuesday after a long debate."
