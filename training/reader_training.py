@@ -102,6 +102,22 @@ jobs): at steps 0 / 900 same topic 0.939 / 0.936, another topic 0.964 / 0.953, n
 / 0.881, pasted paragraph 0.899 / 0.902. Worse in three conditions of four: doubling the rank
 again, on the same data, fits the training articles, not the task. Not shipped; the next lever
 is the data (more articles, harder donors), not the adapters' size.
+A seventh run, on 2026-12-07, tried the data: the shipped rank-32 adapters trained on other
+plantings of the same hosts (new donors for every news train article, two rounds) with BBC at
+one planting per round instead of four (3.8% of the articles instead of 13.6%: BBC's clean
+articles are flagged more than news', `training/fit_reader_stack.py`), the fifth run's other
+settings and validation sample (`--seed 27`; 900 steps, 44 min of steps on 2 cores, part of it
+beside the test suite):
+
+    D7=~/.cache/coherence-fit/reader7
+    python -m training.reader_data --out $D7/articles.pkl --rounds 2 --first-round 2 --bbc-rounds 2
+    python -m training.reader_training --data $D7/articles.pkl --valid $D/valid.pkl --work $D7/run7 \
+        --init-from coherence/models/reader_adapters.npz --rank 32 --alpha 64 --seed 27 --steps 900 \
+        --lr 3e-4 --warmup 40 --validate-every 900 --valid-seed 23
+
+At steps 0 / 900 same topic 0.939 / 0.940, another topic 0.964 / 0.959, nearest story 0.883 /
+0.875, pasted paragraph 0.899 / 0.903: two conditions up, two down, within what 300 validation
+articles can tell. Not shipped on this evidence.
 
 The page reader (scraped pages, one unit a line, windows unanchored, lines labelled -1 by the
 gold left out of the loss) starts from the article adapters shipped then (the third run's, rank 8;
