@@ -26,6 +26,7 @@ _AGENCY = (
     r"|xinhua|upi|zuma(\s+(press|wire))?|sipa(\s+usa)?|nurphoto|sopa\s+images|lightrocket|anadolu(\s+agency)?|corbis"
     r"|wireimage|filmmagic|tns|(the\s+)?associated\s+press|dpa|ansa|kyodo|imago|rex(\s+features)?)"
 )
+_AGENCIES = _AGENCY + r"(\s*/\s*" + _AGENCY + r")*"  # "AFP/Getty Images"
 _MONTH = r"(jan|feb|mar|apr|may|jun|jul|aug|sep|sept|oct|nov|dec)[a-z]*"
 _NAME = r"(?-i:[A-Z])[\w.'’\-]+(\s+(?-i:[A-Z])[\w.'’\-]+){0,3}"  # a capitalised name of up to four words
 _NAMES = _NAME + r"((\s*,\s*(and\s+)?|\s+and\s+|\s*&\s*)" + _NAME + r")*(\s+in\s+" + _NAME + r")?"
@@ -116,9 +117,9 @@ CONVENTION_RULES: tuple[tuple[str, str], ...] = (
         r"|(photo|image|picture)\s*:.{0,100}|.{0,100}\((photo|image|picture|file photo)\b.{0,60}\)"
         r"|\(?\s*(" + _AGENCY + r"\s+)?(photo(graph)?s?|images?|pictures?|file photo|video)\s*(/|:|by\b)\s*[^()]{1,80}\)?"
         r"|(enlarge this image\s*)?(toggle|hide|show)\s+caption\b.{0,140}|enlarge this image\b.{0,140}"
-        r"|((caption|credit|source)\s*:?\s*)?([\w.'’\- ]{0,50}/\s*" + _AGENCY + r"(\s*/\s*" + _AGENCY + r")*"
-        r"(\s+via\s+getty\s*images)?(,\s*file)?\s*){1,3}"
-        r"|\(\s*" + _NAME + r"\s*/\s*" + _AGENCY + r"(\s*/\s*" + _AGENCY + r")*\s*\)",
+        r"|((caption|credit|source)\s*:?\s*)?([\w.'’\- ]{0,50}/\s*" + _AGENCIES
+        + r"(\s+via\s+getty\s*images)?(,\s*file)?\s*){1,3}"
+        r"|\(\s*" + _NAME + r"\s*/\s*" + _AGENCIES + r"\s*\)",
         "a picture caption or credit",
     ),
     (
