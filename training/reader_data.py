@@ -31,6 +31,7 @@ from coherence.models.reader_layout import reader_tokenizer
 CONDITION_SHARES = {"clean": 0.15, "cross": 0.15, "same": 0.3, "nearest": 0.2, "paragraph": 0.2}
 NEAREST_CHUNK = 2000  # hosts compared with the whole pool at once (bounds the similarity matrix)
 BBC_HELD = 5  # one BBC dev article in BBC_HELD is kept out of the reader's training
+BBC_ROUNDS = 4  # BBC plantings per news round by default: the BBC half is small
 PAGE = "page:"  # condition of a scraped page (training/page_reader_data.py): "page:<extractor>"
 
 
@@ -126,7 +127,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--news-articles", type=int, default=0, help="news train hosts (0: all)")
     parser.add_argument("--split", default="train", help="news split to plant (dev: for validation)")
     parser.add_argument("--bbc", choices=("train", "held", "none"), default="train")
-    parser.add_argument("--bbc-rounds", type=int, help="plantings of every BBC host (default: 4 x --rounds, the BBC half being small)")
+    parser.add_argument("--bbc-rounds", type=int, help=f"plantings of every BBC host (default: {BBC_ROUNDS} x --rounds, the BBC half being small)")
     parser.add_argument("--first-round", type=int, default=0, help="seed of the first round (a later round gives other plantings of the same hosts)")
     args = parser.parse_args(argv)
     tok = reader_tokenizer()
@@ -143,8 +144,8 @@ def main(argv: list[str] | None = None) -> None:
     if args.bbc != "none":
         bbc = bbc_reader_part(load_corpus(DEFAULT_CORPUS), held=args.bbc == "held")
         bbc_nearest = nearest_of(bbc, bbc)
-        bbc_rounds = args.rounds * 4 if args.bbc_rounds is None else args.bbc_rounds
-        first = 4 * args.first_round  # past the BBC plantings of the rounds before
+        bbc_rounds = args.rounds * BBC_ROUNDS if args.bbc_rounds is None else args.bbc_rounds
+        first = BBC_ROUNDS * args.first_round  # past the BBC plantings of the default rounds before
         for seed in range(first, first + bbc_rounds):
             articles.extend(planted_round(bbc, bbc, bbc_nearest, 600 + seed, "bbc", tok))
         print(f"with BBC: {len(articles)} articles", file=sys.stderr, flush=True)
