@@ -5,8 +5,7 @@ from __future__ import annotations
 import inspect
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
-from itertools import islice
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
@@ -20,10 +19,7 @@ from coherence.models.reader import ReaderKind
 from coherence.preparation import Article, PreparedArticle, prepare_article
 from coherence.results import ArticleResult, ScoredArticle
 from coherence.text.language import identifier
-from coherence.weighing import Weighing, conclude, weigh
-
-if TYPE_CHECKING:
-    from concurrent.futures import Executor, Future
+from coherence.weighing import conclude, weigh
 
 __all__ = ["Detector", "Article", "Backend", "PageReaderUse", "ReaderUse", "ScoredArticle", "Speed"]
 
@@ -165,44 +161,9 @@ class Detector:
         before the first article.
         """
         self.check_params()
-        return self._score_lazily(articles, ids, sites)
+        from coherence.streaming import score_stream
 
-    def _score_lazily(
-        self, articles: Iterable[Any], ids: Iterable[Any] | None, sites: Iterable[str | None] | None
-    ) -> Iterator[ArticleResult]:
-        """Chunks of `articles_per_batch` articles, one step apart: while one chunk's sentences
-        are embedded (on the encoder's threads, outside the GIL), the next chunk is prepared
-        and the last one weighed, so the cores are not idle while Python reads text. Results
-        are the same as one chunk at a time: every encoder call runs in turn on one thread."""
-        from concurrent.futures import ThreadPoolExecutor
-
-        pending: tuple[list[PreparedArticle | str], list[Any], Future[np.ndarray]] | None = None
-        with ThreadPoolExecutor(1, thread_name_prefix="coherence-encode") as encoding:
-            for chunk, chunk_ids, chunk_sites in self._chunks(articles, ids, sites):
-                prepared = self._prepare_chunk(chunk, chunk_sites)
-                embedding = encoding.submit(self._encode, _content_texts(prepared))
-                if pending is not None:
-                    yield from self._finish_chunk(*pending, encoding)
-                pending = (prepared, chunk_ids, embedding)
-            if pending is not None:
-                yield from self._finish_chunk(*pending, encoding)
-
-    def _chunks(
-        self, articles: Iterable[Any], ids: Iterable[Any] | None, sites: Iterable[str | None] | None
-    ) -> Iterator[tuple[list[Any], list[Any], list[str | None]]]:
-        """The records in chunks of `articles_per_batch`, with their ids and sites."""
-        id_iter = iter(ids) if ids is not None else None
-        site_iter = iter(sites) if sites is not None else None
-        records = iter(articles)
-        position = 0
-        while True:
-            chunk = list(islice(records, self.articles_per_batch))
-            if not chunk:
-                return
-            chunk_ids = [next(id_iter) if id_iter is not None else position + k for k in range(len(chunk))]
-            chunk_sites = [next(site_iter) if site_iter is not None else None for _ in chunk]
-            position += len(chunk)
-            yield chunk, chunk_ids, chunk_sites
+        return score_stream(self, articles, ids, sites)
 
     def count_lines(self, pages: Iterable[tuple[str | None, Any]], memory_mb: int = 64) -> Detector:
         """Count, over (site, article) pairs, how many pages of each site hold each line, so
@@ -374,54 +335,7 @@ class Detector:
         cut = self.leftover_cut if self.leftovers else None
         return prepare_article(article, cut, self.leftover_companion_threshold, site_repeats, self.page_reading())
 
-    def _prepare_chunk(self, chunk: list[Any], sites: list[str | None]) -> list[PreparedArticle | str]:
-        """Each record prepared, or the reason it cannot be scored."""
-        prepared: list[PreparedArticle | str] = []
-        for article, site in zip(chunk, sites):
-            try:
-                prepared.append(self._prepare(article, site))
-            except (TypeError, ValueError) as exc:
-                prepared.append(str(exc))
-        return prepared
-
-    def _finish_chunk(
-        self, prepared: list[PreparedArticle | str], ids: list[Any], embedding: Future[np.ndarray], encoding: Executor
-    ) -> Iterator[ArticleResult]:
-        """Weigh and conclude a prepared chunk once its sentences are embedded. When the chunk's
-        batch fails, each article is embedded alone (on the same thread, in turn), so that only
-        the article at fault fails."""
-        try:
-            vectors: np.ndarray | None = embedding.result()
-        except Exception:  # noqa: BLE001 - find the article at fault below; the others are scored
-            vectors = None
-        weighed: list[Weighing | ArticleResult] = []  # every article weighed before any is concluded: readings overlap
-        offset = 0
-        for p in prepared:
-            if isinstance(p, str):
-                weighed.append(ArticleResult.failed(p))
-                continue
-            n = len(p.content)
-            try:
-                own = vectors[offset : offset + n] if vectors is not None else encoding.submit(self._encode, p.content_texts).result()
-                weighed.append(weigh(self, p, own))
-            except Exception as exc:  # noqa: BLE001 - reported in the result: score_many never raises for one article
-                weighed.append(ArticleResult.unscorable(exc))
-            offset += n
-        for item, record_id in zip(weighed, ids):
-            result = item
-            if isinstance(item, Weighing):
-                try:
-                    result = conclude(self, item)[0]
-                except Exception as exc:  # noqa: BLE001 - as above
-                    result = ArticleResult.unscorable(exc)
-            result.id = record_id
-            yield result
-
     def _finish_with_evidence(self, prepared: PreparedArticle, vectors: np.ndarray) -> tuple[ArticleResult, TopicEvidence | None]:
         """Topic evidence for the content sentences, then scores, flags and coherence."""
         return conclude(self, weigh(self, prepared, vectors))
 
-
-def _content_texts(prepared: Sequence[PreparedArticle | str]) -> list[str]:
-    """The content sentences of a chunk's scorable articles, in order: what one batch embeds."""
-    return [t for p in prepared if isinstance(p, PreparedArticle) for t in p.content_texts]

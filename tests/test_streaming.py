@@ -1,0 +1,51 @@
+"""score_many's stream (coherence/streaming.py): chunks one step apart, same results, failures kept apart."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from coherence import Detector
+from tests.test_detector import ARTICLE, TOPIC, FakeEncoder
+
+POISON = "This sentence breaks the encoder."
+
+
+class PoisonedEncoder(FakeEncoder):
+    """Fails any call that holds POISON, as a model fails on one bad input of a batch."""
+
+    def encode(self, sentences: Sequence[str]) -> np.ndarray:
+        if POISON in sentences:
+            raise RuntimeError("encoder failed")
+        return super().encode(sentences)
+
+
+def articles() -> list[list[str]]:
+    """Seven articles: the topic with one sentence left out in turn, the intruder in every other."""
+    out = []
+    for k in range(7):
+        body = TOPIC[:k] + TOPIC[k + 1 :]
+        out.append(body[:3] + [ARTICLE[4]] + body[3:] if k % 2 else body)
+    return out
+
+
+def test_stream_matches_scoring_one_at_a_time_across_chunks():
+    texts = articles()
+    streamed = list(Detector(model=FakeEncoder(), articles_per_batch=3).score_many(texts, ids=[f"a{k}" for k in range(7)]))
+    alone = [Detector(model=FakeEncoder()).score(t) for t in texts]
+    assert [r.id for r in streamed] == [f"a{k}" for k in range(7)]
+    for a, b in zip(streamed, alone):
+        assert [s.score for s in a.sentences] == [s.score for s in b.sentences]
+        assert [s.reason for s in a.sentences] == [s.reason for s in b.sentences]
+    assert any(s.reason == "off_topic" for r in streamed for s in r.sentences)
+
+
+def test_a_failing_batch_fails_only_the_article_at_fault():
+    texts = articles()
+    texts[4] = texts[4][:3] + [POISON] + texts[4][3:]
+    results = list(Detector(model=PoisonedEncoder(), articles_per_batch=3).score_many(texts))
+    assert len(results) == len(texts)
+    assert results[4].error is not None and "encoder failed" in results[4].error
+    assert all(r.error is None for k, r in enumerate(results) if k != 4)
+    assert [r.id for r in results] == list(range(7))
