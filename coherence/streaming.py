@@ -3,7 +3,8 @@
 While one chunk's sentences are embedded (on the encoder's threads, which run outside the GIL),
 the next chunk is prepared and the last one weighed, so the cores are not idle while Python
 reads text. Every encoder call runs in turn on one thread, so the results are those of scoring
-one chunk at a time; the stream reads one chunk ahead of what it has yielded.
+one chunk at a time; the stream reads one chunk ahead of what it has yielded, and when reading
+the input fails, the chunk read before is yielded before the error is raised.
 """
 
 from __future__ import annotations
@@ -35,9 +36,18 @@ def score_stream(
     from concurrent.futures import ThreadPoolExecutor
 
     pending: tuple[Prepared, list[Any], Future[np.ndarray]] | None = None
+    chunks = _chunks(articles, ids, sites, detector.articles_per_batch)
     with ThreadPoolExecutor(1, thread_name_prefix="coherence-encode") as encoding:
-        for chunk, chunk_ids, chunk_sites in _chunks(articles, ids, sites, detector.articles_per_batch):
-            prepared = _prepare_chunk(detector, chunk, chunk_sites)
+        while True:
+            try:
+                chunk, chunk_ids, chunk_sites = next(chunks)
+                prepared = _prepare_chunk(detector, chunk, chunk_sites)
+            except StopIteration:
+                break
+            except Exception:  # the input failed: what was read before it is still scored
+                if pending is not None:
+                    yield from _finish_chunk(detector, *pending, encoding)
+                raise
             embedding = encoding.submit(detector._encode, _content_texts(prepared))
             if pending is not None:
                 yield from _finish_chunk(detector, *pending, encoding)
@@ -49,19 +59,28 @@ def score_stream(
 def _chunks(
     articles: Iterable[Any], ids: Iterable[Any] | None, sites: Iterable[str | None] | None, size: int
 ) -> Iterator[tuple[list[Any], list[Any], list[str | None]]]:
-    """The records in chunks of `size`, with their ids (their positions when none are given) and sites."""
+    """The records in chunks of `size`, with their ids (their positions when none are given) and
+    sites; when reading the records fails, the records read before it come out first."""
     id_iter = iter(ids) if ids is not None else None
     site_iter = iter(sites) if sites is not None else None
     records = iter(articles)
     position = 0
-    while True:
-        chunk = list(islice(records, size))
+    failure: BaseException | None = None
+    while failure is None:
+        chunk: list[Any] = []
+        try:
+            for record in islice(records, size):
+                chunk.append(record)
+        except Exception as exc:  # noqa: BLE001 - raised again once the records read before it are out
+            failure = exc
         if not chunk:
-            return
+            break
         chunk_ids = [next(id_iter) if id_iter is not None else position + k for k in range(len(chunk))]
         chunk_sites = [next(site_iter) if site_iter is not None else None for _ in chunk]
         position += len(chunk)
         yield chunk, chunk_ids, chunk_sites
+    if failure is not None:
+        raise failure
 
 
 def _prepare_chunk(detector: Detector, chunk: list[Any], sites: list[str | None]) -> Prepared:

@@ -49,3 +49,23 @@ def test_a_failing_batch_fails_only_the_article_at_fault():
     assert results[4].error is not None and "encoder failed" in results[4].error
     assert all(r.error is None for k, r in enumerate(results) if k != 4)
     assert [r.id for r in results] == list(range(7))
+
+
+def test_an_input_that_fails_keeps_what_was_read_before():
+    texts = articles()
+
+    def records():
+        yield from texts[:3]
+        raise OSError("the file went away")
+
+    stream = Detector(model=FakeEncoder(), articles_per_batch=2).score_many(records())
+    got = []
+    try:
+        for result in stream:
+            got.append(result)
+    except OSError as exc:
+        assert "went away" in str(exc)
+    else:
+        raise AssertionError("the input's error was swallowed")
+    assert [r.id for r in got] == [0, 1, 2]
+    assert all(r.error is None for r in got)
