@@ -123,7 +123,7 @@ def detector_flags(detector: Detector, item: Item) -> set[int]:
 
 READINGS = {  # the detector's `reader` options, as the table names them
     "never": "reader model never (the evidence alone)",
-    "auto": "reader model on the articles in doubt (the default)",
+    "auto": "reader model on what is in doubt (the default)",
     "always": "reader model on every article",
 }
 

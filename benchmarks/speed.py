@@ -47,7 +47,7 @@ LABELS = {
     "onnx_encode": "coherence int8 ONNX encoder (encode only)",
     "naive": "naive centroid (segment + fp32 encode + cosine)",
     "torch": "coherence, backend=torch (end to end)",
-    "onnx": "coherence, backend=onnx (end to end; default: the reader reads the articles in doubt)",
+    "onnx": "coherence, backend=onnx (end to end; default: the reader reads what is in doubt)",
     "no_reader": "coherence, reader='never' (end to end: int8 encoder, no reader model)",
     "reader": "coherence, reader='always' (end to end: int8 encoder + reader model on every article)",
     "fast": "coherence, speed=fast (end to end, 1 process)",

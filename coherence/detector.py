@@ -72,10 +72,11 @@ class Detector:
         batch_size: sentences per forward pass of the model.
         articles_per_batch: articles whose sentences `score_many` embeds together.
         threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
-        reader: which articles the reader model (`coherence.models.reader`) reads as one text:
-            "auto", at the default speed, those in doubt (a sentence that may be flagged at the
-            shipped trigger or above by the other evidence: one clean news article in six);
-            "always" (a pass of its own over each); "never"; True / False mean "always" / "never".
+        reader: what the reader model (`coherence.models.reader`) reads, the article as one text
+            in windows: "auto", at the default speed, what is in doubt (the windows that hold a
+            sentence that may be flagged at the shipped trigger or above by the other evidence:
+            a fifth of clean news articles' windows); "always" (every window of every article);
+            "never"; True / False mean "always" / "never".
         page_reader: which texts the page reader (adapters trained on real scraped pages) reads
             line by line to find leftovers: "auto", at the default speed only those on which the
             line model finds a line that may be page furniture; "always"; "never".

@@ -61,8 +61,9 @@ def weigh(detector: Detector, prepared: PreparedArticle, vectors: np.ndarray) ->
         weighed = model.weighed_probability(evidence.features, vectors if detector.uses_context else None)
         eligible = off_topic_eligible(evidence.confidence, detector.min_confidence, detector.min_sentences)
         weighing.topic = TopicWeighing(evidence, weighed, eligible)
-        if model.reads(weighed, evidence.features, eligible, detector.article_reading):
-            weighing.reading = detector.reader_for("article").start(prepared.content_texts)
+        wanted = model.to_read(weighed, evidence.features, eligible, detector.article_reading)
+        if wanted is not None:
+            weighing.reading = detector.reader_for("article").start(prepared.content_texts, wanted)
     return weighing
 
 

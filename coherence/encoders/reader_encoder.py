@@ -19,7 +19,7 @@ import numpy as np
 
 from coherence.encoders.onnx_session import one_core_session, pass_pool
 from coherence.models.reader import Adapters, ReaderKind, adapters_file, pool_sentences
-from coherence.models.reader_layout import Window, lay_out, per_sentence, reader_tokenizer
+from coherence.models.reader_layout import Window, fully_read, lay_out, per_sentence, reader_tokenizer, windows_wanted
 
 __all__ = ["ReaderEncoder"]
 
@@ -68,21 +68,32 @@ class ReaderEncoder:
         page reader, that each line of a page is extraction leftover."""
         return self.start(sentences)()
 
-    def start(self, sentences: Sequence[str]) -> Callable[[], np.ndarray]:
+    def start(self, sentences: Sequence[str], wanted: np.ndarray | None = None) -> Callable[[], np.ndarray]:
         """Queue the passes of `logits(sentences)` on the pass threads and return the call that
         waits for them: the caller goes on (the next article's evidence) while they run, so
-        reading overlaps the rest of scoring. Without pass threads the passes run here, now."""
+        reading overlaps the rest of scoring. Without pass threads the passes run here, now.
+
+        `wanted` (a mask over the sentences; None: all) reads only the windows that hold a
+        wanted sentence: those get the logit reading every window gives them, and so does any
+        other sentence held by read windows alone; the rest get NaN (not read). Reading an
+        article where its sentences are in doubt costs a window or two, not all of them."""
         self.load()
         n = len(sentences)
         if n == 0:
             return lambda: np.zeros(0)
         tokens = [e.ids for e in self.tokenizer_.encode_batch(list(sentences), add_special_tokens=False)]
         windows = lay_out(tokens, *self.ids_, anchored=self.kind == "article")
+        unread = np.zeros(n, dtype=bool)
+        if wanted is not None:
+            members = [w.sentences for w in windows]
+            read = windows_wanted(members, np.asarray(wanted, dtype=bool))
+            unread = ~fully_read(members, read, n)
+            windows = [w for w, r in zip(windows, read) if r]
         if self.pool_ is None:
             done = [self._pooled(w) for w in windows]
-            return lambda: per_sentence(windows, map(self.head_.logits, done), n)
+            return lambda: _mark_unread(per_sentence(windows, map(self.head_.logits, done), n), unread)
         running = [self.pool_.submit(self._pooled, w) for w in windows]
-        return lambda: per_sentence(windows, (self.head_.logits(f.result()) for f in running), n)
+        return lambda: _mark_unread(per_sentence(windows, (self.head_.logits(f.result()) for f in running), n), unread)
 
     def _pooled(self, window: Window) -> np.ndarray:
         """One window's pass (onnxruntime releases the GIL while it runs), each sentence's tokens
@@ -91,3 +102,8 @@ class ReaderEncoder:
         ids = window.ids[None, :]
         inputs = {"input_ids": ids, "attention_mask": np.ones_like(ids), "token_type_ids": np.zeros_like(ids)}
         return pool_sentences(self.session_.run(None, inputs)[0][0], window.spans)
+
+
+def _mark_unread(logits: np.ndarray, unread: np.ndarray) -> np.ndarray:
+    logits[unread] = np.nan
+    return logits

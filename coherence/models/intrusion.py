@@ -127,7 +127,7 @@ class IntrusionModel:
     def score_cut(self, clean_flag_rate: float, context: bool = True, reader: ArticleReading = None) -> float:
         """The sentence score below which `clean_flag_rate` of the clean development articles
         carry an off_topic flag (stored points, interpolated between them), for the scores of
-        the reader stack on every article (`reader="always"`) or on the articles in doubt
+        the reader stack on every article (`reader="always"`) or on what is in doubt
         (`"auto"`), the context model (`context`, when there is one) or the logistic model alone."""
         points = self.operating_points
         if reader == "always" and self.reader is not None:
@@ -152,12 +152,16 @@ class IntrusionModel:
         in_doubt = use == "auto" and own_vectors and self.context is not None
         return "auto" if in_doubt and self.reader is not None and self.reader.reads_in_doubt else None
 
-    def reads(self, weighed: np.ndarray, features: np.ndarray, eligible: np.ndarray, reading: ArticleReading) -> bool:
-        """Whether the reader reads this article: every one ("always"), one in doubt ("auto"),
-        none (None). Its logits then join the weighed probability (`reader.probability`)."""
+    def to_read(self, weighed: np.ndarray, features: np.ndarray, eligible: np.ndarray, reading: ArticleReading) -> np.ndarray | None:
+        """Which sentences the reader reads in this article (None: none): every one ("always"),
+        those in doubt ("auto", with the windows that hold them), none (None). Its logits then
+        join the weighed probability (`reader.probability`)."""
         if self.reader is None or reading is None:
-            return False
-        return reading == "always" or self.reader.in_doubt(self.stronger(weighed, features), eligible)
+            return None
+        if reading == "always":
+            return np.ones(len(weighed), dtype=bool)
+        doubtful = self.reader.doubtful(self.stronger(weighed, features), eligible)
+        return doubtful if doubtful.any() else None
 
     def contributions(self, features: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the log-odds, (n, n_features)."""
@@ -200,10 +204,12 @@ class ReaderStack:
     trained on lone planted lines, does not take a block of teasers for stray; the detector's
     context model does) while a higher log-odds on either side never lowers the probability.
 
-    Read where in doubt (`Detector(reader="auto")`): an article is read only when one of its
-    sentences that may be flagged is at `trigger` or above by the detector's own evidence;
-    the others keep that evidence's probability. `auto_operating_points` are the cuts for
-    those mixed scores, from the same clean articles."""
+    Read where in doubt (`Detector(reader="auto")`): only the sentences that may be flagged and
+    are at `trigger` or above by the detector's own evidence are read, with the windows that hold
+    them (`coherence.models.reader_layout.windows_wanted`: a window or two, not the whole
+    article); every sentence those windows alone hold is joined, the others keep that evidence's
+    probability. `auto_operating_points` are the cuts for those mixed scores, from the same
+    clean articles."""
 
     weighed_coef: float
     reader_coef: float
@@ -239,13 +245,24 @@ class ReaderStack:
         """Whether this stack ships what `reader="auto"` needs (a trigger and its operating points)."""
         return self.trigger is not None and self.auto_operating_points is not None
 
+    def doubtful(self, probability: np.ndarray, eligible: np.ndarray) -> np.ndarray:
+        """Which sentences are in doubt: they may be flagged and are at the trigger or above by
+        the detector's own evidence (`probability`, the stronger of its detectors)."""
+        if self.trigger is None:
+            return np.zeros(len(probability), dtype=bool)
+        return (np.asarray(probability) >= self.trigger) & np.asarray(eligible, dtype=bool)
+
     def in_doubt(self, probability: np.ndarray, eligible: np.ndarray) -> bool:
-        """Whether an article is worth reading: a sentence that may be flagged is at the trigger
-        or above by the detector's own evidence (`probability`, the stronger of its detectors)."""
-        return self.trigger is not None and bool(np.any((np.asarray(probability) >= self.trigger) & np.asarray(eligible, dtype=bool)))
+        """Whether an article is worth reading: a sentence of it is `doubtful`."""
+        return bool(self.doubtful(probability, eligible).any())
 
     def probability(self, weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
-        return join_reader(weighed, reader_logits, (self.weighed_coef, self.reader_coef, self.larger_coef), self.intercept)
+        """The joined probability; a sentence the reader did not read (a NaN logit) keeps
+        `weighed`, as every sentence of an article left unread does."""
+        logits = np.asarray(reader_logits, dtype=float)
+        unread = np.isnan(logits)
+        joined = join_reader(weighed, np.where(unread, 0.0, logits), (self.weighed_coef, self.reader_coef, self.larger_coef), self.intercept)
+        return np.where(unread, weighed, joined)
 
 
 def _points(pairs: list[list[float]]) -> tuple[tuple[float, float], ...]:

@@ -19,7 +19,17 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["MAX_TOKENS", "SENTENCE_TOKENS", "Window", "plan_windows", "lay_out", "per_sentence", "reader_tokenizer"]
+__all__ = [
+    "MAX_TOKENS",
+    "SENTENCE_TOKENS",
+    "Window",
+    "fully_read",
+    "lay_out",
+    "per_sentence",
+    "plan_windows",
+    "reader_tokenizer",
+    "windows_wanted",
+]
 
 MAX_TOKENS = 256  # tokens of one window, [CLS] and separators included
 SENTENCE_TOKENS = 48  # tokens of one sentence at most (a longer one is cut: its start says enough)
@@ -82,6 +92,24 @@ def per_sentence(windows: Sequence[Window], logits: Iterable[np.ndarray], n: int
             total[s] += value
             count[s] += 1
     return total / np.maximum(count, 1)
+
+
+def windows_wanted(members: Sequence[Sequence[int]], wanted: np.ndarray) -> list[bool]:
+    """Which windows (each given by its sentence indices) to read so that every `wanted`
+    sentence is read in all the windows that hold it, and so gets the logit reading every
+    window gives it: those that hold a wanted sentence."""
+    return [bool(np.any(wanted[list(m)])) for m in members]
+
+
+def fully_read(members: Sequence[Sequence[int]], read: Sequence[bool], n: int) -> np.ndarray:
+    """Which of the n sentences are held only by windows that were `read`: their mean over
+    the read windows is the whole layout's. A sentence also held by a window left unread is
+    not (its logit would be another window mean than the reader was fitted on)."""
+    out = np.ones(n, dtype=bool)
+    for m, r in zip(members, read):
+        if not r:
+            out[list(m)] = False
+    return out
 
 
 def reader_tokenizer(source: Path | None = None) -> Any:

@@ -71,7 +71,9 @@ def test_detector_with_the_reader_scores_alike_one_by_one_and_in_batch() -> None
     assert any(s.flagged and s.reason == "off_topic" and "Nowak" in s.text for s in one.sentences)
 
 
-def test_reader_auto_reads_the_articles_in_doubt_and_scores_them_as_always(article_texts, monkeypatch) -> None:
+def test_reader_auto_reads_the_windows_in_doubt_and_scores_them_as_always(article_texts, monkeypatch) -> None:
+    """reader="auto" reads the sentences in doubt with the windows that hold them: those score
+    as reading every article scores them, a sentence left unread as not reading does."""
     from coherence.evidence.sentences import topic_evidence
     from coherence.verdict import off_topic_eligible
 
@@ -82,8 +84,8 @@ def test_reader_auto_reads_the_articles_in_doubt_and_scores_them_as_always(artic
     model, stack = never.intrusion_model, never.intrusion_model.reader
     runner, read = auto.reader_for("article"), []
     original = runner.start
-    monkeypatch.setattr(runner, "start", lambda texts: read.append(list(texts)) or original(texts))
-    kinds = []
+    monkeypatch.setattr(runner, "start", lambda texts, wanted=None: read.append(wanted) or original(texts, wanted))
+    kinds, left_unread = [], 0
     for text in article_texts.values():
         read.clear()
         result = auto.score(text)
@@ -91,12 +93,21 @@ def test_reader_auto_reads_the_articles_in_doubt_and_scores_them_as_always(artic
         vectors = never._encode(prepared.content_texts)
         evidence = topic_evidence(prepared.content_texts, vectors)
         own = model.stronger(model.weighed_probability(evidence.features, vectors), evidence.features)
-        doubt = stack.in_doubt(own, off_topic_eligible(evidence.confidence, never.min_confidence, never.min_sentences))
-        assert bool(read) == doubt  # read when in doubt, and only then
-        expected = (always if doubt else never).score(text)
-        assert [s.score for s in result.sentences] == [s.score for s in expected.sentences]
-        kinds.append(doubt)
+        doubtful = stack.doubtful(own, off_topic_eligible(evidence.confidence, never.min_confidence, never.min_sentences))
+        assert len(read) == int(doubtful.any())  # read when in doubt, and only then
+        if read:
+            assert read[0].tolist() == doubtful.tolist()  # what is in doubt, and nothing else, is asked for
+        as_always, as_never = always.score(text), never.score(text)
+        for k, i in enumerate(prepared.content):
+            score = result.sentences[i].score
+            assert score in (as_always.sentences[i].score, as_never.sentences[i].score)
+            if doubtful[k]:
+                assert score == as_always.sentences[i].score
+            elif as_always.sentences[i].score != as_never.sentences[i].score and score == as_never.sentences[i].score:
+                left_unread += 1
+        kinds.append(bool(doubtful.any()))
     assert any(kinds) and not all(kinds)  # the fixtures hold both kinds
+    assert left_unread > 0  # an article in doubt is not read whole
     # the cut of the mixed scores is the operating point fitted for them, not either other one
     assert auto.off_topic_cut == pytest.approx(float(np.interp(auto.flag_rate, *zip(*stack.auto_operating_points))))
 

@@ -10,7 +10,7 @@ import pytest
 from coherence.models.intrusion import ReaderStack
 from coherence.models.leftovers import LeftoverModel, LeftoverReaderStack
 from coherence.models.reader import HEAD_HIDDEN, Adapters, ReaderHead, merge_adapters, pool_sentences
-from coherence.models.reader_layout import MAX_TOKENS, SENTENCE_TOKENS, lay_out, plan_windows
+from coherence.models.reader_layout import MAX_TOKENS, SENTENCE_TOKENS, fully_read, lay_out, per_sentence, plan_windows, windows_wanted
 
 CLS, SEP = 101, 102
 
@@ -64,6 +64,28 @@ def test_windows_overlap_by_half() -> None:
         body, following = set(first[1:]), set(second[1:])
         assert body & following, "consecutive windows share sentences"
         assert second[1] > first[1]
+
+
+def test_reading_the_windows_of_a_sentence_in_doubt_gives_it_the_whole_reading() -> None:
+    """Reading only the windows that hold a wanted sentence must give it (and every sentence held
+    by read windows alone) the mean that reading every window gives, and mark the rest unread."""
+    members = plan_windows([20] * 60)
+    rng = np.random.default_rng(3)
+    values = [rng.normal(size=len(m)) for m in members]
+    windows = [type("W", (), {"sentences": tuple(m)})() for m in members]
+    every = per_sentence(windows, values, 60)
+    wanted = np.zeros(60, dtype=bool)
+    wanted[35] = True
+    read = windows_wanted(members, wanted)
+    assert 0 < sum(read) < len(members) and all(r == (35 in m) for m, r in zip(members, read))
+    full = fully_read(members, read, 60)
+    assert full[35] and not full[1] and not full[59]
+    partial = per_sentence([w for w, r in zip(windows, read) if r], [v for v, r in zip(values, read) if r], 60)
+    np.testing.assert_allclose(partial[full], every[full])
+    # the anchor opens every window: wanting it reads them all
+    anchor = np.zeros(60, dtype=bool)
+    anchor[0] = True
+    assert all(windows_wanted(members, anchor)) and fully_read(members, [True] * len(members), 60).all()
 
 
 def _adapters(rng: np.random.Generator, names: list[str], hidden: int = 6) -> Adapters:
@@ -139,6 +161,16 @@ def test_an_article_is_in_doubt_when_a_sentence_that_may_be_flagged_reaches_the_
     assert stack.in_doubt(probability, np.array([True, True, True]))
     assert not stack.in_doubt(probability, np.array([True, False, True]))  # only an eligible sentence counts
     assert not stack.in_doubt(np.array([0.1, 0.39]), np.array([True, True]))
+    assert stack.doubtful(probability, np.array([True, True, False])).tolist() == [False, True, False]
+
+
+def test_a_sentence_the_reader_did_not_read_keeps_its_probability() -> None:
+    stack = ReaderStack(0.8, 0.6, -1.0, ((0.0, 0.0), (1.0, 1.0)))
+    weighed = np.array([0.2, 0.7, 0.4])
+    logits = np.array([2.0, np.nan, -1.0])
+    joined = stack.probability(weighed, logits)
+    assert joined[1] == 0.7 and np.isfinite(joined).all()
+    np.testing.assert_allclose(joined[[0, 2]], stack.probability(weighed[[0, 2]], logits[[0, 2]]))
 
 
 def test_adapters_and_their_stack_ship_together() -> None:
