@@ -160,8 +160,7 @@ class IntrusionModel:
             return None
         if reading == "always":
             return np.ones(len(weighed), dtype=bool)
-        doubtful = self.reader.doubtful(self.stronger(weighed, features), eligible)
-        return doubtful if doubtful.any() else None
+        return self.reader.wanted(self.stronger(weighed, features), eligible)
 
     def contributions(self, features: np.ndarray) -> np.ndarray:
         """Per-feature contribution to the log-odds, (n, n_features)."""
@@ -204,10 +203,11 @@ class ReaderStack:
     trained on lone planted lines, does not take a block of teasers for stray; the detector's
     context model does) while a higher log-odds on either side never lowers the probability.
 
-    Read where in doubt (`Detector(reader="auto")`): only the sentences that may be flagged and
-    are at `trigger` or above by the detector's own evidence are read, with the windows that hold
-    them (`coherence.models.reader_layout.windows_wanted`: a window or two, not the whole
-    article); every sentence those windows alone hold is joined, the others keep that evidence's
+    Read where in doubt (`Detector(reader="auto")`): an article with a sentence that may be
+    flagged at `whole_trigger` or above by the detector's own evidence is read whole; in another,
+    only such sentences at `trigger` or above are read, with the windows that hold them
+    (`coherence.models.reader_layout.windows_wanted`: a window or two, not the whole article).
+    Every sentence the read windows alone hold is joined, the others keep that evidence's
     probability. `auto_operating_points` are the cuts for those mixed scores, from the same
     clean articles."""
 
@@ -218,6 +218,7 @@ class ReaderStack:
     trigger: float | None = None
     auto_operating_points: tuple[tuple[float, float], ...] | None = None
     larger_coef: float = 0.0  # weight of the larger of the two log-odds
+    whole_trigger: float | None = None  # at or above it an article is read whole (None: never whole on "auto")
 
     @classmethod
     def from_dict(cls, data: dict) -> "ReaderStack":
@@ -225,7 +226,7 @@ class ReaderStack:
         return cls(
             float(data["weighed_coef"]), float(data["reader_coef"]), float(data["intercept"]), _points(data["operating_points"]),
             float(auto["trigger"]) if auto else None, _points(auto["operating_points"]) if auto else None,
-            float(data.get("larger_coef", 0.0)),
+            float(data.get("larger_coef", 0.0)), float(auto["whole_trigger"]) if auto and auto.get("whole_trigger") is not None else None,
         )  # fmt: skip
 
     def to_dict(self) -> dict:
@@ -237,7 +238,7 @@ class ReaderStack:
             "operating_points": [list(p) for p in self.operating_points],
         }
         if self.trigger is not None and self.auto_operating_points is not None:
-            out["auto"] = {"trigger": self.trigger, "operating_points": [list(p) for p in self.auto_operating_points]}
+            out["auto"] = {"trigger": self.trigger, "whole_trigger": self.whole_trigger, "operating_points": [list(p) for p in self.auto_operating_points]}
         return out
 
     @property
@@ -255,6 +256,18 @@ class ReaderStack:
     def in_doubt(self, probability: np.ndarray, eligible: np.ndarray) -> bool:
         """Whether an article is worth reading: a sentence of it is `doubtful`."""
         return bool(self.doubtful(probability, eligible).any())
+
+    def wanted(self, probability: np.ndarray, eligible: np.ndarray) -> np.ndarray | None:
+        """What of an article the reader reads on "auto" (None: nothing): every sentence when
+        one that may be flagged is at `whole_trigger` or above (a planted article often holds
+        more than one planted line, and the others are ranked with the reader's help), else the
+        `doubtful` ones, with the windows that hold them."""
+        doubtful = self.doubtful(probability, eligible)
+        if not doubtful.any():
+            return None
+        if self.whole_trigger is not None and bool(np.any(doubtful & (np.asarray(probability) >= self.whole_trigger))):
+            return np.ones(len(doubtful), dtype=bool)
+        return doubtful
 
     def probability(self, weighed: np.ndarray, reader_logits: np.ndarray) -> np.ndarray:
         """The joined probability; a sentence the reader did not read (a NaN logit) keeps

@@ -71,9 +71,14 @@ def test_detector_with_the_reader_scores_alike_one_by_one_and_in_batch() -> None
     assert any(s.flagged and s.reason == "off_topic" and "Nowak" in s.text for s in one.sentences)
 
 
-def test_reader_auto_reads_the_windows_in_doubt_and_scores_them_as_always(article_texts, monkeypatch) -> None:
-    """reader="auto" reads the sentences in doubt with the windows that hold them: those score
-    as reading every article scores them, a sentence left unread as not reading does."""
+@pytest.mark.parametrize("whole", ["shipped", "never"])
+def test_reader_auto_reads_the_windows_in_doubt_and_scores_them_as_always(article_texts, monkeypatch, whole: str) -> None:
+    """reader="auto" reads the sentences in doubt with the windows that hold them (or, above the
+    whole trigger, the whole article): those score as reading every article scores them, a
+    sentence left unread as not reading does. `whole="never"` reads windows only, so that the
+    fixtures, whose articles in doubt are all read whole by the shipped stack, test that path."""
+    from dataclasses import replace
+
     from coherence.evidence.sentences import topic_evidence
     from coherence.verdict import off_topic_eligible
 
@@ -81,11 +86,14 @@ def test_reader_auto_reads_the_windows_in_doubt_and_scores_them_as_always(articl
     if auto.article_reading != "auto":
         pytest.skip("this checkout ships no trigger for reading articles in doubt")
     always, never = Detector(reader="always"), Detector(reader="never")
-    model, stack = never.intrusion_model, never.intrusion_model.reader
+    model = never.intrusion_model
+    stack = model.reader if whole == "shipped" else replace(model.reader, whole_trigger=None)
+    if whole == "never":
+        monkeypatch.setattr(type(model.reader), "wanted", _windows_only(type(model.reader).wanted))
     runner, read = auto.reader_for("article"), []
     original = runner.start
     monkeypatch.setattr(runner, "start", lambda texts, wanted=None: read.append(wanted) or original(texts, wanted))
-    kinds, left_unread = [], 0
+    kinds, read_whole, left_unread = [], [], 0
     for text in article_texts.values():
         read.clear()
         result = auto.score(text)
@@ -93,10 +101,12 @@ def test_reader_auto_reads_the_windows_in_doubt_and_scores_them_as_always(articl
         vectors = never._encode(prepared.content_texts)
         evidence = topic_evidence(prepared.content_texts, vectors)
         own = model.stronger(model.weighed_probability(evidence.features, vectors), evidence.features)
-        doubtful = stack.doubtful(own, off_topic_eligible(evidence.confidence, never.min_confidence, never.min_sentences))
+        eligible = off_topic_eligible(evidence.confidence, never.min_confidence, never.min_sentences)
+        doubtful, wanted = stack.doubtful(own, eligible), stack.wanted(own, eligible)
         assert len(read) == int(doubtful.any())  # read when in doubt, and only then
         if read:
-            assert read[0].tolist() == doubtful.tolist()  # what is in doubt, and nothing else, is asked for
+            assert read[0].tolist() == wanted.tolist()  # what is in doubt (or the whole article), and nothing else, is asked for
+            read_whole.append(bool(wanted.all()))
         as_always, as_never = always.score(text), never.score(text)
         for k, i in enumerate(prepared.content):
             score = result.sentences[i].score
@@ -107,9 +117,18 @@ def test_reader_auto_reads_the_windows_in_doubt_and_scores_them_as_always(articl
                 left_unread += 1
         kinds.append(bool(doubtful.any()))
     assert any(kinds) and not all(kinds)  # the fixtures hold both kinds
-    assert left_unread > 0  # an article in doubt is not read whole
+    assert all(read_whole) or left_unread > 0  # an article read by windows leaves some sentences unread
+    if whole == "never":
+        assert not any(read_whole) and left_unread > 0
     # the cut of the mixed scores is the operating point fitted for them, not either other one
     assert auto.off_topic_cut == pytest.approx(float(np.interp(auto.flag_rate, *zip(*stack.auto_operating_points))))
+
+
+def _windows_only(wanted):
+    """`ReaderStack.wanted` as a stack without a whole trigger reads."""
+    from dataclasses import replace
+
+    return lambda self, probability, eligible: wanted(replace(self, whole_trigger=None), probability, eligible)
 
 
 PAGE = """Home | News | Sport | Weather

@@ -164,6 +164,17 @@ def test_an_article_is_in_doubt_when_a_sentence_that_may_be_flagged_reaches_the_
     assert stack.doubtful(probability, np.array([True, True, False])).tolist() == [False, True, False]
 
 
+def test_auto_reads_the_windows_in_doubt_and_a_strongly_doubted_article_whole() -> None:
+    stack = ReaderStack(0.8, 0.6, -1.0, ((0.0, 0.0), (1.0, 1.0)), trigger=0.2, auto_operating_points=((0.0, 0.1), (1.0, 0.9)), whole_trigger=0.5)
+    assert ReaderStack.from_dict(stack.to_dict()) == stack
+    eligible = np.array([True, True, True, False])
+    assert stack.wanted(np.array([0.1, 0.1, 0.1, 0.9]), eligible) is None  # only an eligible sentence counts
+    assert stack.wanted(np.array([0.1, 0.3, 0.1, 0.9]), eligible).tolist() == [False, True, False, False]
+    assert stack.wanted(np.array([0.1, 0.3, 0.6, 0.0]), eligible).tolist() == [True] * 4
+    windows_only = ReaderStack(0.8, 0.6, -1.0, ((0.0, 0.0), (1.0, 1.0)), trigger=0.2, auto_operating_points=((0.0, 0.1), (1.0, 0.9)))
+    assert windows_only.wanted(np.array([0.1, 0.3, 0.99, 0.0]), eligible).tolist() == [False, True, True, False]
+
+
 def test_a_sentence_the_reader_did_not_read_keeps_its_probability() -> None:
     stack = ReaderStack(0.8, 0.6, -1.0, ((0.0, 0.0), (1.0, 1.0)))
     weighed = np.array([0.2, 0.7, 0.4])
