@@ -73,10 +73,11 @@ class Detector:
         articles_per_batch: articles whose sentences `score_many` embeds together.
         threads: cores the encoder may use (a batch worker's share); None: the encoder's choice.
         reader: what the reader model (`coherence.models.reader`) reads, the article as one text
-            in windows: "auto", at the default speed, what is in doubt (the windows that hold a
-            sentence that may be flagged at the shipped trigger or above by the other evidence:
-            a fifth of clean news articles' windows); "always" (every window of every article);
-            "never"; True / False mean "always" / "never".
+            in windows: "auto", at the default speed, what is in doubt (the whole article when a
+            sentence that may be flagged is at the shipped whole trigger or above by the other
+            evidence, else the windows that hold one at the trigger or above: two fifths of clean
+            news articles' windows); "always" (every window of every article); "never"; True /
+            False mean "always" / "never".
         page_reader: which texts the page reader (adapters trained on real scraped pages) reads
             line by line to find leftovers: "auto", at the default speed only those on which the
             line model finds a line that may be page furniture; "always"; "never".
