@@ -156,7 +156,7 @@ from benchmarks.metrics import write_markdown
 from coherence import Detector
 from coherence.models.intrusion import DEFAULT_FLAG_RATE, ReaderStack  # recall is compared there; every article flagged there must have been read
 from coherence.models.reader import join_inputs
-from coherence.models.reader_layout import SENTENCE_TOKENS, fully_read, plan_windows, reader_tokenizer, windows_wanted
+from coherence.models.reader_layout import fully_read, lay_out, reader_tokenizer, windows_wanted
 from coherence.thresholds import rate_cut
 from training.context_training import ArticleRows, fold_of
 from training.fit_weights import OPERATING_RATES, ROOT, article_rows, fit_logistic
@@ -198,10 +198,11 @@ def in_doubt_scores(
 
 
 def window_plans(rows: list[ArticleRows]) -> list[list[list[int]]]:
-    """Each article's reader windows (sentence indices), laid out as the reader lays them."""
+    """Each article's reader windows (sentence indices), laid out by the reader's own `lay_out`."""
     tokenizer = reader_tokenizer()
+    ids = (tokenizer.token_to_id("[CLS]"), tokenizer.token_to_id("[SEP]"))
     return [
-        plan_windows([min(len(e.ids), SENTENCE_TOKENS) for e in tokenizer.encode_batch(list(a.texts), add_special_tokens=False)]) if len(a.texts) else []
+        [list(w.sentences) for w in lay_out([e.ids for e in tokenizer.encode_batch(list(a.texts), add_special_tokens=False)], *ids)]
         for a in rows
     ]
 
