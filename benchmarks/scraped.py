@@ -545,6 +545,12 @@ def noise(pages: Sequence[sl.Page]) -> dict[str, Any]:
     }
 
 
+def counted(counts: dict[str, int]) -> str:
+    """'a 3, b 1': most first, then by name, so a report reads the same in every run (the
+    counts may come from a set, whose order changes with the process)."""
+    return ", ".join(f"{k} {v}" for k, v in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0])))
+
+
 def page_notes(pages: Sequence[sl.Page], failed: set[str], all_keys: Sequence[str]) -> dict[str, Any]:
     """Extraction failures and the share of pages that do not read as English."""
     import justext
@@ -802,9 +808,9 @@ def data_notes(results: dict[str, Any]) -> list[str]:
             f"such a line counts as content only where it sits in the gold beside a neighbour, and may still match by chance); {pct(n['l3s_multi_class_share'])} of the longer L3S-GN1 lines occur "
             f"under more than one class; {n['mixed_leftover']} leftover lines ({pct(n['mixed_share_of_leftover'])} of leftover) carry a run of "
             f"{sl.MIXED_RUN}+ words of gold text (article and page furniture on one line, or gold marked more narrowly than the extractor's "
-            f"line). Extraction gave nothing for {p['failed']} of {p['pages']} pages ({', '.join(f'{k} {v}' for k, v in p['failed_by_dataset'].items()) or 'none'}). "
+            f"line). Extraction gave nothing for {p['failed']} of {p['pages']} pages ({counted(p['failed_by_dataset']) or 'none'}). "
             f"{p['non_english']} of {p['language_measured']} pages with 50+ words have under {ENGLISH_MIN_STOPWORDS:.0%} English stop words "
-            f"(likely not English: {', '.join(f'{k} {v}' for k, v in p['non_english_by_dataset'].items()) or 'none'})."
+            f"(likely not English: {counted(p['non_english_by_dataset']) or 'none'})."
         )
     out.append("")
     out.append("No threshold or setting was tuned to these labels; the numbers are reported as they came.")
