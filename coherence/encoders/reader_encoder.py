@@ -84,7 +84,7 @@ class ReaderEncoder:
         tokens = [e.ids for e in self.tokenizer_.encode_batch(list(sentences), add_special_tokens=False)]
         windows = lay_out(tokens, *self.ids_, anchored=self.kind == "article")
         unread = np.zeros(n, dtype=bool)
-        if wanted is not None:
+        if wanted is not None and not np.all(wanted):  # all wanted: every window, as without a mask
             members = [w.sentences for w in windows]
             read = windows_wanted(members, np.asarray(wanted, dtype=bool))
             unread = ~fully_read(members, read, n)

@@ -153,9 +153,10 @@ class IntrusionModel:
         return "auto" if in_doubt and self.reader is not None and self.reader.reads_in_doubt else None
 
     def to_read(self, weighed: np.ndarray, features: np.ndarray, eligible: np.ndarray, reading: ArticleReading) -> np.ndarray | None:
-        """Which sentences the reader reads in this article (None: none): every one ("always"),
-        those in doubt ("auto", with the windows that hold them), none (None). Its logits then
-        join the weighed probability (`reader.probability`)."""
+        """Which sentences the reader reads in this article (None: none): every one ("always");
+        on "auto", every one when a sentence in doubt is at the stack's `whole_trigger`, else
+        those in doubt, with the windows that hold them (`ReaderStack.wanted`); none (None).
+        Its logits then join the weighed probability (`reader.probability`)."""
         if self.reader is None or reading is None:
             return None
         if reading == "always":

@@ -51,6 +51,15 @@ def test_a_sentence_is_read_the_same_in_any_batch(reader: ReaderEncoder, example
     np.testing.assert_array_equal(reader.logits(example_content), alone)
 
 
+def test_wanting_every_sentence_reads_as_no_mask(reader: ReaderEncoder, example_content: list[str]) -> None:
+    every = np.ones(len(example_content), dtype=bool)
+    np.testing.assert_array_equal(reader.start(example_content, every)(), reader.logits(example_content))
+    one = np.zeros(len(example_content), dtype=bool)
+    one[-1] = True  # the last sentence's windows only: some sentences go unread
+    partial = reader.start(example_content, one)()
+    assert np.isfinite(partial[-1]) and np.isnan(partial).any()
+
+
 def test_readings_started_together_give_each_article_its_own_logits(article_texts) -> None:
     """score_many starts the readings of a batch before it gathers any: windows of several
     articles then run side by side, and each article must still get what reading it alone gives."""
