@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, get_args
+from numbers import Integral, Real
+from typing import TYPE_CHECKING, Any, get_args
 
 from coherence.encoders.base import DEFAULT_MODEL, PageReaderUse, ReaderUse, reader_use, vector_space_of
 from coherence.encoders.factory import check_encoder_options
@@ -13,22 +14,43 @@ if TYPE_CHECKING:
 __all__ = ["check_detector_params"]
 
 _UNIT_OR_NONE = ("off_topic_threshold", "companion_threshold", "leftover_threshold", "leftover_companion_threshold")
+# whole numbers and their least: articles_per_batch=0 would read no article, an empty stream
+_COUNTS = {"batch_size": 1, "articles_per_batch": 1, "min_sentences": 0, "embedding_cache": 0}
+
+
+def _number(name: str, value: Any, kind: type = Real) -> None:
+    """Raise TypeError naming `name` when `value` is not a number of `kind` (a bool is none)."""
+    if isinstance(value, bool) or not isinstance(value, kind):
+        raise TypeError(f"{name} must be a {'whole ' if kind is Integral else ''}number, got {value!r}")
 
 
 def check_detector_params(detector: Detector) -> None:
     """Raise ValueError (TypeError for a wrong type) for an argument out of range; cheap, since
     every entry point calls it."""
     d = detector
-    if not (isinstance(d.threshold, (int, float)) and 0.0 <= d.threshold <= 1.0):  # NaN fails too
-        raise ValueError(f"threshold must be within [0, 1], got {d.threshold}")
+    for name in ("threshold", "min_confidence"):
+        _number(name, getattr(d, name))
+        if not 0.0 <= getattr(d, name) <= 1.0:  # NaN fails too
+            raise ValueError(f"{name} must be within [0, 1], got {getattr(d, name)}")
     for name in _UNIT_OR_NONE:
         value = getattr(d, name)
-        if value is not None and not 0.0 <= value <= 1.0:
-            raise ValueError(f"{name} must be within [0, 1] or None, got {value}")
-    if d.embedding_cache < 0:
-        raise ValueError(f"embedding_cache must be 0 or more, got {d.embedding_cache}")
-    if d.threads is not None and d.threads < 1:
-        raise ValueError(f"threads must be at least 1 or None, got {d.threads}")
+        if value is not None:
+            _number(name, value)
+            if not 0.0 <= value <= 1.0:
+                raise ValueError(f"{name} must be within [0, 1] or None, got {value}")
+    _number("flag_rate", d.flag_rate)
+    for name, least in _COUNTS.items():
+        _number(name, getattr(d, name), Integral)
+        if getattr(d, name) < least:
+            raise ValueError(f"{name} must be {least} or more, got {getattr(d, name)}")
+    if d.threads is not None:
+        _number("threads", d.threads, Integral)
+        if d.threads < 1:
+            raise ValueError(f"threads must be at least 1 or None, got {d.threads}")
+    if not isinstance(d.leftovers, bool):  # leftovers="no" would read as on
+        raise TypeError(f"leftovers must be True or False, got {d.leftovers!r}")
+    if not isinstance(d.model, str) and not callable(getattr(d.model, "encode", None)):  # a Path too: it has no encode
+        raise TypeError(f"model must be a model name or path as a str, or an object with encode(sentences), got {d.model!r}")
     check_encoder_options(d.model, d.backend, d.speed)
     if not isinstance(d.reader, bool) and d.reader not in get_args(ReaderUse):
         raise ValueError(f"reader must be one of {', '.join(map(repr, get_args(ReaderUse)))} (or True / False), got {d.reader!r}")

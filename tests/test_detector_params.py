@@ -34,6 +34,38 @@ def test_constructor_only_stores_and_first_use_checks():
         ready_detector({"threshold": 7.0})
 
 
+@pytest.mark.parametrize(
+    "name, value, error",
+    [
+        ("articles_per_batch", 0, ValueError),  # once an empty stream: every record silently dropped
+        ("articles_per_batch", -3, ValueError),
+        ("articles_per_batch", None, TypeError),
+        ("batch_size", 0, ValueError),
+        ("min_sentences", -1, ValueError),
+        ("min_sentences", "4", TypeError),
+        ("min_confidence", float("nan"), ValueError),
+        ("min_confidence", "x", TypeError),
+        ("embedding_cache", None, TypeError),
+        ("threads", "2", TypeError),
+        ("threads", 1.5, TypeError),
+        ("flag_rate", "0.05", TypeError),
+        ("off_topic_threshold", "0.5", TypeError),
+        ("threshold", True, TypeError),
+        ("leftovers", "no", TypeError),
+        ("model", None, TypeError),
+        ("model", Path("all-MiniLM-L6-v2"), TypeError),
+    ],
+)
+def test_a_bad_option_is_refused_by_name_before_any_article(name, value, error):
+    class Encoder:
+        def encode(self, sentences):
+            raise AssertionError("nothing may be embedded")
+
+    options = {"model": Encoder(), "reader": "never", "page_reader": "never", name: value}
+    with pytest.raises(error, match=name):
+        list(Detector(**options).score_many([TEXT, TEXT]))
+
+
 def test_set_params_round_trips_and_refuses_unknown_names(make_detector):
     detector = make_detector()
     params = detector.get_params()
