@@ -159,10 +159,13 @@ class Detector:
         `sites` names each article's site, for the line repeats counted by `count_lines`.
 
         Records that cannot be scored (not text, empty) yield a result with `error` set;
-        they never stop the stream and are never dropped. Bad detector arguments raise here,
-        before the first article.
+        they never stop the stream and are never dropped. Bad detector arguments (and a single
+        string for `articles`) raise here, before the first article; `ids` or `sites` that run
+        out before the articles raise ValueError once the articles before are yielded.
         """
         self.check_params()
+        if isinstance(articles, (str, bytes)):  # iterated, it would score each character as an article
+            raise TypeError("score_many takes an iterable of articles; score one text with score()")
         from coherence.streaming import score_stream
 
         return score_stream(self, articles, ids, sites)

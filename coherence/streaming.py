@@ -75,12 +75,20 @@ def _chunks(
             failure = exc
         if not chunk:
             break
-        chunk_ids = [next(id_iter) if id_iter is not None else position + k for k in range(len(chunk))]
-        chunk_sites = [next(site_iter) if site_iter is not None else None for _ in chunk]
+        chunk_ids = [_next(id_iter, "ids", position + k) if id_iter is not None else position + k for k in range(len(chunk))]
+        chunk_sites = [_next(site_iter, "sites", position + k) if site_iter is not None else None for k in range(len(chunk))]
         position += len(chunk)
         yield chunk, chunk_ids, chunk_sites
     if failure is not None:
         raise failure
+
+
+def _next(values: Iterator[Any], name: str, position: int) -> Any:
+    """The next of `values`; a ValueError when they end before the articles (a StopIteration
+    here would end the stream, or surface as "generator raised StopIteration")."""
+    for value in values:
+        return value
+    raise ValueError(f"{name} ran out after {position} articles: give one for every article")
 
 
 def _prepare_chunk(detector: Detector, chunk: list[Any], sites: list[str | None]) -> Prepared:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 import numpy as np
+import pytest
 
 from coherence import Detector
 from tests.test_detector import ARTICLE, TOPIC, FakeEncoder
@@ -69,3 +70,19 @@ def test_an_input_that_fails_keeps_what_was_read_before():
         raise AssertionError("the input's error was swallowed")
     assert [r.id for r in got] == [0, 1, 2]
     assert all(r.error is None for r in got)
+
+
+def test_ids_or_sites_that_run_out_are_a_clear_error_after_the_articles_before():
+    texts = articles()
+    for given in ({"ids": ["a", "b", "c"]}, {"sites": ["x.org"] * 3}):
+        stream = Detector(model=FakeEncoder(), articles_per_batch=2).score_many(texts, **given)
+        got = []
+        with pytest.raises(ValueError, match=f"{next(iter(given))} ran out after 3 articles"):
+            for result in stream:  # once "RuntimeError: generator raised StopIteration"
+                got.append(result)
+        assert len(got) == 2  # the chunk read before the one that ran out
+
+
+def test_a_single_string_is_not_taken_for_a_stream_of_characters():
+    with pytest.raises(TypeError, match="score_many takes an iterable of articles"):
+        Detector(model=FakeEncoder()).score_many(" ".join(articles()[0]))
