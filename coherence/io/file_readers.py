@@ -49,6 +49,8 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
         data = stream.read() if stream is not None else file.path.read_bytes()
     except OSError as exc:
         return fields.failed(f"cannot read {file.name}: {exc.strerror or exc}", file.name)
+    if data[:2] in _UTF16_BOMS:  # NUL bytes too, but text: say what it is
+        return fields.failed(f"{file.name} is UTF-16 text; coherence reads UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)", file.name)
     if b"\x00" in data[:_BINARY_PROBE]:
         return fields.failed(f"{file.name} looks like a binary file, not text", file.name)
     return fields.record({fields.text_field: data.decode("utf-8", errors="replace")}, default_id=file.name)
@@ -57,6 +59,8 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
 def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
     """JSON lines; a `.json` file that holds one JSON array instead is read as its items."""
     head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
+    if head[:2] in _UTF16_BOMS:  # split at b"\n", each line would be an error record, and one more
+        raise InputError(f"{file.path} is UTF-16 text; coherence reads UTF-8 JSON lines (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
     if _is_json_array(file, head):
         yield from _json_array_records(head + handle.read(), file, fields)
         return

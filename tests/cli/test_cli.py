@@ -121,6 +121,14 @@ def test_bad_input_gives_one_line_error(kind, tmp_path, capsys):
     assert_one_line_error(code, capsys)
 
 
+def test_a_utf16_file_is_named_utf16_not_binary(tmp_path, capsys):
+    path = tmp_path / "article.txt"
+    path.write_text("The river rose overnight. The barrier closed.", encoding="utf-16")
+    assert run(["score", str(path)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("coherence: error:") and "UTF-16" in err and "\n" not in err  # once "looks like a binary file"
+
+
 @pytest.mark.parametrize("data", [b"", b" \n ", b"text\x00with\x00nuls"], ids=["empty", "whitespace", "binary"])
 def test_bad_stdin_gives_one_line_error(data, monkeypatch, capsys):
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO(data)))

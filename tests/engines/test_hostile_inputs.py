@@ -390,6 +390,26 @@ def test_a_utf16_csv(tmp_path, capsys):
     assert code == 2 and one_line_error(err, "UTF-16", "in.csv")
 
 
+def test_a_utf16_jsonl(tmp_path, capsys):
+    source = tmp_path / "in.jsonl"  # split at b"\n": once an error record a line, and one more for the last NUL
+    source.write_text("".join(json.dumps(r) + "\n" for r in records(3)), encoding="utf-16")
+    code, err = batch(capsys, str(source), "-o", str(tmp_path / "out.jsonl"))
+    assert code == 2 and one_line_error(err, "UTF-16", "in.jsonl")
+
+
+def test_a_utf16_txt_in_a_folder_is_named_utf16(tmp_path, capsys):
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.txt").write_text(article(0), encoding="utf-8")
+    (folder / "b.txt").write_text(article(1), encoding="utf-16")
+    out = tmp_path / "out.jsonl"
+    code, err = batch(capsys, str(folder), "-o", str(out))
+    assert code == 0, err
+    got = read_output(out)
+    assert [r["id"] for r in got] == ["a.txt", "b.txt"] and got[0]["error"] is None
+    assert "UTF-16" in got[1]["error"]  # once "looks like a binary file"
+
+
 def test_score_with_stdin_closed(tmp_path):
     done = subprocess.run(
         ["sh", "-c", f'"{sys.executable}" -m coherence.cli score - --speed fast <&-'],
