@@ -89,7 +89,7 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
         if isinstance(value, dict):
             yield fields.record(value)
         else:
-            yield fields.failed(f"line {number} of {file.name} is a JSON {type(value).__name__}, not an object{hint}")
+            yield fields.failed(f"line {number} of {file.name} is {_json_kind(value)}, not an object{hint}")
 
 
 def count_json_records(file: InputFile, fields: RecordFields) -> int:
@@ -123,7 +123,15 @@ def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> I
         if isinstance(value, dict):
             yield fields.record(value)
         else:
-            yield fields.failed(f"item {number} of {file.name} is a JSON {type(value).__name__}, not an object")
+            yield fields.failed(f"item {number} of {file.name} is {_json_kind(value)}, not an object")
+
+
+def _json_kind(value: Any) -> str:
+    """What a parsed JSON value is, in JSON's words ("a JSON null", not Python's "NoneType")."""
+    if value is None or isinstance(value, bool):
+        return f"JSON {json.dumps(value)}"
+    kind = "list" if isinstance(value, list) else "string" if isinstance(value, str) else "number"
+    return f"a JSON {kind}"
 
 
 def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:

@@ -59,7 +59,7 @@ def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS)
     if isinstance(value, bytes):
         value = value.decode("utf-8", errors="replace")
     if not isinstance(value, str):
-        kind = "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
+        kind = "a boolean" if isinstance(value, bool) else "a number" if isinstance(value, (int, float)) else f"a {type(value).__name__}"
         raise RecordError(f"'{field_name}' is {kind}, not text")
     text = replace_surrogates(_CONTROL.sub(" ", value))
     if not text.strip():

@@ -36,6 +36,23 @@ def corpus(article_texts: dict[str, str], n: int) -> list[dict[str, Any]]:
     return records
 
 
+def test_a_json_value_that_is_not_an_object_is_named_in_json_words(tmp_path):
+    from coherence.io.fields import InputFile, RecordFields
+    from coherence.io.file_readers import read_file
+
+    source = tmp_path / "in.jsonl"
+    source.write_text('null\n42\n"a story"\ntrue\n[1]\n{"text": false}\n', encoding="utf-8")
+    errors = [r.error for r in read_file(InputFile(source, "jsonl", "in.jsonl"), RecordFields())]
+    assert errors == [
+        "line 1 of in.jsonl is JSON null, not an object",  # once "a JSON NoneType"
+        "line 2 of in.jsonl is a JSON number, not an object",  # "a JSON int"
+        "line 3 of in.jsonl is a JSON string, not an object",  # "a JSON str"
+        "line 4 of in.jsonl is JSON true, not an object",  # "a JSON bool"
+        "line 5 of in.jsonl is a JSON list, not an object",
+        "'text' is a boolean, not text",  # "a number"
+    ]
+
+
 @pytest.fixture()
 def small_detector(make_detector):
     return make_detector(articles_per_batch=CHUNK)
