@@ -82,8 +82,8 @@ def score_file(
             resumed run whose settings differ from the first run's.
     """
     started = time.perf_counter()
-    if workers < 1:
-        raise InputError("--workers must be at least 1")
+    if not isinstance(workers, int) or isinstance(workers, bool) or workers < 1:
+        raise InputError(f"--workers must be a whole number of 1 or more, got {workers!r}")
     workers = min(workers, available_cpus())
     detector = ready_detector(detector or detector_options, prepare=False)  # bad options fail before any reading
     params = detector.get_params()
@@ -160,6 +160,10 @@ def plan_run(
     paths = [Path(p) for p in ([inputs] if isinstance(inputs, (str, Path)) else inputs)]
     output = Path(output)
     fmt = output_format(output)
+    if isinstance(keep_fields, str):  # a str is a sequence too: "url" would keep fields u, r and l
+        raise InputError(f"keep_fields takes a list of field names, got the string {keep_fields!r} (write [{keep_fields!r}])")
+    if not isinstance(text_field, str) or not text_field:  # else every record is an error "'' is missing"
+        raise InputError(f"--text-field must name a field, got {text_field!r}")
     clash = set(keep_fields) & (set(OUTPUT_FIELDS) | ({EXTRACTED_FIELD} if html else set()))
     if clash:
         raise InputError(f"--keep-fields {', '.join(sorted(clash))} would overwrite output fields")

@@ -53,6 +53,22 @@ def test_a_json_value_that_is_not_an_object_is_named_in_json_words(tmp_path):
     ]
 
 
+@pytest.mark.parametrize(
+    "option, words",
+    [
+        ({"keep_fields": "url"}, "list of field names"),  # once kept as fields u, r and l, all null, url dropped
+        ({"text_field": ""}, "--text-field"),  # once an error record for every record
+        ({"text_field": None}, "--text-field"),
+        ({"workers": "2"}, "--workers"),  # once "'<' not supported"
+    ],
+)
+def test_score_file_refuses_arguments_that_would_run_wrong(tmp_path, option, words):
+    source = write_jsonl(tmp_path / "in.jsonl", [{"id": 1, "url": "https://example.org/a", "text": "A story."}])
+    with pytest.raises(InputError, match=words):
+        score_file(source, tmp_path / "out.jsonl", **option)
+    assert not (tmp_path / "out.jsonl").exists()
+
+
 @pytest.fixture()
 def small_detector(make_detector):
     return make_detector(articles_per_batch=CHUNK)
