@@ -41,6 +41,11 @@ def score_command(args: argparse.Namespace) -> int:
             text = extract_article(text)
         except RecordError as exc:
             raise InputError(f"{args.path}: {exc}") from None
+    if len(text) > args.max_chars:  # as batch refuses it: a corpus or a dump, whose scoring would fill memory
+        raise InputError(
+            f"{args.path} has {len(text):,} characters{' of article text' if extracted else ''}, more than --max-chars "
+            f"{args.max_chars:,} (not one article; split it, or raise --max-chars)"
+        )
     from coherence.build import ready_detector
 
     detector = ready_detector(_detector_options(args), prepare=False).load()

@@ -146,6 +146,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     score.add_argument("--json", action="store_true", help="print the JSON record instead of a table")
     score.add_argument("--sentences", action="store_true", help="with --json: include every sentence")
+    score.add_argument(
+        "--max-chars", type=_positive, default=MAX_CHARS,
+        help=f"a longer text (an HTML page's extracted text) is refused as not one article (default {MAX_CHARS:,})",
+    )
     _common_options(score)
     score.set_defaults(run=score_command)
 

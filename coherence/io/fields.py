@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
 
-from coherence.io.html import EXTRACTED_FIELD, extract_article
+from coherence.io.html import EXTRACTED_FIELD, MARKUP_RATIO, extract_article
 from coherence.io.records import MAX_CHARS, Record, RecordError, check_text
 
 __all__ = ["DEFAULT_ID_FIELD", "FileFormat", "InputError", "InputFile", "InputFormat", "ROWS_PER_READ", "RecordFields", "input_format"]
@@ -71,12 +71,18 @@ class RecordFields:
         if self.html:
             kept[EXTRACTED_FIELD] = None
         try:
-            text = check_text(fields.get(self.text_field), self.text_field, self.max_chars)
-            if self.html:
-                text = kept[EXTRACTED_FIELD] = extract_article(text)
+            text = check_text(fields.get(self.text_field), self.text_field, self.source_chars)
+            if self.html:  # the article limit holds for the text extracted, not for the markup
+                text = kept[EXTRACTED_FIELD] = check_text(extract_article(text), f"article text of '{self.text_field}'", self.max_chars)
             return Record(record_id, text, kept=kept, site=site)
         except RecordError as exc:
             return Record(record_id, None, str(exc), kept)
+
+    @property
+    def source_chars(self) -> int:
+        """Characters the text field may hold: `max_chars`, or for an HTML page `MARKUP_RATIO`
+        times it (its extracted text is then held to `max_chars`)."""
+        return self.max_chars * MARKUP_RATIO if self.html else self.max_chars
 
     def failed(self, message: str, record_id: Any = None) -> Record:
         kept = {name: None for name in self.keep_fields} | ({EXTRACTED_FIELD: None} if self.html else {})

@@ -38,11 +38,11 @@ def read_file(file: InputFile, fields: RecordFields, stream: Any = None) -> Iter
 def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
     if file.error is not None:
         return fields.failed(file.error, file.name)
-    longest = 4 * fields.max_chars  # UTF-8 takes at most 4 bytes a character
+    longest = 4 * fields.source_chars  # UTF-8 takes at most 4 bytes a character
     try:
         if stream is None and file.path.stat().st_size > longest:
             return fields.failed(
-                f"{file.name} has {file.path.stat().st_size:,} bytes, more than a text of {fields.max_chars:,} characters "
+                f"{file.name} has {file.path.stat().st_size:,} bytes, more than a text of {fields.source_chars:,} characters "
                 "can be (not one article; raise max_chars to read it)",
                 file.name,
             )
@@ -70,7 +70,7 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
         if raw is None:
             yield fields.failed(
                 f"line {number} of {file.name} is longer than {longest:,} bytes, more than a record of "
-                f"{fields.max_chars:,} characters can be (not one article; raise max_chars to read it)"
+                f"{fields.source_chars:,} characters can be (not one article; raise max_chars to read it)"
             )
             continue
         if not raw.strip():
@@ -312,4 +312,4 @@ def _chunks(stream: Any, chunk_size: int, first: bytes) -> Iterator[bytes]:
 def _line_limit(fields: RecordFields) -> int:
     """Bytes a JSON line may take: its text at 4 UTF-8 bytes a character (escapes such as
     \\u00e9 take 6 for 1), plus room for its other fields."""
-    return 6 * fields.max_chars + (1 << 20)
+    return 6 * fields.source_chars + (1 << 20)

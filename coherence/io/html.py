@@ -12,9 +12,13 @@ import re
 from coherence.extras import require
 from coherence.io.records import RecordError
 
-__all__ = ["EXTRACTED_FIELD", "extract_article", "looks_like_html", "require_extractor"]
+__all__ = ["EXTRACTED_FIELD", "MARKUP_RATIO", "extract_article", "looks_like_html", "require_extractor"]
 
 EXTRACTED_FIELD = "extracted_text"  # the output field that keeps the text a page was scored on
+# A page may be this many times the article limit: markup, scripts and styles are most of a
+# page (a news page of a few hundred KB holds an article of a few thousand characters), so the
+# limit that means "not one article" applies to the extracted text, and the page gets room.
+MARKUP_RATIO = 25
 _HTML_START = re.compile(r"\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body)\b", re.IGNORECASE | re.DOTALL)
 
 

@@ -290,6 +290,31 @@ def test_batch_html_field_extracts_each_page_and_keeps_the_text(tmp_path):
     assert empty["error"] == "no article text found in the HTML" and empty["extracted_text"] is None
 
 
+def test_batch_html_field_holds_the_article_text_to_max_chars_not_the_markup(tmp_path):
+    """A page is mostly markup: one several times --max-chars long is scored when its article
+    text fits, and refused when the article text itself does not."""
+    article_chars = len(" ".join(BODY))
+    script = "<script>" + "var x = 1;" * (article_chars // 4) + "</script>"  # the page outgrows the limit
+    page = PAGE.replace("</head>", script + "</head>")
+    source = write_jsonl(tmp_path / "pages.jsonl", [{"html": page}])
+    fits, short = tmp_path / "fits.jsonl", tmp_path / "short.jsonl"
+    limit = str(article_chars + 200)
+    assert len(page) > 2 * int(limit)
+    assert main(["batch", str(source), "-o", str(fits), "--html-field", "html", "--max-chars", limit]) == 0
+    assert read_output(fits)[0]["error"] is None
+    assert main(["batch", str(source), "-o", str(short), "--html-field", "html", "--max-chars", str(article_chars // 2)]) == 0
+    (refused,) = read_output(short)
+    assert "article text of 'html'" in refused["error"] and refused["extracted_text"] is None
+
+
+def test_score_refuses_a_text_over_max_chars_as_batch_does(tmp_path, capsys):
+    article = tmp_path / "article.txt"
+    article.write_text("\n".join(BODY), encoding="utf-8")
+    assert main(["score", str(article), "--max-chars", "40"]) == 2
+    assert "more than --max-chars 40" in capsys.readouterr().err
+    assert main(["score", str(article), "--max-chars", str(len(article.read_text()))]) == 0
+
+
 # -- site repeats ----------------------------------------------------------------------------
 def test_line_counts_count_pages_per_site_and_never_undercount():
     from coherence.evidence.line_counts import LineCounts, site_of
