@@ -34,6 +34,7 @@ def read_article(path: str) -> str:
         raise InputError(f"{path} is a folder; give one article file") from None
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
+    path = "standard input" if path == "-" else path  # as the messages below name it
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # NUL bytes too, but text: say what it is
         raise InputError(f"{path} is UTF-16 text; coherence reads UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
     if b"\x00" in data[:65536]:
