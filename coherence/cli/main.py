@@ -99,7 +99,7 @@ def _common_options(command: argparse.ArgumentParser) -> None:
     _companion_option(command)
     _backend_option(command)
     _speed_option(command)
-    command.add_argument("--model", default="all-MiniLM-L6-v2", help="sentence-transformers model name or path")
+    command.add_argument("--model", default="all-MiniLM-L6-v2", help="the bundled model's name or a local sentence-transformers model folder (a hub name: --backend torch)")
     _reader_option(command)
 
 

@@ -4,7 +4,7 @@
 >>> step = CoherenceFilter(drop_failed=True, remove_flagged=("boilerplate", "duplicate"))
 
 Every document gets ``doc.metadata["coherence"]``: the output-schema record of the batch
-runner (id, coherence, passed, n_sentences, n_flagged, counts, flags, error), plus
+runner (id, coherence, passed, n_sentences, n_flagged, counts, flags, error, language), plus
 
 - ``removed``: how many flagged spans were cut out of ``doc.text`` (0 when none were), and
 - ``removed`` in each flag span: whether that span was cut out.

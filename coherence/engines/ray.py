@@ -60,7 +60,7 @@ def score_dataset(
     """A Dataset with one output record per row of `ds` (lazy, like every Ray transform).
 
     Columns: the output fields (``id``, ``coherence``, ``passed``, ``n_sentences``,
-    ``n_flagged``, ``counts``, ``flags``, ``error``, typed as in Parquet output), then the
+    ``n_flagged``, ``counts``, ``flags``, ``error``, ``language``, typed as in Parquet output), then the
     carried input columns, unchanged. A row whose text is missing, not text, empty or too
     long gets `error` set and no score; no row fails the job. Output order follows the input
     only when the DataContext's ``execution_options.preserve_order`` is set.

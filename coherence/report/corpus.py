@@ -172,7 +172,7 @@ def corpus_report(
         text_field, id_field, model: as in the batch run (default: read from the run's
             summary file beside `results`, else "text", positions, the default model);
             `model` may also be a loaded encoder (`Detector.encoder`).
-        backend: how to run a model given by name for the map (default: the run's, else torch).
+        backend: how to run a model given by name for the map (default: the run's, else the detector's default, onnx).
         threshold: the gate to show (default: the run's, else 0.8).
         worst: how many of the lowest-coherence articles to list.
         sample: flagged sentences per reason drawn for the map (fixed seed).

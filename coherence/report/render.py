@@ -12,6 +12,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
+from coherence.extras import require
+
 __all__ = ["FigureFormat", "axes_for", "figure_bytes", "inline_svg", "render_page", "save_figure"]
 
 FigureFormat = Literal["svg", "png"]
@@ -26,9 +28,9 @@ def axes_for(ax: Any, size: tuple[float, float]) -> Any:
     state, no window)."""
     if ax is not None:
         return ax
-    from matplotlib.figure import Figure
+    figures = require("matplotlib.figure", "report", "a report's figures")  # from Python too, the extra named
 
-    return Figure(figsize=size, layout="constrained").add_subplot()
+    return figures.Figure(figsize=size, layout="constrained").add_subplot()
 
 
 def figure_bytes(figure: Any, fmt: FigureFormat, salt: str = "coherence") -> bytes:
@@ -71,7 +73,7 @@ def save_figure(figure: Any, path: str | Path) -> Path:
 
 @lru_cache(maxsize=1)
 def _environment() -> Any:
-    import jinja2
+    jinja2 = require("jinja2", "report", "a report's pages")
 
     return jinja2.Environment(
         loader=jinja2.PackageLoader("coherence.report", "templates"),

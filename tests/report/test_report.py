@@ -449,3 +449,19 @@ def test_browser_shows_the_corpus_page(browser, corpus_page, tmp_path):
     expect(whole.locator("mark.flag-off_topic")).to_be_visible()
     assert visit.screenshot(tmp_path / "corpus_report.png").stat().st_size > 10_000
     visit.close(path)
+
+
+@pytest.mark.parametrize("module", ["matplotlib.figure", "jinja2"])
+def test_a_missing_report_dependency_names_the_extra_from_python(module, monkeypatch):
+    """The CLI names the extra; a Python caller of the report functions gets the same line."""
+    import sys
+
+    from coherence.report import render
+
+    monkeypatch.setitem(sys.modules, module, None)  # an import of it now fails
+    render._environment.cache_clear()
+    try:
+        with pytest.raises(ImportError, match=r'coherence\[report\]'):
+            render.axes_for(None, (4, 3)) if module.startswith("matplotlib") else render._environment()
+    finally:
+        render._environment.cache_clear()
