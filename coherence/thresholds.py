@@ -37,16 +37,20 @@ def _field(record: Record, name: str) -> Any:
     return record.get(name) if isinstance(record, Mapping) else getattr(record, name)
 
 
-def _sentences(record: Record) -> list[tuple[float, float, str | None]]:
-    """(score, confidence, reason) of every sentence of a record."""
+def _topic_sentences(record: Record) -> list[tuple[float, float]]:
+    """(fit, confidence) of the sentences the topic model weighs: its `off_topic` cut reads the
+    fit (the score before the leftover cap); rule flags and the line model's own flags
+    (evidence "leftover") are decided before it, whatever the cut."""
     if isinstance(record, Mapping):
         if "sentences" not in record:
             raise ValueError(
                 "off_topic_threshold needs every sentence's score: pass ArticleResult objects "
                 "or records written with sentences (to_dict(sentences=True))"
             )
-        return [(float(s["score"]), float(s.get("confidence", 1.0)), s.get("reason")) for s in record["sentences"]]
-    return [(s.score, s.confidence, s.reason) for s in record.sentences]
+        rows = [(s.get("fit", s["score"]), s.get("confidence", 1.0), s.get("reason"), s.get("evidence")) for s in record["sentences"]]
+    else:
+        rows = [(s.fit, s.confidence, s.reason, s.evidence) for s in record.sentences]
+    return [(float(fit), float(conf)) for fit, conf, reason, evidence in rows if reason not in _NOT_TOPIC and evidence != "leftover"]
 
 
 def rate_cut(values: np.ndarray, rate: float) -> float:
@@ -89,7 +93,7 @@ def off_topic_threshold(
         if _field(record, "error") is not None:
             continue
         records.append(record)
-        topic = [(score, conf) for score, conf, reason in _sentences(record) if reason not in _NOT_TOPIC]
+        topic = _topic_sentences(record)
         eligible = off_topic_eligible([conf for _, conf in topic], min_confidence, min_sentences)
         scores = [score for (score, _), may in zip(topic, eligible) if may]
         lowest.append(min(scores) if scores else np.inf)

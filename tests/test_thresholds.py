@@ -99,6 +99,27 @@ def test_off_topic_threshold_ignores_sentences_the_detector_never_flags():
     assert off_topic_threshold(records, 0.67) == pytest.approx(np.nextafter(0.9, 1.0))
 
 
+def test_off_topic_threshold_reads_the_fit_the_cut_applies_to():
+    """A line's score is capped by its leftover probability, but the off_topic cut reads its
+    fit; a flag of the line model (evidence "leftover") comes whatever the cut, and its line
+    does not count towards the article's sentences."""
+
+    def article(fits, scores, reasons=None, evidence=None):
+        reasons, evidence = reasons or [None] * len(fits), evidence or [None] * len(fits)
+        return ArticleResult(0.9, False, [
+            SentenceResult(f"s{i}", None, None, score=sc, fit=f, reason=r, evidence=e, flagged=r is not None)
+            for i, (f, sc, r, e) in enumerate(zip(fits, scores, reasons, evidence))
+        ])  # fmt: skip
+
+    capped = article([0.9, 0.9, 0.9, 0.9, 0.8], [0.9, 0.9, 0.9, 0.9, 0.05])  # a caption-like line, fitting the topic
+    plain = article([0.5, 0.9, 0.9, 0.9], [0.5, 0.9, 0.9, 0.9])
+    for records in ([capped, plain], [capped.to_dict(sentences=True), plain.to_dict(sentences=True)]):
+        assert off_topic_threshold(records, 0.5) == pytest.approx(0.8, abs=1e-4)  # not 0.05: that line's score is not what the cut reads
+    teaser = article([0.9, 0.9, 0.9, 0.2], [0.9, 0.9, 0.9, 0.2], reasons=[None, None, None, "off_topic"], evidence=[None, None, None, "leftover"])
+    with pytest.raises(ValueError, match="can carry an off_topic flag"):  # three sentences left to the topic model
+        off_topic_threshold([teaser], 0.5)
+
+
 def test_off_topic_threshold_needs_sentences_in_dict_records():
     with pytest.raises(ValueError, match="sentences"):
         off_topic_threshold([_article(0.9, [0.5] * 5).to_dict()], 0.1)
