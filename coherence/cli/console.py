@@ -10,6 +10,7 @@ import textwrap
 from pathlib import Path
 
 from coherence.io.fields import InputError  # input the user must fix: one line, exit code 2
+from coherence.io.records import utf16_message
 from coherence.results import ArticleResult
 
 __all__ = ["ARTICLE_BYTES", "emit", "format_table", "read_article", "silence_stdout"]
@@ -35,8 +36,8 @@ def read_article(path: str) -> str:
     except OSError as exc:
         raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
     path = "standard input" if path == "-" else path  # as the messages below name it
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # NUL bytes too, but text: say what it is
-        raise InputError(f"{path} is UTF-16 text; coherence reads UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
+    if (utf16 := utf16_message(data, path)) is not None:
+        raise InputError(utf16)
     if b"\x00" in data[:65536]:
         raise InputError(f"{path} looks like a binary file, not text")
     if len(data) > ARTICLE_BYTES:

@@ -12,13 +12,12 @@ from pathlib import Path
 from typing import Any
 
 from coherence.io.fields import ROWS_PER_READ, InputError, InputFile, InputFormat, RecordFields
-from coherence.io.records import Record
+from coherence.io.records import Record, utf16_message
 
 __all__ = ["column_names", "count_json_records", "first_record_fields", "read_file"]
 
 _BINARY_PROBE = 65536  # a NUL byte among a .txt file's first bytes means it is not text
 _UTF8_BOM = b"\xef\xbb\xbf"
-_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
 def read_file(file: InputFile, fields: RecordFields, stream: Any = None) -> Iterator[Record]:
@@ -49,8 +48,8 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
         data = stream.read() if stream is not None else file.path.read_bytes()
     except OSError as exc:
         return fields.failed(f"cannot read {file.name}: {exc.strerror or exc}", file.name)
-    if data[:2] in _UTF16_BOMS:  # NUL bytes too, but text: say what it is
-        return fields.failed(f"{file.name} is UTF-16 text; coherence reads UTF-8 (convert it, e.g. iconv -f UTF-16 -t UTF-8)", file.name)
+    if (utf16 := utf16_message(data, file.name)) is not None:
+        return fields.failed(utf16, file.name)
     if b"\x00" in data[:_BINARY_PROBE]:
         return fields.failed(f"{file.name} looks like a binary file, not text", file.name)
     return fields.record({fields.text_field: data.decode("utf-8", errors="replace")}, default_id=file.name)
@@ -59,8 +58,8 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
 def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
     """JSON lines; a `.json` file that holds one JSON array instead is read as its items."""
     head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
-    if head[:2] in _UTF16_BOMS:  # split at b"\n", each line would be an error record, and one more
-        raise InputError(f"{file.path} is UTF-16 text; coherence reads UTF-8 JSON lines (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
+    if (utf16 := utf16_message(head, str(file.path), "UTF-8 JSON lines")) is not None:
+        raise InputError(utf16)
     if _is_json_array(file, head):
         yield from _json_array_records(head + handle.read(), file, fields)
         return
@@ -256,8 +255,8 @@ def _open_csv(
 
     if isinstance(source, (str, Path)):
         with _open_binary(Path(source)) as handle:
-            if handle.read(2) in _UTF16_BOMS:
-                raise InputError(f"{file.path} is UTF-16 text; coherence reads UTF-8 CSV (convert it, e.g. iconv -f UTF-16 -t UTF-8)")
+            if (utf16 := utf16_message(handle.read(2), str(file.path), "UTF-8 CSV")) is not None:
+                raise InputError(utf16)
     types = {name: pa.string() for name in columns or ()} if as_text else {}
     types[fields.text_field] = pa.binary()
     try:

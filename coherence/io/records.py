@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from coherence.detector import Detector
 
 __all__ = [
-    "MAX_CHARS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records", "writable",
+    "MAX_CHARS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records", "utf16_message", "writable",
 ]
 
 MAX_CHARS = 200_000
@@ -70,6 +70,18 @@ def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS)
             "(not one article; split it or raise max_chars)"
         )
     return text
+
+
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+def utf16_message(head: bytes, name: str, reads: str = "UTF-8") -> str | None:
+    """What to tell the user when `head` (a file's first bytes) opens with a UTF-16 byte-order
+    mark, else None: such a file holds NUL bytes but is text, and split at b"\\n" it would give
+    one broken record a line, so it is named for what it is, with the way to convert it."""
+    if head[:2] not in _UTF16_BOMS:
+        return None
+    return f"{name} is UTF-16 text; coherence reads {reads} (convert it, e.g. iconv -f UTF-16 -t UTF-8)"
 
 
 def output_record(result: ArticleResult, kept: dict[str, Any] | None = None) -> dict[str, Any]:
