@@ -243,7 +243,7 @@ def finish_report(
     manifest.finish(report, state)
     report["settings"] = manifest.settings
     id_field = manifest.settings.get("id_field")
-    ids = f"ids: the records' {id_field!r} field" if id_field else "ids: record positions (the records have no id field)"
+    ids = f"ids: the records' {id_field!r} field (null where a record has none)" if id_field else "ids: record positions (the records have no id field)"
     report["text"] = f"{summary.format()}\n{ids}"
     return report
 

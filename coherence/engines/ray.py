@@ -122,7 +122,8 @@ def score_file_with_ray(
     """`coherence.engines.local.score_file` on Ray: same inputs, output, ids, summary and report.
 
     Reading and scoring run on the cluster; the driver receives the records in input order,
-    numbers those without an id (their position across all inputs, from 0), and writes them.
+    numbers the records by position when there is no id field (from 0, across all inputs), and
+    writes them.
     Runs cannot be resumed with Ray; a run that stopped can be resumed by the local engine.
 
     Args:
@@ -173,7 +174,7 @@ def score_file_with_ray(
             for batch in scored.iter_batches(batch_size=None, batch_format="pyarrow"):
                 records = _unpack(batch)
                 for record in records:
-                    if record["id"] is None:
+                    if record["id"] is None and reader.fields.id_field is None:  # as RecordReader numbers them
                         record["id"] = position
                     position += 1
                     summary.add(record)

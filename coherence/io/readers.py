@@ -28,9 +28,10 @@ class RecordReader:
         inputs: files or folders, read one after another.
         text_field: field (column) holding the article text.
         id_field: field holding the record id; default: `DEFAULT_ID_FIELD` when the first
-            input's first record has it, else none. Without one (or where a record lacks it):
-            the record's position across all inputs, counted from 0 (a folder's records are
-            named by their relative path).
+            input's first record has it, else none. Without one, the record's position across
+            all inputs, counted from 0 (a folder's records are named by their relative path);
+            with one, a record that lacks it (or a line that is not JSON) has id None, never a
+            position that could be another record's id.
         keep_fields: fields carried through to the output unchanged.
         max_chars: longer texts get an error instead of a score.
         html: the text field holds HTML pages; each page's article text is extracted
@@ -76,7 +77,7 @@ class RecordReader:
         position = 0
         for file in self.files():
             for record in read_file(file, self.fields):
-                if record.id is None:
+                if record.id is None and self.fields.id_field is None:
                     record.id = position
                 yield record
                 position += 1

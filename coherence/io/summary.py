@@ -32,7 +32,8 @@ class BatchSummary:
         if record.get("error") is not None:
             self.errors += 1
             if len(self.error_examples) < _EXAMPLES:
-                self.error_examples.append({"id": record.get("id"), "error": record["error"]})
+                # the position names a record whose id is unknown (a line that is not JSON)
+                self.error_examples.append({"record": self.records - 1, "id": record.get("id"), "error": record["error"]})
             return
         self.scored += 1
         self.passed += bool(record.get("passed"))
@@ -76,5 +77,6 @@ class BatchSummary:
             bar = "#" * round(30 * count / peak)
             lines.append(f"  {k / _BINS:.1f}-{(k + 1) / _BINS:.1f} {count:>9,} {bar}")
         for example in self.error_examples:
-            lines.append(f"error in {example['id']!r}: {example['error']}")
+            where = f"record {example['record']}" + ("" if example["id"] is None else f" (id {example['id']!r})")
+            lines.append(f"error in {where}: {example['error']}")
         return "\n".join(lines)

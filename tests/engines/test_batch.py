@@ -94,14 +94,14 @@ def test_bad_records_get_errors_and_keep_their_place(tmp_path, detector, article
     report = score_file(source, tmp_path / "out.jsonl", id_field="doc", max_chars=100_000, detector=detector)
     out = read_output(tmp_path / "out.jsonl")
     assert len(out) == 10  # the blank line is not a record; every other line is
-    errors = {r["id"]: r["error"] for r in out}
+    errors = {r["id"]: r["error"] for r in out if r["id"] is not None}
     assert errors["doc-0000"] is None and errors["doc-0002"] is None
-    assert "not valid JSON" in errors[1] and "line 2" in errors[1]
+    assert out[1]["id"] is None and "not valid JSON" in out[1]["error"] and "line 2" in out[1]["error"]
     assert "missing or null" in errors["no-text"] and "missing or null" in errors["null"]
     assert "number" in errors["number"] and "empty" in errors["empty"]
     assert errors["control"] is None  # control characters are cleaned, the text is scored
     assert "100,000" in errors["huge"]
-    assert "JSON list" in errors[8]
+    assert out[8]["id"] is None and "JSON list" in out[8]["error"]
     control = next(r for r in out if r["id"] == "control")
     assert control["n_sentences"] > 3 and control["coherence"] is not None
     assert (report["records"], report["errors"], report["scored"]) == (10, 7, 3)

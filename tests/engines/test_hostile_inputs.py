@@ -633,9 +633,23 @@ def test_odd_ids_and_kept_values_are_written_as_json(tmp_path, capsys):
         assert len(got) == 3 and all(r["error"] is None for r in got)
         if suffix != "parquet":
             assert got[0]["id"] == {"site": "a", "n": 1} and got[0]["score"] is None and got[1]["score"] is None
-            assert got[2]["id"] == 2  # no id: the position
+            assert got[2]["id"] is None  # no id: null, never a position that may be another record's id
         raw = out.read_bytes() if suffix == "jsonl" else b""
         assert b"NaN" not in raw and b"Infinity" not in raw
+
+
+def test_a_record_without_its_id_never_takes_another_records_id(tmp_path, capsys):
+    lines = [json.dumps({"id": 1, "text": article(0)}), "not json", json.dumps({"text": article(1)}), json.dumps({"id": 2, "text": article(2)})]
+    source = tmp_path / "in.jsonl"
+    source.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert main(["batch", str(source), "-o", str(out), *FAST]) == 0
+    printed = capsys.readouterr()
+    got = read_output(out)
+    assert [r["id"] for r in got] == [1, None, None, 2]  # positions 1 and 2 would repeat the real ids
+    assert "line 2 of in.jsonl" in got[1]["error"] and got[2]["error"] is None
+    assert json.loads(summary_path(out).read_text())["error_examples"][0]["record"] == 1
+    assert "error in record 1: line 2 of in.jsonl" in printed.out + printed.err
 
 
 # -- found by review: values Arrow refuses, late CSV cells, links beside the output, pipes ---------
