@@ -63,6 +63,9 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
     if _is_json_array(file, head):
         yield from _json_array_records(head + handle.read(), file, fields)
         return
+    if _is_json_document(file, head):
+        yield from _json_object_records(head + handle.read(), file, fields)
+        return
     hint = " (a .json file must hold one JSON object a line, or one array of objects)" if _is_plain_json(file) else ""
     longest = _line_limit(fields)
     for number, raw in _numbered_lines(handle, file.path, first=head, longest=longest):
@@ -95,7 +98,7 @@ def count_json_records(file: InputFile, fields: RecordFields) -> int:
     """Records of a JSON lines file by its lines (no line parsed), or of a `.json` array."""
     with _open_binary(file.path) as handle:
         head = handle.read(_BINARY_PROBE)
-        if _is_json_array(file, head.removeprefix(_UTF8_BOM)):
+        if _is_json_array(file, head.removeprefix(_UTF8_BOM)) or _is_json_document(file, head.removeprefix(_UTF8_BOM)):
             return sum(1 for _ in read_file(file, fields))
         lines = _numbered_lines(handle, file.path, first=head, longest=_line_limit(fields))
         return sum(1 for _, line in lines if line is None or line.strip())
@@ -107,6 +110,56 @@ def _is_plain_json(file: InputFile) -> bool:
 
 def _is_json_array(file: InputFile, head: bytes) -> bool:
     return _is_plain_json(file) and head.lstrip().startswith(b"[")
+
+
+def _is_json_document(file: InputFile, head: bytes) -> bool:
+    """A `.json` file of objects written over several lines each (pretty-printed), not one
+    object a line: its first line, complete within `head`, is not JSON by itself."""
+    text = head.lstrip()
+    if not (_is_plain_json(file) and text.startswith(b"{") and b"\n" in text):
+        return False
+    try:
+        json.loads(text.split(b"\n", 1)[0])
+    except (ValueError, RecursionError):
+        return True
+    return False
+
+
+def _json_object_records(data: bytes, file: InputFile, fields: RecordFields) -> Iterator[Record]:
+    """The objects of a `.json` file written one after another over many lines (read whole).
+    Where the JSON breaks, one error record names the line; nothing after it can be told
+    apart into records."""
+    text = data.decode("utf-8", errors="replace")
+    try:
+        for value, end in _decoded(text):
+            if isinstance(value, dict):
+                yield fields.record(value)
+            else:
+                line = text.count("\n", 0, end) + 1
+                yield fields.failed(f"the value ending at line {line} of {file.name} is {_json_kind(value)}, not an object")
+    except json.JSONDecodeError as exc:
+        yield fields.failed(f"{file.name} is not valid JSON at line {exc.lineno} ({exc.msg}); the rest of the file cannot be read")
+    except RecursionError:
+        yield fields.failed(f"{file.name} nests JSON too deeply to read; the rest of the file cannot be read")
+
+
+def _decoded(text: str) -> Iterator[tuple[Any, int]]:
+    """(value, where it ends) of JSON values written one after another; raises where one breaks."""
+    decoder = json.JSONDecoder()
+    position = 0
+    while (position := len(text) - len(text[position:].lstrip())) < len(text):
+        value, position = decoder.raw_decode(text, position)
+        yield value, position
+
+
+def _json_values(data: bytes) -> Iterator[Any]:
+    """The items of a JSON array, or the values of JSON written one after another."""
+    text = data.decode("utf-8", errors="replace").lstrip()
+    if text.startswith("["):
+        items = json.loads(text)
+        yield from items if isinstance(items, list) else [items]
+    else:
+        yield from (value for value, _ in _decoded(text))
 
 
 def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> Iterator[Record]:
@@ -209,15 +262,20 @@ def _rows(batch: Any) -> list[dict[str, Any]]:
 
 
 def first_record_fields(path: Path, fmt: InputFormat) -> list[str]:
-    """The fields of a file's first record (its columns for a table); none for text files,
-    JSON arrays, or a first line that is not a JSON object."""
+    """The fields of a file's first record (its columns for a table); none for text files, or
+    a first record that is not a JSON object."""
     if fmt in ("parquet", "csv"):
         return column_names(InputFile(path, fmt, path.name))
     if fmt != "jsonl":
         return []
+    file = InputFile(path, fmt, path.name)
     try:
         with _open_binary(path) as handle:
-            for _, line in _numbered_lines(handle, path, longest=_FIELD_PEEK_BYTES):
+            head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
+            if _is_json_array(file, head) or _is_json_document(file, head):  # small files, read whole
+                first = next(iter(_json_values(head + handle.read())), None)
+                return list(first) if isinstance(first, dict) else []
+            for _, line in _numbered_lines(handle, path, first=head, longest=_FIELD_PEEK_BYTES):
                 if line is None or not line.strip():
                     continue
                 first = json.loads(line)

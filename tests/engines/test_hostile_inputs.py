@@ -575,12 +575,23 @@ def test_a_json_file_holding_one_array_is_read_as_its_items(tmp_path, capsys):
     assert "item 4" in got[3]["error"]
 
 
-def test_a_pretty_printed_json_object_gets_a_hint(tmp_path, capsys):
+def test_pretty_printed_json_objects_are_one_record_each(tmp_path, capsys):
     source = tmp_path / "in.json"
-    source.write_text(json.dumps(records(1)[0], indent=2), encoding="utf-8")
+    source.write_text("\n".join(json.dumps(r, indent=2) for r in records(2)) + '\n[1]\n{"id": "cut",\n', encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert batch(capsys, str(source), "-o", str(out))[0] == 0  # the first object's id field is found
+    got = read_output(out)
+    assert [(r["id"], r["error"]) for r in got[:2]] == [("doc-0", None), ("doc-1", None)]
+    assert "JSON list, not an object" in got[2]["error"]
+    assert len(got) == 4 and "not valid JSON at line" in got[3]["error"] and "rest of the file" in got[3]["error"]
+
+
+def test_a_json_array_names_its_id_field(tmp_path, capsys):
+    source = tmp_path / "in.json"
+    source.write_text(json.dumps(records(2), indent=2), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     assert batch(capsys, str(source), "-o", str(out))[0] == 0
-    assert all("one JSON object a line, or one array" in r["error"] for r in read_output(out))
+    assert [r["id"] for r in read_output(out)] == ["doc-0", "doc-1"]
 
 
 def test_a_folder_reads_every_text_file_and_names_what_it_cannot(tmp_path, capsys, monkeypatch):
