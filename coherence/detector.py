@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Iterable, Iterator, Sequence
 from functools import partial
 from typing import Any
 
 import numpy as np
 
-from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderUse, ReaderUse, Speed, prepare, vector_space
+from coherence.encoders.base import DEFAULT_MODEL, Backend, Encoder, PageReaderUse, ReaderUse, Speed, model_name, prepare, vector_space
 from coherence.encoders.factory import make_encoder
 from coherence.detector_params import check_detector_params
 from coherence.evidence.sentences import TopicEvidence
@@ -30,7 +31,7 @@ class Detector:
     """Finds the sentences that do not belong in an article.
 
     Args:
-        model: sentence-transformers model name or path, or an object with
+        model: sentence-transformers model name or path (a str or a path object), or an object with
             ``encode(list[str]) -> np.ndarray`` of unit vectors. Default: the bundled
             all-MiniLM-L6-v2, loaded offline.
         threshold: article coherence below which `passed` is False.
@@ -90,7 +91,7 @@ class Detector:
 
     def __init__(
         self,
-        model: str | Encoder = DEFAULT_MODEL,
+        model: str | os.PathLike[str] | Encoder = DEFAULT_MODEL,
         threshold: float = 0.8,
         flag_rate: float = DEFAULT_FLAG_RATE,
         off_topic_threshold: float | None = None,
@@ -317,9 +318,9 @@ class Detector:
         cache of `embedding_cache` sentences, except the fast tier's, which is cheaper than a
         look-up), or `model` itself when it is an encoder object."""
         if getattr(self, "encoder_", None) is None:
-            if isinstance(self.model, str):
+            if (name := model_name(self.model)) is not None:
                 self.encoder_ = make_encoder(
-                    self.model, self.backend, self.speed, self.batch_size, self.embedding_cache, self.threads
+                    name, self.backend, self.speed, self.batch_size, self.embedding_cache, self.threads
                 )
             else:
                 self.encoder_ = self.model

@@ -5,7 +5,7 @@ from __future__ import annotations
 from numbers import Integral, Real
 from typing import TYPE_CHECKING, Any, get_args
 
-from coherence.encoders.base import DEFAULT_MODEL, PageReaderUse, ReaderUse, reader_use, vector_space_of
+from coherence.encoders.base import DEFAULT_MODEL, PageReaderUse, ReaderUse, model_name, reader_use, vector_space_of
 from coherence.encoders.factory import check_encoder_options
 
 if TYPE_CHECKING:
@@ -49,13 +49,14 @@ def check_detector_params(detector: Detector) -> None:
             raise ValueError(f"threads must be at least 1 or None, got {d.threads}")
     if not isinstance(d.leftovers, bool):  # leftovers="no" would read as on
         raise TypeError(f"leftovers must be True or False, got {d.leftovers!r}")
-    if not isinstance(d.model, str) and not callable(getattr(d.model, "encode", None)):  # a Path too: it has no encode
-        raise TypeError(f"model must be a model name or path as a str, or an object with encode(sentences), got {d.model!r}")
-    check_encoder_options(d.model, d.backend, d.speed)
+    name = model_name(d.model)
+    if name is None and not callable(getattr(d.model, "encode", None)):
+        raise TypeError(f"model must be a model name or path (a str or a path), or an object with encode(sentences), got {d.model!r}")
+    check_encoder_options(d.model if name is None else name, d.backend, d.speed)
     if not isinstance(d.reader, bool) and d.reader not in get_args(ReaderUse):
         raise ValueError(f"reader must be one of {', '.join(map(repr, get_args(ReaderUse)))} (or True / False), got {d.reader!r}")
     always = reader_use(d.reader) == "always"
-    if always and (d.speed != "default" or not (isinstance(d.model, str) and vector_space_of(d.model) == DEFAULT_MODEL)):
+    if always and (d.speed != "default" or not (name is not None and vector_space_of(name) == DEFAULT_MODEL)):
         raise ValueError(f"reader='always' reads with the bundled {DEFAULT_MODEL} at speed='default' only")
     if always and d.intrusion_model.reader is None:
         raise ValueError("reader='always' needs the reader weights, which this installation does not ship")

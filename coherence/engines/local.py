@@ -20,6 +20,7 @@ from typing import Any
 
 from coherence import __version__
 from coherence.encoders.cpus import available_cpus
+from coherence.encoders.base import model_name
 from coherence.build import ready_detector
 from coherence.detector import Detector
 from coherence.io.fields import InputError, RecordFields
@@ -87,7 +88,7 @@ def score_file(
     workers = min(workers, available_cpus())
     detector = ready_detector(detector or detector_options, prepare=False)  # bad options fail before any reading
     params = detector.get_params()
-    if workers > 1 and not isinstance(params["model"], str):
+    if workers > 1 and model_name(params["model"]) is None:
         raise InputError("workers > 1 need the model as a name or path, not a loaded object")
     plan = plan_run(
         inputs, output, params, text_field=text_field, id_field=id_field, keep_fields=keep_fields, max_chars=max_chars,
@@ -200,6 +201,13 @@ def _same_path(a: Path, b: Path) -> bool:
     return a.resolve() == b.resolve()
 
 
+def _setting(value: Any) -> str | int | float | None:
+    """A detector parameter as a run's settings keep it: a path as its text, an object by type."""
+    if isinstance(value, (str, int, float, type(None))):
+        return value
+    return model_name(value) or f"<{type(value).__name__}>"
+
+
 def _run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str, Any], block: int) -> dict[str, Any]:
     """What a resumed run must share with the run that wrote the output (kept in its summary)."""
     return {
@@ -211,7 +219,7 @@ def _run_settings(paths: Sequence[Path], fields: RecordFields, params: dict[str,
         "max_chars": fields.max_chars,
         "html": fields.html,
         "site_field": fields.site_field,
-        "detector": {k: v if isinstance(v, (str, int, float, type(None))) else f"<{type(v).__name__}>" for k, v in params.items()},
+        "detector": {k: _setting(v) for k, v in params.items()},
         "block": block,
         "version": __version__,
     }
