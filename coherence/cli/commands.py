@@ -13,7 +13,7 @@ from typing import Any
 from coherence.cli.console import emit, format_table, read_article
 from coherence.extras import install_hint
 from coherence.io.fields import InputError  # input the user must fix: one line, exit code 2
-from coherence.io.records import RecordError
+from coherence.io.records import RecordError, too_long
 from coherence.io.safe_values import json_safe
 
 
@@ -41,11 +41,8 @@ def score_command(args: argparse.Namespace) -> int:
             text = extract_article(text)
         except RecordError as exc:
             raise InputError(f"{args.path}: {exc}") from None
-    if len(text) > args.max_chars:  # as batch refuses it: a corpus or a dump, whose scoring would fill memory
-        raise InputError(
-            f"{args.path} has {len(text):,} characters{' of article text' if extracted else ''}, more than --max-chars "
-            f"{args.max_chars:,} (not one article; split it, or raise --max-chars)"
-        )
+    if len(text) > args.max_chars:  # as batch refuses it
+        raise InputError(too_long(f"{args.path}{' (its article text)' if extracted else ''}", len(text), args.max_chars, "--max-chars"))
     from coherence.build import ready_detector
 
     detector = ready_detector(_detector_options(args), prepare=False).load()

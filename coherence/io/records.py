@@ -20,7 +20,8 @@ if TYPE_CHECKING:
     from coherence.detector import Detector
 
 __all__ = [
-    "MAX_CHARS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records", "utf16_message", "writable",
+    "MAX_CHARS", "Record", "RecordError", "check_text", "chunked", "output_record", "score_records", "too_long", "utf16_message",
+    "writable",
 ]
 
 MAX_CHARS = 200_000
@@ -65,11 +66,14 @@ def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS)
     if not text.strip():
         raise RecordError(f"'{field_name}' is empty")
     if len(text) > max_chars:
-        raise RecordError(
-            f"'{field_name}' has {len(text):,} characters, more than the limit of {max_chars:,} "
-            "(not one article; split it or raise max_chars)"
-        )
+        raise RecordError(too_long(f"'{field_name}'", len(text), max_chars))
     return text
+
+
+def too_long(what: str, chars: int, limit: int, option: str = "max_chars") -> str:
+    """Why a text over the length limit is refused: a corpus or a dump, not one article, whose
+    scoring would fill memory (`option` names the setting as the user gives it)."""
+    return f"{what} has {chars:,} characters, more than the limit of {limit:,} (not one article; split it or raise {option})"
 
 
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")

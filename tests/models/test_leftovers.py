@@ -311,7 +311,7 @@ def test_score_refuses_a_text_over_max_chars_as_batch_does(tmp_path, capsys):
     article = tmp_path / "article.txt"
     article.write_text("\n".join(BODY), encoding="utf-8")
     assert main(["score", str(article), "--max-chars", "40"]) == 2
-    assert "more than --max-chars 40" in capsys.readouterr().err
+    assert "more than the limit of 40 (not one article; split it or raise --max-chars)" in capsys.readouterr().err
     assert main(["score", str(article), "--max-chars", str(len(article.read_text()))]) == 0
 
 
