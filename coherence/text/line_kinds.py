@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["LINE_KINDS", "NAMING_ONLY", "TEASER", "describe", "kind_flags", "line_kind"]
+__all__ = ["LINE_KINDS", "NAMING_ONLY", "TABLE_ROW", "TEASER", "describe", "kind_flags", "line_kind"]
 
 _MAX_CHARS = 300  # longer lines are prose, whatever words they hold
 
@@ -76,6 +76,9 @@ LINE_KINDS: tuple[tuple[str, str, str], ...] = (
     ),
 )
 TEASER = ("teaser", "a headline or teaser of another story")  # found by form and runs, not by words
+# found by form: a row of two or more filled cells, as trafilatura writes a table ("| a | b |"); a
+# one-cell row is how it writes a layout table's line, often another story's headline
+TABLE_ROW = ("table_row", "a row of a table")
 
 # (name of a kind of LINE_KINDS, pattern searched case-insensitively): wordings that name a
 # flagged line's kind but are not features of the fitted model (see the module's docstring).
@@ -93,7 +96,8 @@ NAMING_ONLY: tuple[tuple[str, str], ...] = (
 
 _COMPILED = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, _, pattern in LINE_KINDS)
 _NAMING = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in NAMING_ONLY)
-_DESCRIPTION = {name: what for name, what, _ in LINE_KINDS} | {TEASER[0]: TEASER[1]}
+_DESCRIPTION = {name: what for name, what, _ in LINE_KINDS} | dict((TEASER, TABLE_ROW))
+_CELL_EDGE = re.compile(r"(?<!\\)\|")  # a pipe not escaped ("\|" is a pipe inside a cell's text)
 
 
 def kind_flags(text: str) -> dict[str, bool]:
@@ -105,10 +109,16 @@ def kind_flags(text: str) -> dict[str, bool]:
 
 def line_kind(text: str) -> str | None:
     """The first kind a line matches, by name, or None: the model's kinds first, then the
-    wordings that only name a kind (`NAMING_ONLY`)."""
+    wordings that only name a kind (`NAMING_ONLY`), then a table's row (`TABLE_ROW`)."""
     if len(text) > _MAX_CHARS:
         return None
-    return next((name for name, pattern in (*_COMPILED, *_NAMING) if pattern.search(text)), None)
+    named = next((name for name, pattern in (*_COMPILED, *_NAMING) if pattern.search(text)), None)
+    return named or (TABLE_ROW[0] if _is_table_row(text) else None)
+
+
+def _is_table_row(text: str) -> bool:
+    row = text.strip()
+    return len(row) > 1 and row[0] == "|" and row[-1] == "|" and sum(1 for c in _CELL_EDGE.split(row[1:-1]) if c.strip()) >= 2
 
 
 def describe(kind: str) -> str:

@@ -90,6 +90,29 @@ def test_naming_only_wordings_name_a_kind_without_being_features(line, kind):
     assert not any(kind_flags(line).values())
 
 
+@pytest.mark.parametrize(
+    ("line", "kind"),
+    [
+        ("| Ward 4 | Mara Lindqvist | 1,204 |", "table_row"),
+        ("| • | Check the flood gates before each high tide. |", "table_row"),
+        ("| Ferry timetable cut as fuel costs rise |", None),  # one cell: a layout table's line, often a teaser
+        ("| Home \\| News \\| Contact |", None),  # escaped pipes sit inside one cell
+        ("| Ward 4 | see https://example.org/wards |", "link"),  # a named kind first
+    ],
+)
+def test_a_table_row_is_named_by_its_cells(line, kind):
+    assert line_kind(line) == kind
+
+
+def test_a_flagged_table_row_is_boilerplate_not_a_teaser():
+    from coherence.evidence.lines import PageLines
+    from coherence.models.leftovers import leftover_verdict
+
+    lines = [*BODY, "| Ward 4 | Mara Lindqvist | 1,204 |"]
+    verdict = leftover_verdict(PageLines(lines), len(lines) - 1, 0.9)
+    assert verdict.reason == "boilerplate" and "a row of a table" in verdict.explanation
+
+
 def test_a_flagged_call_to_action_is_boilerplate_not_a_teaser():
     from coherence.evidence.lines import PageLines
     from coherence.models.leftovers import leftover_verdict
