@@ -94,7 +94,7 @@ def model_name(model: object) -> str | None:
     or None for an encoder object."""
     if isinstance(model, str):
         return model
-    return os.fspath(model) if isinstance(model, os.PathLike) else None
+    return os.fsdecode(model) if isinstance(model, os.PathLike) else None
 
 
 def vector_space_of(model: str) -> str:

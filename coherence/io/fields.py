@@ -53,8 +53,9 @@ def input_format(path: Path) -> InputFormat:
 class RecordFields:
     """Which fields of an input record hold its text, its id and what to carry through.
 
-    A record whose id cannot be named gets id None here; `RecordReader` numbers those by
-    position (so does the Ray engine, on its driver).
+    A record whose id cannot be named (nor given as `default_id`: a text file's name) gets id
+    None here; `RecordReader` numbers those by position when there is no id field (so does the
+    Ray engine, on its driver).
     """
 
     text_field: str = "text"
@@ -66,7 +67,9 @@ class RecordFields:
 
     def record(self, fields: dict[str, Any], default_id: Any = None) -> Record:
         kept = {name: fields.get(name) for name in self.keep_fields}
-        record_id = fields.get(self.id_field) if self.id_field is not None else default_id
+        record_id = fields.get(self.id_field) if self.id_field is not None else None
+        if record_id is None:  # a folder's text file is named by its path, whatever the id field
+            record_id = default_id
         site = fields.get(self.site_field) if self.site_field is not None else None
         if self.html:
             kept[EXTRACTED_FIELD] = None

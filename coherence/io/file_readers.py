@@ -6,7 +6,9 @@ carries an `error` instead of raising."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
+import json.decoder
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ __all__ = ["column_names", "count_json_records", "first_record_fields", "read_fi
 
 _BINARY_PROBE = 65536  # a NUL byte among a .txt file's first bytes means it is not text
 _UTF8_BOM = b"\xef\xbb\xbf"
+_JSON_SPACE = json.decoder.WHITESPACE  # what JSON allows between values (str.strip takes more)
 
 
 def read_file(file: InputFile, fields: RecordFields, stream: Any = None) -> Iterator[Record]:
@@ -42,7 +45,7 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
         if stream is None and file.path.stat().st_size > longest:
             return fields.failed(
                 f"{file.name} has {file.path.stat().st_size:,} bytes, more than a text of {fields.source_chars:,} characters "
-                "can be (not one article; raise max_chars to read it)",
+                "can be (not one article; raise max_chars, --max-chars on the command line, to read it)",
                 file.name,
             )
         data = stream.read() if stream is not None else file.path.read_bytes()
@@ -56,7 +59,8 @@ def _text_record(file: InputFile, fields: RecordFields, stream: Any) -> Record:
 
 
 def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    """JSON lines; a `.json` file that holds one JSON array instead is read as its items."""
+    """JSON lines; a `.json` file that holds one JSON array, or objects pretty-printed over
+    several lines each, is read whole, as its items or its objects."""
     head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
     if (utf16 := utf16_message(head, str(file.path), "UTF-8 JSON lines")) is not None:
         raise InputError(utf16)
@@ -64,15 +68,18 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
         yield from _json_array_records(head + handle.read(), file, fields)
         return
     if _is_json_document(file, head):
-        yield from _json_object_records(head + handle.read(), file, fields)
-        return
-    hint = " (a .json file must hold one JSON object a line, or one array of objects)" if _is_plain_json(file) else ""
+        data = head + handle.read()
+        if _first_value_decodes(data):
+            yield from _json_object_records(data, file, fields)
+            return
+        handle, head = io.BytesIO(data), b""  # its first object is broken: read it line by line after all
+    hint = " (a .json file must hold JSON objects, one a line or pretty-printed, or one array of objects)" if _is_plain_json(file) else ""
     longest = _line_limit(fields)
     for number, raw in _numbered_lines(handle, file.path, first=head, longest=longest):
         if raw is None:
             yield fields.failed(
                 f"line {number} of {file.name} is longer than {longest:,} bytes, more than a record of "
-                f"{fields.source_chars:,} characters can be (not one article; raise max_chars to read it)"
+                f"{fields.source_chars:,} characters can be (not one article; raise max_chars, --max-chars on the command line, to read it)"
             )
             continue
         if not raw.strip():
@@ -95,11 +102,21 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
 
 
 def count_json_records(file: InputFile, fields: RecordFields) -> int:
-    """Records of a JSON lines file by its lines (no line parsed), or of a `.json` array."""
+    """Records of a JSON lines file by its lines (no line parsed), or of a `.json` file read
+    whole by its values (none made into a record; where the JSON breaks, one error record)."""
     with _open_binary(file.path) as handle:
         head = handle.read(_BINARY_PROBE)
         if _is_json_array(file, head.removeprefix(_UTF8_BOM)) or _is_json_document(file, head.removeprefix(_UTF8_BOM)):
-            return sum(1 for _ in read_file(file, fields))
+            data = head.removeprefix(_UTF8_BOM) + handle.read()
+            if _is_json_array(file, data) or _first_value_decodes(data):
+                count = 0
+                try:
+                    for _ in _json_values(data):
+                        count += 1
+                except (ValueError, RecursionError):
+                    count += 1
+                return count
+            handle, head = io.BytesIO(data), b""
         lines = _numbered_lines(handle, file.path, first=head, longest=_line_limit(fields))
         return sum(1 for _, line in lines if line is None or line.strip())
 
@@ -114,15 +131,27 @@ def _is_json_array(file: InputFile, head: bytes) -> bool:
 
 def _is_json_document(file: InputFile, head: bytes) -> bool:
     """A `.json` file of objects written over several lines each (pretty-printed), not one
-    object a line: its first line, complete within `head`, is not JSON by itself."""
+    object a line: its first line, complete within `head`, opens an object that goes on past
+    the line's end (a line broken anywhere else is a broken JSON line, read as such)."""
     text = head.lstrip()
     if not (_is_plain_json(file) and text.startswith(b"{") and b"\n" in text):
         return False
+    first = text.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip()
     try:
-        json.loads(text.split(b"\n", 1)[0])
+        json.loads(first)
+    except json.JSONDecodeError as exc:
+        return exc.pos >= len(first)
     except (ValueError, RecursionError):
-        return True
+        return False
     return False
+
+
+def _first_value_decodes(data: bytes) -> bool:
+    try:
+        next(_decoded(data.decode("utf-8", errors="replace")))
+    except (ValueError, RecursionError, StopIteration):
+        return False
+    return True
 
 
 def _json_object_records(data: bytes, file: InputFile, fields: RecordFields) -> Iterator[Record]:
@@ -141,13 +170,15 @@ def _json_object_records(data: bytes, file: InputFile, fields: RecordFields) -> 
         yield fields.failed(f"{file.name} is not valid JSON at line {exc.lineno} ({exc.msg}); the rest of the file cannot be read")
     except RecursionError:
         yield fields.failed(f"{file.name} nests JSON too deeply to read; the rest of the file cannot be read")
+    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
+        yield fields.failed(f"{file.name} cannot be read past a value ({exc}); the rest of the file cannot be read")
 
 
 def _decoded(text: str) -> Iterator[tuple[Any, int]]:
     """(value, where it ends) of JSON values written one after another; raises where one breaks."""
     decoder = json.JSONDecoder()
     position = 0
-    while (position := len(text) - len(text[position:].lstrip())) < len(text):
+    while (position := _JSON_SPACE.match(text, position).end()) < len(text):  # type: ignore[union-attr]
         value, position = decoder.raw_decode(text, position)
         yield value, position
 
@@ -262,8 +293,9 @@ def _rows(batch: Any) -> list[dict[str, Any]]:
 
 
 def first_record_fields(path: Path, fmt: InputFormat) -> list[str]:
-    """The fields of a file's first record (its columns for a table); none for text files, or
-    a first record that is not a JSON object."""
+    """The fields of a file's first JSON object (its columns for a table), past lines or
+    values that are broken or not objects (within its first `_FIELD_PEEK_LINES` lines); none
+    for text files."""
     if fmt in ("parquet", "csv"):
         return column_names(InputFile(path, fmt, path.name))
     if fmt != "jsonl":
@@ -272,20 +304,27 @@ def first_record_fields(path: Path, fmt: InputFormat) -> list[str]:
     try:
         with _open_binary(path) as handle:
             head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
-            if _is_json_array(file, head) or _is_json_document(file, head):  # small files, read whole
-                first = next(iter(_json_values(head + handle.read())), None)
-                return list(first) if isinstance(first, dict) else []
-            for _, line in _numbered_lines(handle, path, first=head, longest=_FIELD_PEEK_BYTES):
-                if line is None or not line.strip():
+            if (_is_json_array(file, head) or _is_json_document(file, head)) and _first_value_decodes(data := head + handle.read()):
+                first = next((value for value in _json_values(data) if isinstance(value, dict)), None)  # read whole, as the records are
+                return list(first) if first is not None else []
+            if _is_json_document(file, head):
+                handle, head = io.BytesIO(data), b""
+            for number, line in _numbered_lines(handle, path, first=head, longest=_FIELD_PEEK_BYTES):
+                if number > _FIELD_PEEK_LINES:
+                    break
+                try:
+                    value = json.loads(line) if line is not None and line.strip() else None
+                except (ValueError, RecursionError):
                     continue
-                first = json.loads(line)
-                return list(first) if isinstance(first, dict) else []
-    except (InputError, OSError, EOFError, ValueError):  # reading the records reports what is wrong
+                if isinstance(value, dict):
+                    return list(value)
+    except (InputError, OSError, EOFError, ValueError, RecursionError):  # reading the records reports what is wrong
         return []
     return []
 
 
 _FIELD_PEEK_BYTES = 64 << 20  # a first record longer than this names no fields (positions it is)
+_FIELD_PEEK_LINES = 1000  # lines looked through for the first object
 
 
 def column_names(file: InputFile) -> list[str]:

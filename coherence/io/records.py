@@ -70,7 +70,7 @@ def check_text(value: Any, field_name: str = "text", max_chars: int = MAX_CHARS)
     return text
 
 
-def too_long(what: str, chars: int, limit: int, option: str = "max_chars") -> str:
+def too_long(what: str, chars: int, limit: int, option: str = "max_chars, --max-chars on the command line") -> str:
     """Why a text over the length limit is refused: a corpus or a dump, not one article, whose
     scoring would fill memory (`option` names the setting as the user gives it)."""
     return f"{what} has {chars:,} characters, more than the limit of {limit:,} (not one article; split it or raise {option})"

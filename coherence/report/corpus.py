@@ -5,6 +5,7 @@ texts) a map of a sample of flagged sentences among their articles."""
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -156,7 +157,7 @@ def corpus_report(
     text_field: str | None = None,
     id_field: str | None = None,
     threshold: float | None = None,
-    model: str | Encoder | None = None,
+    model: str | os.PathLike[str] | Encoder | None = None,
     backend: Backend | None = None,
     worst: int = 20,
     sample: int = 100,

@@ -4,6 +4,7 @@ batch run's inputs, read in one streaming pass and checked against the results' 
 
 from __future__ import annotations
 
+import os
 import textwrap
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -96,7 +97,7 @@ def flag_map(
     stats: CorpusStats,
     texts: dict[int, str],
     *,
-    model: str | Encoder | None = None,
+    model: str | os.PathLike[str] | Encoder | None = None,
     backend: Backend | None = None,
     projection: Projection = "auto",
     seed: int = 0,
@@ -104,7 +105,7 @@ def flag_map(
     """Embed the sampled flagged sentences and the openings of their articles (`texts` by
     position, see `input_texts`) with `model` (a name or path run on `backend`, or a loaded
     encoder; default: the bundled model); None when nothing is flagged."""
-    from coherence.encoders.base import DEFAULT_MODEL
+    from coherence.encoders.base import DEFAULT_MODEL, model_name
     from coherence.encoders.factory import make_encoder
 
     sample = mapped_flags(stats)
@@ -114,10 +115,8 @@ def flag_map(
     openings = [" ".join(texts[p][:OPENING_CHARS].split()) for p in order]
     sentences = [item["text"] for item in sample]
     reasons: list[str | None] = [None] * len(order) + [item["reason"] for item in sample]
-    if model is not None and not isinstance(model, str):
-        encoder = model
-    else:
-        encoder = make_encoder(model or DEFAULT_MODEL, backend)
+    name = DEFAULT_MODEL if model is None else model_name(model)
+    encoder = model if name is None else make_encoder(name, backend)
     vectors = encoder.encode(openings + sentences)
     coords, method = project(np.asarray(vectors), projection, seed)
     return FlagMap(coords, reasons, openings + sentences, method)

@@ -97,6 +97,7 @@ NAMING_ONLY: tuple[tuple[str, str], ...] = (
 _COMPILED = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, _, pattern in LINE_KINDS)
 _NAMING = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in NAMING_ONLY)
 _DESCRIPTION = {name: what for name, what, _ in LINE_KINDS} | dict((TEASER, TABLE_ROW))
+_HEADLINE_WORDS = 4  # a cell this many words long or more may be another story's headline
 _CELL_EDGE = re.compile(r"(?<!\\)\|")  # a pipe not escaped ("\|" is a pipe inside a cell's text)
 
 
@@ -117,8 +118,13 @@ def line_kind(text: str) -> str | None:
 
 
 def _is_table_row(text: str) -> bool:
+    """Two or more filled cells, not all of them headline-long (a grid of other stories'
+    headlines is teasers, not a table)."""
     row = text.strip()
-    return len(row) > 1 and row[0] == "|" and row[-1] == "|" and sum(1 for c in _CELL_EDGE.split(row[1:-1]) if c.strip()) >= 2
+    if len(row) < 3 or row[0] != "|" or row[-1] != "|" or row[-2] == "\\":
+        return False
+    cells = [cell for cell in _CELL_EDGE.split(row[1:-1]) if cell.strip()]
+    return len(cells) >= 2 and any(len(cell.split()) < _HEADLINE_WORDS for cell in cells)
 
 
 def describe(kind: str) -> str:

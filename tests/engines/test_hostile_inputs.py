@@ -586,12 +586,54 @@ def test_pretty_printed_json_objects_are_one_record_each(tmp_path, capsys):
     assert len(got) == 4 and "not valid JSON at line" in got[3]["error"] and "rest of the file" in got[3]["error"]
 
 
-def test_a_json_array_names_its_id_field(tmp_path, capsys):
+def test_a_json_array_names_its_id_field_from_its_first_object(tmp_path, capsys):
     source = tmp_path / "in.json"
-    source.write_text(json.dumps(records(2), indent=2), encoding="utf-8")
+    source.write_text(json.dumps([None, *records(2)], indent=2), encoding="utf-8")
     out = tmp_path / "out.jsonl"
     assert batch(capsys, str(source), "-o", str(out))[0] == 0
-    assert [r["id"] for r in read_output(out)] == ["doc-0", "doc-1"]
+    assert [r["id"] for r in read_output(out)] == [None, "doc-0", "doc-1"]
+
+
+def test_a_json_lines_file_named_json_with_a_broken_first_line_keeps_its_other_records(tmp_path, capsys):
+    for first in ('{"id": "cut", "text": "The river ro', '{"id": "cut",'):
+        source = tmp_path / "in.json"
+        source.write_text("\n".join([first, *(json.dumps(r) for r in records(3))]) + "\n", encoding="utf-8")
+        out = tmp_path / "out.jsonl"
+        out.unlink(missing_ok=True)
+        assert batch(capsys, str(source), "-o", str(out))[0] == 0
+        got = read_output(out)
+        assert [r["id"] for r in got] == [None, "doc-0", "doc-1", "doc-2"], first
+        assert "line 1 of in.json" in got[0]["error"] and all(r["error"] is None for r in got[1:])
+
+
+def test_a_pretty_printed_value_python_cannot_read_is_one_error_record(tmp_path, capsys):
+    source = tmp_path / "in.json"
+    big = '{\n  "id": "big",\n  "n": ' + "9" * 5000 + "\n}\n"
+    source.write_text(json.dumps(records(1)[0], indent=2) + "\n" + big, encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert batch(capsys, str(source), "-o", str(out))[0] == 0
+    got = read_output(out)
+    assert len(got) == 2 and got[0]["error"] is None and "cannot be read" in got[1]["error"]
+
+
+def test_a_run_keeps_a_model_path_as_its_text(tmp_path):
+    from coherence.engines.local import score_file
+
+    source = write_jsonl(tmp_path / "in.jsonl", records(1))
+    detector = Detector(model=Path("all-MiniLM-L6-v2"), speed="fast")  # the bundled model, named by a path object
+    score_file(source, tmp_path / "out.jsonl", detector=detector)
+    settings = json.loads(summary_path(tmp_path / "out.jsonl").read_text())["settings"]
+    assert settings["detector"]["model"] == "all-MiniLM-L6-v2"  # not "<PosixPath>": a resumed run compares it
+
+
+def test_a_folders_text_files_keep_their_names_beside_records_with_ids(tmp_path, capsys):
+    source = write_jsonl(tmp_path / "in.jsonl", records(1))
+    folder = tmp_path / "pages"
+    folder.mkdir()
+    (folder / "a.txt").write_text(article(1), encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    assert batch(capsys, str(source), str(folder), "-o", str(out))[0] == 0
+    assert [r["id"] for r in read_output(out)] == ["doc-0", "a.txt"]
 
 
 def test_a_folder_reads_every_text_file_and_names_what_it_cannot(tmp_path, capsys, monkeypatch):

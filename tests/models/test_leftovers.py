@@ -96,6 +96,8 @@ def test_naming_only_wordings_name_a_kind_without_being_features(line, kind):
         ("| Ward 4 | Mara Lindqvist | 1,204 |", "table_row"),
         ("| • | Check the flood gates before each high tide. |", "table_row"),
         ("| Ferry timetable cut as fuel costs rise |", None),  # one cell: a layout table's line, often a teaser
+        ("| Ferry timetable cut as fuel costs rise | Council approves new flood budget |", None),  # a grid of teasers
+        ("| Ward 4 | 1,204 \\|", None),  # the last pipe is escaped: no row's end
         ("| Home \\| News \\| Contact |", None),  # escaped pipes sit inside one cell
         ("| Ward 4 | see https://example.org/wards |", "link"),  # a named kind first
     ],
