@@ -8,19 +8,27 @@ from __future__ import annotations
 import gzip
 import io
 import json
-import json.decoder
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 from coherence.io.fields import ROWS_PER_READ, InputError, InputFile, InputFormat, RecordFields
+from coherence.io.json_documents import (
+    first_value_decodes,
+    is_json_array,
+    is_json_document,
+    is_plain_json,
+    json_array_records,
+    json_kind,
+    json_object_records,
+    json_values,
+)
 from coherence.io.records import Record, utf16_message
 
 __all__ = ["column_names", "count_json_records", "first_record_fields", "read_file"]
 
 _BINARY_PROBE = 65536  # a NUL byte among a .txt file's first bytes means it is not text
 _UTF8_BOM = b"\xef\xbb\xbf"
-_JSON_SPACE = json.decoder.WHITESPACE  # what JSON allows between values (str.strip takes more)
 
 
 def read_file(file: InputFile, fields: RecordFields, stream: Any = None) -> Iterator[Record]:
@@ -64,16 +72,16 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
     head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
     if (utf16 := utf16_message(head, str(file.path), "UTF-8 JSON lines")) is not None:
         raise InputError(utf16)
-    if _is_json_array(file, head):
-        yield from _json_array_records(head + handle.read(), file, fields)
+    if is_json_array(file, head):
+        yield from json_array_records(head + handle.read(), file, fields)
         return
-    if _is_json_document(file, head):
+    if is_json_document(file, head):
         data = head + handle.read()
-        if _first_value_decodes(data):
-            yield from _json_object_records(data, file, fields)
+        if first_value_decodes(data):
+            yield from json_object_records(data, file, fields)
             return
         handle, head = io.BytesIO(data), b""  # its first object is broken: read it line by line after all
-    hint = " (a .json file must hold JSON objects, one a line or pretty-printed, or one array of objects)" if _is_plain_json(file) else ""
+    hint = " (a .json file must hold JSON objects, one a line or pretty-printed, or one array of objects)" if is_plain_json(file) else ""
     longest = _line_limit(fields)
     for number, raw in _numbered_lines(handle, file.path, first=head, longest=longest):
         if raw is None:
@@ -98,7 +106,7 @@ def _jsonl_records(handle: Any, file: InputFile, fields: RecordFields) -> Iterat
         if isinstance(value, dict):
             yield fields.record(value)
         else:
-            yield fields.failed(f"line {number} of {file.name} is {_json_kind(value)}, not an object{hint}")
+            yield fields.failed(f"line {number} of {file.name} is {json_kind(value)}, not an object{hint}")
 
 
 def count_json_records(file: InputFile, fields: RecordFields) -> int:
@@ -106,12 +114,12 @@ def count_json_records(file: InputFile, fields: RecordFields) -> int:
     whole by its values (none made into a record; where the JSON breaks, one error record)."""
     with _open_binary(file.path) as handle:
         head = handle.read(_BINARY_PROBE)
-        if _is_json_array(file, head.removeprefix(_UTF8_BOM)) or _is_json_document(file, head.removeprefix(_UTF8_BOM)):
+        if is_json_array(file, head.removeprefix(_UTF8_BOM)) or is_json_document(file, head.removeprefix(_UTF8_BOM)):
             data = head.removeprefix(_UTF8_BOM) + handle.read()
-            if _is_json_array(file, data) or _first_value_decodes(data):
+            if is_json_array(file, data) or first_value_decodes(data):
                 count = 0
                 try:
-                    for _ in _json_values(data):
+                    for _ in json_values(data):
                         count += 1
                 except (ValueError, RecursionError):
                     count += 1
@@ -119,102 +127,6 @@ def count_json_records(file: InputFile, fields: RecordFields) -> int:
             handle, head = io.BytesIO(data), b""
         lines = _numbered_lines(handle, file.path, first=head, longest=_line_limit(fields))
         return sum(1 for _, line in lines if line is None or line.strip())
-
-
-def _is_plain_json(file: InputFile) -> bool:
-    return file.name.lower().endswith((".json", ".json.gz"))
-
-
-def _is_json_array(file: InputFile, head: bytes) -> bool:
-    return _is_plain_json(file) and head.lstrip().startswith(b"[")
-
-
-def _is_json_document(file: InputFile, head: bytes) -> bool:
-    """A `.json` file of objects written over several lines each (pretty-printed), not one
-    object a line: its first line, complete within `head`, opens an object that goes on past
-    the line's end (a line broken anywhere else is a broken JSON line, read as such)."""
-    text = head.lstrip()
-    if not (_is_plain_json(file) and text.startswith(b"{") and b"\n" in text):
-        return False
-    first = text.split(b"\n", 1)[0].decode("utf-8", errors="replace").rstrip()
-    try:
-        json.loads(first)
-    except json.JSONDecodeError as exc:
-        return exc.pos >= len(first)
-    except (ValueError, RecursionError):
-        return False
-    return False
-
-
-def _first_value_decodes(data: bytes) -> bool:
-    try:
-        next(_decoded(data.decode("utf-8", errors="replace")))
-    except (ValueError, RecursionError, StopIteration):
-        return False
-    return True
-
-
-def _json_object_records(data: bytes, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    """The objects of a `.json` file written one after another over many lines (read whole).
-    Where the JSON breaks, one error record names the line; nothing after it can be told
-    apart into records."""
-    text = data.decode("utf-8", errors="replace")
-    try:
-        for value, end in _decoded(text):
-            if isinstance(value, dict):
-                yield fields.record(value)
-            else:
-                line = text.count("\n", 0, end) + 1
-                yield fields.failed(f"the value ending at line {line} of {file.name} is {_json_kind(value)}, not an object")
-    except json.JSONDecodeError as exc:
-        yield fields.failed(f"{file.name} is not valid JSON at line {exc.lineno} ({exc.msg}); the rest of the file cannot be read")
-    except RecursionError:
-        yield fields.failed(f"{file.name} nests JSON too deeply to read; the rest of the file cannot be read")
-    except ValueError as exc:  # e.g. an integer of more than 4,300 digits
-        yield fields.failed(f"{file.name} cannot be read past a value ({exc}); the rest of the file cannot be read")
-
-
-def _decoded(text: str) -> Iterator[tuple[Any, int]]:
-    """(value, where it ends) of JSON values written one after another; raises where one breaks."""
-    decoder = json.JSONDecoder()
-    position = 0
-    while (position := _JSON_SPACE.match(text, position).end()) < len(text):  # type: ignore[union-attr]
-        value, position = decoder.raw_decode(text, position)
-        yield value, position
-
-
-def _json_values(data: bytes) -> Iterator[Any]:
-    """The items of a JSON array, or the values of JSON written one after another."""
-    text = data.decode("utf-8", errors="replace").lstrip()
-    if text.startswith("["):
-        items = json.loads(text)
-        yield from items if isinstance(items, list) else [items]
-    else:
-        yield from (value for value, _ in _decoded(text))
-
-
-def _json_array_records(data: bytes, file: InputFile, fields: RecordFields) -> Iterator[Record]:
-    """The items of a `.json` file holding one array (read whole: such files are small)."""
-    try:
-        items = json.loads(data.decode("utf-8", errors="replace"))
-    except (ValueError, RecursionError) as exc:
-        why = exc.msg if isinstance(exc, json.JSONDecodeError) else "nested too deeply" if isinstance(exc, RecursionError) else str(exc)
-        raise InputError(f"cannot read {file.path}: it starts as a JSON array but cannot be read as one ({why})") from None
-    if not isinstance(items, list):  # '[' then something else cannot parse; kept for type checkers
-        items = [items]
-    for number, value in enumerate(items, 1):
-        if isinstance(value, dict):
-            yield fields.record(value)
-        else:
-            yield fields.failed(f"item {number} of {file.name} is {_json_kind(value)}, not an object")
-
-
-def _json_kind(value: Any) -> str:
-    """What a parsed JSON value is, in JSON's words ("a JSON null", not Python's "NoneType")."""
-    if value is None or isinstance(value, bool):
-        return f"JSON {json.dumps(value)}"
-    kind = "list" if isinstance(value, list) else "string" if isinstance(value, str) else "number"
-    return f"a JSON {kind}"
 
 
 def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator[Record]:
@@ -304,10 +216,10 @@ def first_record_fields(path: Path, fmt: InputFormat) -> list[str]:
     try:
         with _open_binary(path) as handle:
             head = handle.read(_BINARY_PROBE).removeprefix(_UTF8_BOM)
-            if (_is_json_array(file, head) or _is_json_document(file, head)) and _first_value_decodes(data := head + handle.read()):
-                first = next((value for value in _json_values(data) if isinstance(value, dict)), None)  # read whole, as the records are
+            if (is_json_array(file, head) or is_json_document(file, head)) and first_value_decodes(data := head + handle.read()):
+                first = next((value for value in json_values(data) if isinstance(value, dict)), None)  # read whole, as the records are
                 return list(first) if first is not None else []
-            if _is_json_document(file, head):
+            if is_json_document(file, head):
                 handle, head = io.BytesIO(data), b""
             for number, line in _numbered_lines(handle, path, first=head, longest=_FIELD_PEEK_BYTES):
                 if number > _FIELD_PEEK_LINES:
