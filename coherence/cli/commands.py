@@ -31,19 +31,28 @@ def _detector_options(args: argparse.Namespace) -> dict[str, Any]:
     )
 
 
-def score_command(args: argparse.Namespace) -> int:
-    text = read_article(args.path)
-    from coherence.io.html import EXTRACTED_FIELD, extract_article, looks_like_html
+def article_text(path: str, html: bool | None, max_chars: int) -> tuple[str, bool]:
+    """The article at `path` (- for stdin), and whether it was extracted from an HTML page
+    (`html`; None: by its name or its first characters), held to `max_chars` as batch holds a
+    record."""
+    text = read_article(path)
+    from coherence.io.html import extract_article, looks_like_html
 
-    extracted = args.html or (args.html is None and (_is_html_name(args.path) or looks_like_html(text)))
+    extracted = html or (html is None and (_is_html_name(path) or looks_like_html(text)))
     if extracted:
         try:
             text = extract_article(text)
         except RecordError as exc:
-            raise InputError(f"{args.path}: {exc}") from None
-    if len(text) > args.max_chars:  # as batch refuses it
-        raise InputError(too_long(f"{args.path}{' (its article text)' if extracted else ''}", len(text), args.max_chars, "--max-chars"))
+            raise InputError(f"{path}: {exc}") from None
+    if len(text) > max_chars:
+        raise InputError(too_long(f"{path}{' (its article text)' if extracted else ''}", len(text), max_chars, "--max-chars"))
+    return text, extracted
+
+
+def score_command(args: argparse.Namespace) -> int:
+    text, extracted = article_text(args.path, args.html, args.max_chars)
     from coherence.build import ready_detector
+    from coherence.io.html import EXTRACTED_FIELD
 
     detector = ready_detector(_detector_options(args), prepare=False).load()
     result = detector.score(text)
@@ -125,7 +134,7 @@ def report_command(args: argparse.Namespace) -> int:
             )
             done = f"{stats.summary.records:,} records"
         else:
-            text = read_article(args.input)
+            text, _ = article_text(args.input, args.html, args.max_chars)
             from coherence.build import ready_detector
             from coherence.encoders.base import DEFAULT_MODEL
             from coherence.report.article import article_report

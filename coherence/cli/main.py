@@ -132,6 +132,19 @@ def _companion_option(command: argparse.ArgumentParser) -> None:
     )
 
 
+def _article_options(command: argparse.ArgumentParser) -> None:
+    """How one article is read (`coherence score`, and `coherence report` of one article)."""
+    command.add_argument(
+        "--html", action=argparse.BooleanOptionalAction, default=None,
+        help="the input is an HTML page: extract its article text with trafilatura first "
+        "(default: when the name ends in .html/.htm or the text starts like a page)",
+    )
+    command.add_argument(
+        "--max-chars", type=_positive, default=MAX_CHARS,
+        help=f"a longer text (an HTML page's extracted text) is refused as not one article (default {MAX_CHARS:,})",
+    )
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="coherence", description="Find the sentences that do not belong in a news article."
@@ -139,17 +152,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
     score = sub.add_parser("score", help="score one article (a text file, or - for stdin)")
     score.add_argument("path", help="article text file or HTML page, or - to read stdin")
-    score.add_argument(
-        "--html", action=argparse.BooleanOptionalAction, default=None,
-        help="the input is an HTML page: extract its article text with trafilatura first "
-        "(default: when the name ends in .html/.htm or the text starts like a page)",
-    )
+    _article_options(score)
     score.add_argument("--json", action="store_true", help="print the JSON record instead of a table")
     score.add_argument("--sentences", action="store_true", help="with --json: include every sentence")
-    score.add_argument(
-        "--max-chars", type=_positive, default=MAX_CHARS,
-        help=f"a longer text (an HTML page's extracted text) is refused as not one article (default {MAX_CHARS:,})",
-    )
     _common_options(score)
     score.set_defaults(run=score_command)
 
@@ -195,6 +200,7 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--text-field", help="with --input: the text field (default: the batch run's, else text)")
     report.add_argument("--id-field", help="with --input: the id field (default: the batch run's, else positions)")
     report.add_argument("--title", help="the page heading for one article (default: the file name)")
+    _article_options(report)
     report.add_argument("--worst", type=int, default=20, help="least coherent articles listed (default 20)")
     report.add_argument("--sample", type=int, default=100, help="flagged sentences per reason on the map (default 100)")
     report.add_argument("--projection", choices=("auto", "umap", "pca"), default="auto",

@@ -15,6 +15,7 @@ import numpy as np
 
 from coherence.engines.local import summary_path
 from coherence.encoders.base import Backend
+from coherence.io.records import MAX_CHARS
 from coherence.report.corpus_plots import corpus_figure, plot_distribution, plot_fail_share, plot_flag_map, plot_reasons
 from coherence.report.corpus_stats import CorpusStats, summarise_results
 from coherence.report.flagmap import FlagMap, flag_map, input_texts, mapped_flags
@@ -43,6 +44,8 @@ class RunSettings:
     id_field: str | None = None
     model: str | None = None
     backend: Backend | None = None
+    html: bool = False  # the text field held HTML pages, scored as their extracted text
+    max_chars: int = MAX_CHARS
 
 
 def run_settings(results: str | Path) -> RunSettings:
@@ -62,6 +65,8 @@ def run_settings(results: str | Path) -> RunSettings:
         id_field=settings.get("id_field"),
         model=model if isinstance(model, str) and not model.startswith("<") else None,
         backend=backend if backend in get_args(Backend) else None,
+        html=settings.get("html") is True,
+        max_chars=max_chars if isinstance(max_chars := settings.get("max_chars"), int) and max_chars > 0 else MAX_CHARS,
     )
 
 
@@ -196,7 +201,10 @@ def corpus_report(
     note = "Give the batch run's input (--input) to draw a map of flagged sentences among their articles."
     if inputs:
         wanted = {item["position"]: item["id"] for item in [*mapped_flags(stats), *stats.worst]}
-        texts = input_texts(wanted, inputs, text_field=text_field or settings.text_field, id_field=id_field or settings.id_field)
+        texts = input_texts(
+            wanted, inputs, text_field=text_field or settings.text_field, id_field=id_field or settings.id_field,
+            html=settings.html, max_chars=settings.max_chars,
+        )
         flags = flag_map(
             stats, texts, model=model or settings.model, backend=backend or settings.backend, projection=projection, seed=seed
         )

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coherence.io.fields import InputError
+from coherence.io.records import MAX_CHARS
 from coherence.report.corpus_stats import CorpusStats
 from coherence.report.projection import Projection, project
 
@@ -55,10 +56,18 @@ class FlagMap:
 
 
 def input_texts(
-    wanted: dict[int, Any], inputs: Sequence[str | Path], *, text_field: str = "text", id_field: str | None = None
+    wanted: dict[int, Any],
+    inputs: Sequence[str | Path],
+    *,
+    text_field: str = "text",
+    id_field: str | None = None,
+    html: bool = False,
+    max_chars: int = MAX_CHARS,
 ) -> dict[int, str]:
     """The texts of the input records at the `wanted` positions ({position: id in the
-    results}), read in one streaming pass that stops after the last of them.
+    results}), read in one streaming pass that stops after the last of them. With `html`
+    (the run's --html-field), each page's extracted article text, which the results' offsets
+    refer to, as the run read it.
 
     Raises:
         InputError: the inputs cannot be read or do not line up with the results (the batch
@@ -70,7 +79,7 @@ def input_texts(
     if not wanted:
         return texts
     last = max(wanted)
-    for position, record in enumerate(RecordReader([Path(p) for p in inputs], text_field, id_field)):
+    for position, record in enumerate(RecordReader([Path(p) for p in inputs], text_field, id_field, max_chars=max_chars, html=html)):
         if position in wanted:
             if str(record.id) != str(wanted[position]) or record.text is None:
                 found = "no usable text" if record.text is None else f"id {record.id!r}"

@@ -285,61 +285,6 @@ def test_wordless_pieces_of_a_line_with_words_are_not_fragments(detector):
     assert result.sentences[-1].text == "." and result.sentences[-1].reason == "fragment"
 
 
-# -- HTML in -------------------------------------------------------------------------------
-PAGE = (
-    "<!DOCTYPE html><html><head><title>Library reopens</title></head><body><nav><a href='/'>Home</a></nav>"
-    "<article><h1>Harbourside library reopens after rebuild</h1>"
-    + "".join(f"<p>{line}</p>" for line in BODY)
-    + "</article><footer>Copyright 2026 Kellwick Gazette</footer></body></html>"
-)
-
-
-def test_score_extracts_an_html_page_first(tmp_path, capsys):
-    page = tmp_path / "page.html"
-    page.write_text(PAGE, encoding="utf-8")
-    assert main(["score", str(page), "--json"]) == 0
-    record = json.loads(capsys.readouterr().out)
-    assert BODY[0] in record["extracted_text"] and "<p>" not in record["extracted_text"]
-    assert record["error"] is None and record["language"] == "en"
-
-
-def test_batch_html_field_extracts_each_page_and_keeps_the_text(tmp_path):
-    source = write_jsonl(tmp_path / "pages.jsonl", [{"html": PAGE}, {"html": "<html><body></body></html>"}])
-    output = tmp_path / "out.jsonl"
-    assert main(["batch", str(source), "-o", str(output), "--html-field", "html"]) == 0
-    good, empty = read_output(output)
-    assert good["error"] is None and BODY[1] in good["extracted_text"]
-    flag = good["flags"][0] if good["flags"] else None
-    if flag is not None:
-        assert good["extracted_text"][flag["start"] : flag["end"]] == flag["text"]
-    assert empty["error"] == "no article text found in the HTML" and empty["extracted_text"] is None
-
-
-def test_batch_html_field_holds_the_article_text_to_max_chars_not_the_markup(tmp_path):
-    """A page is mostly markup: one several times --max-chars long is scored when its article
-    text fits, and refused when the article text itself does not."""
-    article_chars = len(" ".join(BODY))
-    script = "<script>" + "var x = 1;" * (article_chars // 4) + "</script>"  # the page outgrows the limit
-    page = PAGE.replace("</head>", script + "</head>")
-    source = write_jsonl(tmp_path / "pages.jsonl", [{"html": page}])
-    fits, short = tmp_path / "fits.jsonl", tmp_path / "short.jsonl"
-    limit = str(article_chars + 200)
-    assert len(page) > 2 * int(limit)
-    assert main(["batch", str(source), "-o", str(fits), "--html-field", "html", "--max-chars", limit]) == 0
-    assert read_output(fits)[0]["error"] is None
-    assert main(["batch", str(source), "-o", str(short), "--html-field", "html", "--max-chars", str(article_chars // 2)]) == 0
-    (refused,) = read_output(short)
-    assert "article text of 'html'" in refused["error"] and refused["extracted_text"] is None
-
-
-def test_score_refuses_a_text_over_max_chars_as_batch_does(tmp_path, capsys):
-    article = tmp_path / "article.txt"
-    article.write_text("\n".join(BODY), encoding="utf-8")
-    assert main(["score", str(article), "--max-chars", "40"]) == 2
-    assert "more than the limit of 40 (not one article; split it or raise --max-chars)" in capsys.readouterr().err
-    assert main(["score", str(article), "--max-chars", str(len(article.read_text()))]) == 0
-
-
 # -- site repeats ----------------------------------------------------------------------------
 def test_line_counts_count_pages_per_site_and_never_undercount():
     from coherence.evidence.line_counts import LineCounts, site_of
