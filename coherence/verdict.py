@@ -68,7 +68,7 @@ def off_topic_flags(
 def companion_note(lead: int, score: float, companion_threshold: float) -> str:
     """The sentence that makes a companion flag's explanation say which line it accompanies."""
     return (
-        f" Flagged as a companion of sentence {lead + 1}, which is over the off-topic cut: in an article "
+        f" Flagged as a companion of sentence {lead + 1}, which the off-topic cut flags: in an article "
         f"that holds stray content, a sentence scored below {companion_threshold:g} is flagged too "
         f"(this one {score:.3f})."
     )

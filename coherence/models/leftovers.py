@@ -154,7 +154,10 @@ def leftover_verdicts(
                 ):  # fmt: skip
                     flagged.add(k)
                     frontier.append(k)
-    return {j: leftover_verdict(page, j, float(probability[j]), companion=probability[j] <= cut) for j in sorted(flagged)}
+    return {
+        j: leftover_verdict(page, j, float(probability[j]), companion=probability[j] <= cut and not page.other_language(j))
+        for j in sorted(flagged)
+    }
 
 
 def leftover_verdict(page: PageLines, line: int, probability: float, companion: bool = False) -> Verdict:
@@ -166,11 +169,12 @@ def leftover_verdict(page: PageLines, line: int, probability: float, companion: 
     language = page.other_language(line)
     if kind is None and language is None and len(text.split()) <= _TEASER_MAX_WORDS and not _ends_sentence(text):
         kind = TEASER[0]
-    what = f"a line in {language!r}, not the article's {page.language_!r}" if language else (
-        describe(kind) if kind else "a line of the page's template"
-    )
     reason: Reason = "off_topic" if kind in _OFF_TOPIC_KINDS and not language else "boilerplate"
-    because = f"Looks like {what}, left on the page by extraction (leftover probability {probability:.2f})."
+    if language:  # flagged for its language alone, whatever its form says
+        because = f"Written in {language!r}, not in the article's language {page.language_!r}."
+    else:
+        what = describe(kind) if kind else "a line of the page's template"
+        because = f"Looks like {what}, left on the page by extraction (leftover probability {probability:.2f})."
     if companion:
         because += " Flagged with the block of leftover lines it sits in."
     if page.site_repeats is not None:

@@ -37,6 +37,7 @@ class SentenceView:
     label: str | None
     explanation: str | None
     vague: bool  # too little topic information to be called off-topic
+    by_rule: bool = False  # flagged by a text rule, whatever its score (not by the topic or line model)
 
 
 def tint(colour: str, share: float) -> str:
@@ -65,6 +66,7 @@ def sentence_views(sentences: list[SentenceResult], min_confidence: float) -> li
             label=REASON_LABELS[s.reason] if s.reason else None,
             explanation=s.explanation,
             vague=not s.flagged and s.confidence < min_confidence,
+            by_rule=s.flagged and s.evidence == "rule",
         )
         if not paragraphs or s.paragraph != last:
             paragraphs.append([])

@@ -276,6 +276,8 @@ def test_a_line_in_another_language_is_flagged_and_named(make_detector):
     result = make_detector().score("\n".join(GERMAN[:3] + [english] + GERMAN[3:]))
     flagged = next(s for s in result.sentences if s.text == english)
     assert flagged.flagged and "'en'" in flagged.explanation and "'de'" in flagged.explanation
+    neighbours_flagged = any(s.flagged for s in result.sentences if s.text != english)
+    assert neighbours_flagged or "block" not in flagged.explanation  # flagged for its language, not as a companion
 
 
 def test_wordless_pieces_of_a_line_with_words_are_not_fragments(detector):

@@ -110,6 +110,22 @@ def test_article_page_is_self_contained_and_deterministic(article_html, planted_
     assert again == article_html
 
 
+def test_flag_table_says_by_rule_only_for_rule_flags():
+    """A line-model or topic flag has a score that decided it; only a text rule's flag stands
+    whatever its score."""
+    from coherence.report.article import sentence_views
+    from coherence.results import SentenceResult
+
+    sentences = [
+        SentenceResult("Share this article", 0, 18, 0.3, True, "boilerplate", "a share button", 0, evidence="rule"),
+        SentenceResult("Ferry timetable changes for winter", 19, 53, 0.04, True, "off_topic", "a teaser", 0, evidence="leftover"),
+        SentenceResult("Die Bibliothek bleibt offen.", 54, 82, 0.93, True, "boilerplate", "in 'de'", 0, evidence="leftover"),
+        SentenceResult("The library reopened on Saturday.", 83, 116, 0.97, False, None, None, 0),
+    ]
+    views = [view for paragraph in sentence_views(sentences, 0.5) for view in paragraph]
+    assert [view.by_rule for view in views] == [True, False, False, False]
+
+
 def test_the_stray_sentence_is_shaded_darker_than_the_best_fitting(article_html, planted_scored):
     colours = {int(n): c for n, c in re.findall(r'id="s(\d+)" data-n="\d+"[^>]*?\n? style="background: (#[0-9a-f]{6})"', article_html)}
     assert len(colours) == len(planted_scored.result.sentences)
