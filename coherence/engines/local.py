@@ -250,10 +250,22 @@ def finish_report(
     }
     manifest.finish(report, state)
     report["settings"] = manifest.settings
-    id_field = manifest.settings.get("id_field")
-    ids = f"ids: the records' {id_field!r} field (null where a record has none)" if id_field else "ids: record positions (the records have no id field)"
-    report["text"] = f"{summary.format()}\n{ids}"
+    report["text"] = f"{summary.format()}\n{_ids_line(manifest.settings)}"
     return report
+
+
+def _ids_line(settings: dict[str, Any]) -> str:
+    """What the output's ids are, in words: an id field's values, text files' paths in their
+    folders, or record positions."""
+    folders = sum(Path(p).is_dir() for p in settings.get("inputs", ()))
+    if id_field := settings.get("id_field"):
+        named = " (a folder's text files: their paths)" if folders else ""
+        return f"ids: the records' {id_field!r} field (null where a record has none){named}"
+    if folders and folders == len(settings.get("inputs", ())):
+        return "ids: each text file's path in its folder"
+    if folders:
+        return "ids: a folder's text files their paths, other records their positions (the records have no id field)"
+    return "ids: record positions (the records have no id field)"
 
 
 def _skip(records: Iterator[Record], count: int, output: Path) -> Iterator[Record]:

@@ -139,10 +139,11 @@ def test_folder_ids_are_relative_paths(tmp_path, detector, article_texts):
     (folder / "nested" / "blank.txt").write_text("\n\n", encoding="utf-8")
     (folder / "notes.md").write_text("not an article", encoding="utf-8")
     out = tmp_path / "out.jsonl"
-    score_file(folder, out, detector=detector)
+    report = score_file(folder, out, detector=detector)
     records = read_output(out)
     assert [r["id"] for r in records] == sorted(str(p.relative_to(folder).as_posix()) for p in folder.rglob("*.txt"))
     assert [r["id"] for r in records if r["error"]] == ["nested/blank.txt"]
+    assert report["text"].endswith("ids: each text file's path in its folder")  # not "record positions"
 
 
 def test_existing_output_is_never_overwritten(tmp_path, detector, article_texts, capsys):
@@ -327,6 +328,18 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(tmp_path, detector, artic
     score_file(source, tmp_path / "shown.jsonl", detector=detector, progress=True)
     err = capsys.readouterr().err
     assert "3/3" in err and "articles/s" in err
+
+
+@pytest.mark.parametrize("option", ["id_field", "keep_fields", "site_field"])
+def test_a_table_column_named_that_is_not_there_stops_the_run(tmp_path, detector, option):
+    """A table's columns are known: a mistyped id, site or kept column is a typo, which would
+    give every record a null id or field without a word."""
+    source = tmp_path / "in.csv"
+    source.write_text("doc_id,text\na,The council met on Monday.\n", encoding="utf-8")
+    value = ["doc"] if option == "keep_fields" else "doc"
+    with pytest.raises(InputError, match="in.csv has no column 'doc' \\(columns: doc_id, text\\); check --"):
+        score_file(source, tmp_path / "out.jsonl", detector=detector, **{option: value})
+    assert not (tmp_path / "out.jsonl").exists()
 
 
 def test_malformed_csv_row_becomes_an_error_record(tmp_path, detector, article_texts):
