@@ -93,7 +93,7 @@ def format_table(result: ArticleResult, *, low_confidence: float, width: int | N
     counts = ", ".join(f"{k} {v}" for k, v in result.counts.items() if v) or "none"
     lines = [
         f"coherence {result.coherence:.3f}  {verdict} (threshold {result.threshold:.2f})  "
-        f"{len(result.sentences)} sentences, flagged: {counts}",
+        f"{len(result.sentences)} sentence{'' if len(result.sentences) == 1 else 's'}, flagged: {counts}",
         "",
         f"{'#':>3}  {'score':>5}  {'flag':<12} sentence",
     ]

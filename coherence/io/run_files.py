@@ -171,7 +171,7 @@ def _check_same_settings(output: Path, now: dict[str, Any], before: dict[str, An
     changed = [k for k in flat_now if k not in ignored and flat_before.get(k) != flat_now[k]]
     if changed:
         raise InputError(
-            f"cannot resume {output}: {', '.join(changed)} differ from the run that wrote it "
+            f"cannot resume {output}: {', '.join(changed)} {'differs' if len(changed) == 1 else 'differ'} from the run that wrote it "
             "(resume with the same inputs and options, or write a new output)"
         )
 

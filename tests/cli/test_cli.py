@@ -94,6 +94,13 @@ def test_stdin(planted_path, monkeypatch, capsys):
     assert from_stdin["coherence"] == from_file["coherence"]
 
 
+def test_the_table_counts_one_sentence_in_the_singular(tmp_path, capsys):
+    article = tmp_path / "one.txt"
+    article.write_text("The council approved the new flood barrier on Monday.", encoding="utf-8")
+    assert main(["score", str(article)]) == 0
+    assert " 1 sentence, flagged: " in capsys.readouterr().out
+
+
 def make_bad_input(kind: str, tmp_path: Path) -> str:
     path = tmp_path / "article.txt"
     if kind == "missing":

@@ -183,7 +183,7 @@ def test_resume_refuses_other_settings(tmp_path, small_detector, make_detector, 
     source = write_jsonl(tmp_path / "in.jsonl", corpus(article_texts, 10))
     out = tmp_path / "out.jsonl"
     score_file(source, out, detector=small_detector)
-    with pytest.raises(InputError, match="threshold"):
+    with pytest.raises(InputError, match="detector.threshold differs from the run that wrote it"):
         score_file(source, out, resume=True, detector=make_detector(articles_per_batch=CHUNK, threshold=0.5))
     again = score_file(source, out, resume=True, detector=small_detector)  # same job, already complete: nothing to do
     assert again["records"] == 10 and again["resumed_after"] == 10 and again["this_run"]["records"] == 0
