@@ -88,10 +88,12 @@ NAMING_ONLY: tuple[tuple[str, str], ...] = (
         r"\bthank(s| you) for (signing up|subscribing|registering|reading|your support)\b"
         r"|\bcheck out our\b|\bstay (up to date|informed|connected) with\b"
         r"|\b(get|download) (your|the|our) free\b|\bfree [\w' ]{0,30}\bapps?\W*$|\bin your inbox\b"
-        r"|^\W*for more (from|on|about)\b|\bsigning up\b",
+        r"|^\W*for more (from|on|about)\b|\bsigning up\b|\b(journalism|reporting|work) (depends|relies) on (readers|you)\b"
+        r"|\breaders like you\W*$",
     ),
     ("byline", r"\bwith (assistance|reporting) (by|from)\b|^\W*(additional )?(writing|editing) by\b"),
     ("caption", r"^\W*source:\s"),
+    ("notice", r"^\W*this (article|story|post|piece) ([\w ]{0,30} )?(originally|first) appeared (on|in)\b"),
 )
 
 _COMPILED = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, _, pattern in LINE_KINDS)

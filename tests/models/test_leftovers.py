@@ -79,7 +79,11 @@ def test_line_kinds(line, kind):
         ("Get your free flood-readiness factsheet:", "call_to_action"),
         ("With assistance by Tomas Ek and Ruth Amadi", "byline"),
         ("Source: Kellwick Gazette", "caption"),
+        ("This article originally appeared on the Portlee Herald website", "notice"),
+        ("Valley Courier journalism depends on readers like you", "call_to_action"),
         ("He said the free trade app was popular with farmers.", None),
+        ("The song originally appeared on the band's second album.", None),
+        ("The port's trade depends on readers of tide tables.", None),
         ("Residents said they would check out the new reading rooms this week.", None),
     ],
 )
