@@ -138,10 +138,11 @@ def _vetoable(verdict: Verdict | None, text: str) -> bool:
 
 
 def score_without_topic(verdict: Verdict | None, leftover: float, topical: bool, text: str) -> float:
-    """A sentence's score before (or without) topic evidence: rule boilerplate and fragments
-    `RULE_SCORE` (0 without a word: "***" is no text whatever its line); a leftover line, and
-    any line of an article the topic model cannot read, one minus its leftover probability;
-    the rest start at 1 and get their topic fit."""
+    """A sentence's score before (or without) topic evidence: rule boilerplate and fragments,
+    and a line in another language than its article's, `RULE_SCORE` (0 without a word: "***"
+    is no text whatever its line); a leftover line, and any line of an article the topic model
+    cannot read, one minus its leftover probability; the rest start at 1 and get their topic
+    fit."""
     if verdict is not None and verdict.evidence == "leftover":
         return 1.0 - leftover
     if verdict is not None and verdict.reason in _NOT_TEXT:

@@ -31,8 +31,8 @@ class SentenceResult:
     than `leftover_cap(leftover)`, so `score` alone ranks stray sentences and leftover lines
     together. `fit` is the score before that cap (the score itself when not given): for
     content sentences, one minus the intrusion probability, the number the `off_topic` cut
-    applies to. `evidence` says what decided a flag: a text "rule", the "topic" model or the
-    "leftover" line model.
+    applies to. `evidence` says what decided a flag: a text "rule", the "topic" model, the
+    "leftover" line model, or the line's "language" (not its article's).
     """
 
     text: str

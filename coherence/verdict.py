@@ -12,7 +12,8 @@ __all__ = ["Evidence", "Reason", "REASONS", "Verdict", "companion_cut_in_effect"
 
 Reason = Literal["off_topic", "boilerplate", "duplicate", "fragment"]
 REASONS: tuple[Reason, ...] = ("off_topic", "boilerplate", "duplicate", "fragment")
-Evidence = Literal["rule", "topic", "leftover"]  # what decided a flag: a text rule, the topic model, the line model
+# what decided a flag: a text rule, the topic model, the line model, the line's language (not its article's)
+Evidence = Literal["rule", "topic", "leftover", "language"]
 
 
 @dataclass(frozen=True, slots=True)

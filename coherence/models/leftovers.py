@@ -163,7 +163,9 @@ def leftover_verdicts(
 def leftover_verdict(page: PageLines, line: int, probability: float, companion: bool = False) -> Verdict:
     """The verdict on a flagged line: `off_topic` for another story's headline, `boilerplate`
     for the rest, and an explanation that names what the line looks like (and, for a
-    `companion`, that it was flagged with the block of leftover lines it sits in)."""
+    `companion`, that it was flagged with the block of leftover lines it sits in). A line in
+    another language than its article's is `boilerplate` on evidence "language", whatever the
+    line model gives it."""
     text = page.lines[line]
     kind = line_kind(text)
     language = page.other_language(line)
@@ -181,7 +183,7 @@ def leftover_verdict(page: PageLines, line: int, probability: float, companion: 
         seen, pages = page.site_repeats
         if seen[line] > 0:
             because += f" Seen on {seen[line]} other of {pages} pages of this site."
-    return Verdict(reason, because, evidence="leftover")
+    return Verdict(reason, because, evidence="language" if language else "leftover")
 
 
 def _ends_sentence(text: str) -> bool:

@@ -11,6 +11,7 @@ import pytest
 from coherence.cli import main
 from coherence.models.leftovers import LeftoverModel, PageReading
 from coherence.models.line_words import LineWords, line_terms
+from coherence.preparation import RULE_SCORE
 from coherence.results import LEFTOVER_FLOOR, leftover_cap
 from coherence.evidence.lines import LINE_FEATURES, WORDS, PageLines, page_line_features, words_context
 from coherence.text.line_kinds import LINE_KINDS, kind_flags, line_kind
@@ -282,6 +283,8 @@ def test_a_line_in_another_language_is_flagged_and_named(make_detector):
     assert flagged.flagged and "'en'" in flagged.explanation and "'de'" in flagged.explanation
     neighbours_flagged = any(s.flagged for s in result.sentences if s.text != english)
     assert neighbours_flagged or "block" not in flagged.explanation  # flagged for its language, not as a companion
+    assert flagged.evidence == "language" and flagged.reason == "boilerplate"
+    assert flagged.score <= RULE_SCORE < min(s.score for s in result.sentences if not s.flagged)  # ranked with what is flagged
 
 
 def test_wordless_pieces_of_a_line_with_words_are_not_fragments(detector):

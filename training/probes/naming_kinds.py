@@ -8,7 +8,7 @@ with each `NAMING_ONLY` wording folded into its kind's column (the kinds it name
 action, byline and caption, feed no context feature, so only those columns move). Prints
 both held-out reports and how many rows the fold changes.
 
-Run: PYTHONPATH=. python -m training.probes.naming_kinds   (the `bench` extra; about 2-3 h on 2 cores)
+Run: PYTHONPATH=. python -m training.probes.naming_kinds   (the `bench` extra; about 20 min on 2 cores)
 """
 
 from __future__ import annotations
