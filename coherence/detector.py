@@ -225,6 +225,12 @@ class Detector:
         names = list(inspect.signature(type(self).__init__).parameters)[1:]
         return {name: getattr(self, name) for name in names}
 
+    def __repr__(self) -> str:
+        """The arguments that differ from the defaults, as scikit-learn shows an estimator."""
+        defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()}
+        changed = [f"{name}={value!r}" for name, value in self.get_params().items() if not _same(value, defaults.get(name))]
+        return f"{type(self).__name__}({', '.join(changed)})"
+
     def __getstate__(self) -> dict[str, Any]:
         """Pickles without the shipped weights (the shipped default, reloaded on first use)."""
         state = self.__dict__.copy()
@@ -345,3 +351,10 @@ class Detector:
         """Topic evidence for the content sentences, then scores, flags and coherence."""
         return conclude(self, weigh(self, prepared, vectors))
 
+
+def _same(value: Any, default: Any) -> bool:
+    """Whether a parameter is at its default (an object without a usable == counts as changed)."""
+    try:
+        return bool(value is default or value == default)
+    except Exception:  # noqa: BLE001 - e.g. an array's ambiguous truth value
+        return False

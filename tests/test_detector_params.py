@@ -75,6 +75,14 @@ def test_a_model_path_object_is_taken_as_its_path(tmp_path):
     assert as_path.get_params()["model"] == default_model_path()  # kept as given (scikit-learn's rule)
 
 
+def test_repr_shows_the_arguments_that_differ_from_the_defaults():
+    assert repr(Detector()) == "Detector()"
+    assert repr(Detector(threshold=0.7, reader="never")) == "Detector(threshold=0.7, reader='never')"
+    detector = Detector(threshold=0.7)
+    detector.set_params(threshold=Detector().threshold)
+    assert repr(detector) == "Detector()"
+
+
 def test_set_params_round_trips_and_refuses_unknown_names(make_detector):
     detector = make_detector()
     params = detector.get_params()

@@ -50,6 +50,8 @@ def article_text(path: str, html: bool | None, max_chars: int) -> tuple[str, boo
 
 
 def score_command(args: argparse.Namespace) -> int:
+    if args.sentences and not args.json:
+        raise InputError("--sentences goes with --json (the table already shows every sentence)")
     text, extracted = article_text(args.path, args.html, args.max_chars)
     from coherence.build import ready_detector
     from coherence.io.html import EXTRACTED_FIELD
@@ -123,6 +125,8 @@ def report_command(args: argparse.Namespace) -> int:
     corpus = args.input != "-" and results_format(Path(args.input)) is not None
     if args.corpus and not corpus:
         raise InputError("--input goes with `coherence batch` output (.jsonl, .jsonl.gz or .parquet), not with one article")
+    if not corpus and args.input.lower().endswith((".csv", ".csv.gz", ".json", ".json.gz")):
+        raise InputError(f"{args.input} is a corpus, not one article: score it with `coherence batch`, then report that run's output")
     try:
         if corpus:
             from coherence.report.corpus import corpus_report

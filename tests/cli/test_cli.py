@@ -101,6 +101,10 @@ def test_the_table_counts_one_sentence_in_the_singular(tmp_path, capsys):
     assert " 1 sentence, flagged: " in capsys.readouterr().out
 
 
+def test_sentences_without_json_is_refused(planted_path, capsys):
+    assert_one_line_error(main(["score", str(planted_path), "--sentences"]), capsys)
+
+
 def make_bad_input(kind: str, tmp_path: Path) -> str:
     path = tmp_path / "article.txt"
     if kind == "missing":

@@ -335,7 +335,7 @@ def test_cli_corpus_report(corpus_files, tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "case",
-    ["missing", "no_output", "input_with_article", "not_results", "bad_png", "no_folder", "misaligned", "folder", "umap_tiny"],
+    ["missing", "no_output", "input_with_article", "not_results", "bad_png", "no_folder", "misaligned", "folder", "umap_tiny", "csv"],
 )
 def test_cli_bad_input_gives_one_line_error(case, article_paths, corpus_files, tmp_path, capsys):
     article = str(article_paths[PLANTED_ARTICLE])
@@ -346,6 +346,8 @@ def test_cli_bad_input_gives_one_line_error(case, article_paths, corpus_files, t
     misaligned.write_text("".join(json.dumps({"doc": f"x{k}", "text": "Some text here."}) + "\n" for k in range(30)))
     tiny = tmp_path / "tiny.txt"
     tiny.write_text("Bus fares rise\n\nFares on city buses rise by ten pence in May. The council approved the rise.\n")
+    corpus_csv = tmp_path / "corpus.csv"
+    corpus_csv.write_text("id,text\na,Fares on city buses rise by ten pence in May.\nb,The council approved the rise.\n")
     argv = {
         "missing": ["report", str(tmp_path / "nope.txt"), "-o", html],
         "no_output": ["report", article],
@@ -356,6 +358,7 @@ def test_cli_bad_input_gives_one_line_error(case, article_paths, corpus_files, t
         "misaligned": ["report", str(corpus_files["jsonl"]), "-o", html, "--input", str(misaligned)],
         "folder": ["report", str(tmp_path), "-o", html],
         "umap_tiny": ["report", str(tiny), "-o", html, "--projection", "umap"],
+        "csv": ["report", str(corpus_csv), "-o", html],  # a corpus, not one article
     }[case]
     assert run(argv) == 2
     err = capsys.readouterr().err.strip()
