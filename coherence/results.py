@@ -9,12 +9,16 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from coherence.text.language import ENGLISH
 from coherence.verdict import REASONS, Evidence, Reason, Verdict
 
 if TYPE_CHECKING:
     from coherence.text.segment import Sentence
 
-__all__ = ["ArticleResult", "LEFTOVER_FLOOR", "ScoredArticle", "SentenceResult", "coherence_of", "leftover_cap", "sentence_result"]
+__all__ = [
+    "ArticleResult", "LEFTOVER_FLOOR", "ScoredArticle", "SentenceResult", "coherence_of", "language_note", "leftover_cap",
+    "sentence_result",
+]  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -176,3 +180,16 @@ class ScoredArticle:
     vectors: np.ndarray  # (k, dim) unit vectors of the content sentences
     content: list[int]  # the index in `result.sentences` of each row
     in_topic: np.ndarray  # (k,) bool: the row belongs to the article's dominant topic
+
+
+def language_note(language: str | None) -> str | None:
+    """What a curator should know about an article that is not in English (None for English
+    or too short to tell): the topic model reads English only."""
+    if language in (None, ENGLISH):
+        return None
+    return (
+        f"Written in {language!r}: the topic model reads English only, so no sentence is called off_topic and the "
+        "scores are one minus each line's leftover probability (from the line model, fitted mostly on English "
+        "pages); only language-independent flags apply (boilerplate, repeats, fragments, leftover lines, lines "
+        "in another language). Gate such articles by their flags rather than their coherence."
+    )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from coherence.io.fields import InputError  # input the user must fix: one line, exit code 2
 from coherence.io.records import utf16_message
-from coherence.results import ArticleResult
+from coherence.results import ArticleResult, language_note
 
 __all__ = ["ARTICLE_BYTES", "emit", "format_table", "read_article", "silence_stdout"]
 
@@ -99,10 +99,11 @@ def format_table(result: ArticleResult, *, low_confidence: float, width: int | N
     ]
     text_width = max(20, width - 26)
     vague = False
+    note = language_note(result.language)
     for n, s in enumerate(result.sentences, 1):
         mark = ">>" if s.flagged else "  "
         flag = s.reason or ""
-        low = not s.flagged and s.confidence < low_confidence
+        low = note is None and not s.flagged and s.confidence < low_confidence
         vague = vague or low
         text = textwrap.shorten(" ".join(s.text.split()), text_width, placeholder=" ...")
         lines.append(f"{n:>3}{mark}{s.score:5.2f}{'~' if low else ' '} {flag:<12} {text}")
@@ -111,4 +112,6 @@ def format_table(result: ArticleResult, *, low_confidence: float, width: int | N
                 lines.append(f"{'':>24}{part}")
     if vague:
         lines += ["", "~ little topic information of its own (a vague line or quote): low-confidence score, never flagged off_topic"]
+    if note is not None:
+        lines += ["", *textwrap.wrap(note, width - 2)]
     return "\n".join(lines)

@@ -11,6 +11,7 @@ from coherence.report.article_plots import article_figure, plot_map, plot_scores
 from coherence.report.projection import Projection
 from coherence.report.render import inline_svg, render_page, save_figure
 from coherence.report.style import REASON_LABELS, score_colour
+from coherence.results import language_note
 from coherence.verdict import companion_cut_in_effect
 
 if TYPE_CHECKING:
@@ -103,6 +104,7 @@ def article_page(
         off_topic_cut=off_topic_cut,
         companion_cut=companion_cut_in_effect(off_topic_cut, companion_cut),
         min_confidence=min_confidence,
+        language_note=language_note(result.language),
         mapped=len(scored.content),
         map_svg=inline_svg(map_figure, "map", "Map of the article's sentences"),
         score_svg=inline_svg(score_figure, "scores", "Bar chart of every sentence's score"),

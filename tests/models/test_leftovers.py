@@ -276,6 +276,21 @@ def test_a_non_english_article_gets_its_language_and_no_off_topic(make_detector)
     assert not any(s.reason == "off_topic" for s in result.sentences)
 
 
+def test_a_non_english_article_says_what_its_scores_are_in_the_table_and_the_report(make_detector):
+    from coherence.cli.console import format_table
+    from coherence.report.article import article_page
+
+    detector = make_detector()
+    scored = detector.score_with_vectors("\n".join(GERMAN))
+    table = format_table(scored.result, low_confidence=detector.min_confidence, width=100)
+    assert "Written in 'de': the topic model reads English only" in " ".join(table.split())
+    assert "~" not in table  # not "a vague line or quote": no sentence is read for topic at all
+    page = article_page(scored, title="de", off_topic_cut=0.5, min_confidence=detector.min_confidence, projection="pca")
+    assert "Written in &#39;de&#39;: the topic model reads English only" in page or "Written in 'de': the topic model" in page
+    english = detector.score_with_vectors("\n".join(BODY))
+    assert "topic model reads English only" not in format_table(english.result, low_confidence=detector.min_confidence)
+
+
 def test_a_line_in_another_language_is_flagged_and_named(make_detector):
     english = "The library will also open a new reading room for children on the first floor next spring."
     result = make_detector().score("\n".join(GERMAN[:3] + [english] + GERMAN[3:]))
