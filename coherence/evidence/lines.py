@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from coherence.text.language import ENGLISH, language_of, line_language
+from coherence.text.language import ENGLISH, MIN_LINE_WORDS, language_of, line_language
 from coherence.text.lexicon import normalise
 from coherence.text.line_kinds import LINE_KINDS, kind_flags
 from coherence.text.stop_words import ENGLISH_STOP_WORDS
@@ -24,6 +24,7 @@ from coherence.text.stop_words import ENGLISH_STOP_WORDS
 __all__ = ["LINE_FEATURES", "WORDS", "PageLines", "normalise_line", "page_line_features", "words_context"]
 
 _WORD = re.compile(r"\w+", re.UNICODE)
+_LETTERED = re.compile(r"\w*[^\W\d_]\w*", re.UNICODE)  # a word with a letter in it
 _NON_WORD = re.compile(r"\W+", re.UNICODE)
 _TERMINAL = set(".!?\"'”’»)…。！？")
 _SEPARATOR_CHARS = re.compile("[|»›·•/>–—:]")
@@ -102,9 +103,16 @@ class PageLines:
         return sum(w in body for w in own) / len(own)
 
     def other_language(self, line: int) -> str | None:
-        """The language of a line when it is not its page's, else None."""
+        """The language of a line when it is not its page's, else None (a feature of the line
+        model, as it was fitted)."""
         found = self.line_languages_[line]
         return found if found is not None and found != self.language_ else None
+
+    def flagged_language(self, line: int) -> str | None:
+        """`other_language`, when the line has enough words to flag it on that alone: numbers
+        and separators are not words ("September 2006 October 2006 ..." reads as pidgin)."""
+        found = self.other_language(line)
+        return found if found is not None and len(_LETTERED.findall(self.lines[line])) >= MIN_LINE_WORDS else None
 
     @property
     def english(self) -> bool:

@@ -37,7 +37,7 @@ __all__ = [
 ]  # fmt: skip
 
 LEFTOVER_WEIGHTS = "leftover_weights.npz"
-_OFF_TOPIC_KINDS = frozenset({TEASER[0], "navigation"})  # another story's headline is off topic
+_OFF_TOPIC_KINDS = frozenset({TEASER[0]})  # another story's headline is off topic; a heading of links is not one
 _TEASER_MAX_WORDS = 20
 # A line flagged only as a companion of its neighbours is let go when this share of its content
 # words is the article body's: the article's own headline sits between the page's navigation
@@ -142,7 +142,7 @@ def leftover_verdicts(
     link, a label), is flagged with it, and so on along the block; prose needs its own
     evidence, and so does a line told in the article body's words (its own headline).
     """
-    flagged = {j for j in range(len(page.lines)) if probability[j] > cut or page.other_language(j)}
+    flagged = {j for j in range(len(page.lines)) if probability[j] > cut or page.flagged_language(j)}
     if companion_cut is not None and companion_cut < cut:
         frontier = sorted(flagged)
         while frontier:
@@ -155,7 +155,7 @@ def leftover_verdicts(
                     flagged.add(k)
                     frontier.append(k)
     return {
-        j: leftover_verdict(page, j, float(probability[j]), companion=probability[j] <= cut and not page.other_language(j))
+        j: leftover_verdict(page, j, float(probability[j]), companion=probability[j] <= cut and not page.flagged_language(j))
         for j in sorted(flagged)
     }
 
@@ -168,7 +168,7 @@ def leftover_verdict(page: PageLines, line: int, probability: float, companion: 
     line model gives it."""
     text = page.lines[line]
     kind = line_kind(text)
-    language = page.other_language(line)
+    language = page.flagged_language(line)
     if kind is None and language is None and len(text.split()) <= _TEASER_MAX_WORDS and not _ends_sentence(text):
         kind = TEASER[0]
     reason: Reason = "off_topic" if kind in _OFF_TOPIC_KINDS and not language else "boilerplate"

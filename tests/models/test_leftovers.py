@@ -276,6 +276,26 @@ def test_a_non_english_article_gets_its_language_and_no_off_topic(make_detector)
     assert not any(s.reason == "off_topic" for s in result.sentences)
 
 
+def test_a_heading_of_links_is_boilerplate_as_the_rules_call_it_and_a_teaser_is_off_topic():
+    from coherence.models.leftovers import leftover_verdict
+
+    page = PageLines([*BODY, "More from Business", "Ferry timetable changes for the winter season"])
+    heading, teaser = leftover_verdict(page, len(BODY), 0.99), leftover_verdict(page, len(BODY) + 1, 0.99)
+    assert heading.reason == "boilerplate" and "a heading of links to other stories" in heading.explanation
+    assert teaser.reason == "off_topic" and "a headline or teaser of another story" in teaser.explanation
+
+
+def test_a_line_of_numbers_and_a_few_words_is_not_flagged_for_its_language():
+    """Language identification of month names and years is a guess ("pcm"): too few words."""
+    from coherence.models.leftovers import leftover_verdicts
+
+    calendar = "September 2006 October 2006 November 2006 December 2006"
+    german = GERMAN[4]
+    page = PageLines([*BODY, calendar, german])
+    flagged = leftover_verdicts(page, np.zeros(len(BODY) + 2), cut=0.9, companion_cut=None)
+    assert len(BODY) not in flagged and flagged[len(BODY) + 1].evidence == "language"
+
+
 def test_a_non_english_article_says_what_its_scores_are_in_the_table_and_the_report(make_detector):
     from coherence.cli.console import format_table
     from coherence.report.article import article_page
