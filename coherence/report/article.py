@@ -52,8 +52,9 @@ def background(score: float) -> str:
     return tint(score_colour(score), _TINT_FIT + (_TINT_MISFIT - _TINT_FIT) * (1.0 - score))
 
 
-def sentence_views(sentences: list[SentenceResult], min_confidence: float) -> list[list[SentenceView]]:
-    """The sentences grouped into paragraphs (pre-split input: one paragraph)."""
+def sentence_views(sentences: list[SentenceResult], min_confidence: float, topical: bool = True) -> list[list[SentenceView]]:
+    """The sentences grouped into paragraphs (pre-split input: one paragraph). `topical`:
+    the topic model read the article (English); else no sentence is marked vague."""
     paragraphs: list[list[SentenceView]] = []
     last: int | None = -1
     for n, s in enumerate(sentences, 1):
@@ -66,7 +67,7 @@ def sentence_views(sentences: list[SentenceResult], min_confidence: float) -> li
             reason=s.reason,
             label=REASON_LABELS[s.reason] if s.reason else None,
             explanation=s.explanation,
-            vague=not s.flagged and s.confidence < min_confidence,
+            vague=topical and not s.flagged and s.confidence < min_confidence,
             by_rule=s.flagged and s.evidence == "rule",
         )
         if not paragraphs or s.paragraph != last:
@@ -90,7 +91,7 @@ def article_page(
     from coherence import __version__
 
     result = scored.result
-    paragraphs = sentence_views(result.sentences, min_confidence)
+    paragraphs = sentence_views(result.sentences, min_confidence, topical=language_note(result.language) is None)
     flagged = [view for paragraph in paragraphs for view in paragraph if view.reason]
     map_figure = plot_map(scored, projection=projection, seed=seed)
     score_figure = plot_scores(result, off_topic_cut=off_topic_cut, min_confidence=min_confidence, companion_cut=companion_cut)

@@ -307,6 +307,7 @@ def test_a_non_english_article_says_what_its_scores_are_in_the_table_and_the_rep
     assert "~" not in table  # not "a vague line or quote": no sentence is read for topic at all
     page = article_page(scored, title="de", off_topic_cut=0.5, min_confidence=detector.min_confidence, projection="pca")
     assert "Written in &#39;de&#39;: the topic model reads English only" in page or "Written in 'de': the topic model" in page
+    assert 'class="s vague" id=' not in page  # no sentence marked vague (the key still explains the mark)
     english = detector.score_with_vectors("\n".join(BODY))
     assert "topic model reads English only" not in format_table(english.result, low_confidence=detector.min_confidence)
 
