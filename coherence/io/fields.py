@@ -95,16 +95,10 @@ class RecordFields:
         """The columns to read of a table with columns `names`.
 
         Raises:
-            InputError: the text column, or a column named for the id, the site or to keep, is
-                not among them (a table's columns are known: a name not among them is a typo,
-                which would give every record a null id or field).
+            InputError: the text column is not among them.
         """
         if self.text_field not in names:
             raise InputError(f"{source} has no column '{self.text_field}' (columns: {', '.join(names)}); use --text-field")
-        named = [(self.id_field, "--id-field"), (self.site_field, "--site-field"), *((f, "--keep-fields") for f in self.keep_fields)]
-        for name, option in named:
-            if name is not None and name not in names:
-                raise InputError(f"{source} has no column '{name}' (columns: {', '.join(names)}); check {option}")
         wanted = [self.text_field, *(f for f in (self.id_field, self.site_field) if f), *self.keep_fields]
         columns = [name for name in dict.fromkeys(wanted) if name in names]
         twice = [name for name in columns if list(names).count(name) > 1]

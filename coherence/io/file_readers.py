@@ -153,7 +153,8 @@ def _csv_records(source: Any, file: InputFile, fields: RecordFields) -> Iterator
             while True:
                 try:
                     batch = reader.read_next_batch()
-                except StopIteration:
+                except StopIteration:  # rows skipped after the last batch are still reported
+                    yield from (fields.failed(message) for message in bad_rows if message not in emitted)
                     return
                 rows = _rows(batch.select(columns))
                 dropped = min(skip, len(rows))

@@ -2,7 +2,8 @@
 
 Every input record becomes exactly one `Record`, in input order; a record that cannot be
 scored carries an `error` instead of raising. Only problems with a whole input (missing file,
-unknown format, no text column) raise `InputError`. The per-file readers take an open stream
+unknown format, no text column, a column named for the id, site or keeping that no table input
+has) raise `InputError`. The per-file readers take an open stream
 as well as a path, so the Ray engine reads files on its workers exactly as this module does.
 """
 
@@ -53,14 +54,19 @@ class RecordReader:
         if not self.inputs:
             raise InputError("no input given")
         self.formats = [input_format(p) for p in self.inputs]
+        named = [(self.id_field, "--id-field"), (self.site_field, "--site-field"), *((f, "--keep-fields") for f in self.keep_fields)]
         if self.id_field is None and DEFAULT_ID_FIELD in first_record_fields(self.inputs[0], self.formats[0]):
             self.id_field = DEFAULT_ID_FIELD
         self.fields = RecordFields(
             self.text_field, self.id_field, tuple(self.keep_fields), self.max_chars, self.html, self.site_field
         )
+        tables: dict[Path, list[str]] = {}
         for path, fmt in zip(self.inputs, self.formats):  # a missing text column stops the run before it starts
             if fmt in ("parquet", "csv"):
-                self.fields.columns(column_names(InputFile(path, fmt, path.name)), path)
+                tables[path] = column_names(InputFile(path, fmt, path.name))
+                self.fields.columns(tables[path], path)
+        if tables and len(tables) == len(self.inputs):  # every input's columns are known
+            _check_named_columns([(name, option) for name, option in named if name is not None], tables)
 
     def files(self) -> Iterator[InputFile]:
         """Every file to read, in order (folders expanded to their .txt files)."""
@@ -97,6 +103,18 @@ class RecordReader:
             else:
                 return None
         return total
+
+
+def _check_named_columns(named: Sequence[tuple[str, str]], tables: dict[Path, list[str]]) -> None:
+    """Refuse a column the user named (for the id, the site or to keep) that no input table
+    has: a typo, which would give every record a null id or field without a word. A column
+    that only some tables have is taken (their other records get null)."""
+    for name, option in named:
+        if not any(name in columns for columns in tables.values()):
+            path, columns = next(iter(tables.items()))
+            if len(tables) == 1:
+                raise InputError(f"{path} has no column '{name}' (columns: {', '.join(columns)}); check {option}")
+            raise InputError(f"no input table has a column '{name}' ({path}'s columns: {', '.join(columns)}); check {option}")
 
 
 def folder_entries(folder: Path) -> list[tuple[str, Path, str | None]]:

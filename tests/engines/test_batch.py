@@ -342,6 +342,29 @@ def test_a_table_column_named_that_is_not_there_stops_the_run(tmp_path, detector
     assert not (tmp_path / "out.jsonl").exists()
 
 
+def test_a_column_some_tables_lack_is_taken_and_the_default_id_never_required(tmp_path, detector):
+    """Several tables: a named column that one of them has is fine (the others' records get
+    null), and the `id` column found in the first input is not asked of the rest."""
+    with_ids, without = tmp_path / "a.csv", tmp_path / "b.csv"
+    with_ids.write_text("id,text,url\na1,The council met on Monday.,https://example.org/a1\n", encoding="utf-8")
+    without.write_text("text\nThe ferry was late again.\n", encoding="utf-8")
+    out = tmp_path / "out.jsonl"
+    score_file([with_ids, without], out, keep_fields=["url"], detector=detector)
+    assert [(r["id"], r["url"]) for r in read_output(out)] == [("a1", "https://example.org/a1"), (None, None)]
+    with pytest.raises(InputError, match="no input table has a column 'link'"):
+        score_file([with_ids, without], tmp_path / "out2.jsonl", keep_fields=["link"], detector=detector)
+
+
+def test_a_csv_of_malformed_rows_only_gives_an_error_record_each(tmp_path, detector):
+    """Rows skipped where pyarrow yields no batch after them (every row of the file, or the
+    last block) were dropped without a record."""
+    source = tmp_path / "in.csv"
+    source.write_text("id,text,url\na1,The council met on Monday.\nb2,The ferry was late.\n", encoding="utf-8")
+    score_file(source, tmp_path / "out.jsonl", detector=detector)
+    errors = [r["error"] for r in read_output(tmp_path / "out.jsonl")]
+    assert errors == ["row 2 of in.csv has 2 columns, expected 3", "row 3 of in.csv has 2 columns, expected 3"]
+
+
 def test_malformed_csv_row_becomes_an_error_record(tmp_path, detector, article_texts):
     text = next(iter(article_texts.values())).replace('"', "'")
     source = tmp_path / "in.csv"
