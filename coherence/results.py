@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from coherence.text.language import ENGLISH
+from coherence.text.language import is_english
 from coherence.verdict import REASONS, Evidence, Reason, Verdict
 
 if TYPE_CHECKING:
@@ -185,11 +185,12 @@ class ScoredArticle:
 def language_note(language: str | None) -> str | None:
     """What a curator should know about an article that is not in English (None for English
     or too short to tell): the topic model reads English only."""
-    if language in (None, ENGLISH):
+    if is_english(language):
         return None
     return (
-        f"Written in {language!r}: the topic model reads English only, so no sentence is called off_topic and the "
-        "scores are one minus each line's leftover probability (from the line model, fitted mostly on English "
-        "pages); only language-independent flags apply (boilerplate, repeats, fragments, leftover lines, lines "
-        "in another language). Gate such articles by their flags rather than their coherence."
+        f"Written in {language!r}: the topic model reads English only, so it calls no sentence off_topic (the "
+        "line model may still flag another story's teaser), and an unflagged sentence scores one minus its "
+        "line's leftover probability (from the line model, fitted mostly on English pages); only flags that do "
+        "not read meaning apply (boilerplate, repeats, fragments, leftover lines, lines in another language). "
+        "Gate such articles by their flags rather than their coherence."
     )

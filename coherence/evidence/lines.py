@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-from coherence.text.language import ENGLISH, MIN_LINE_WORDS, language_of, line_language
+from coherence.text.language import MIN_LINE_WORDS, is_english, language_of, line_language
 from coherence.text.lexicon import normalise
 from coherence.text.line_kinds import LINE_KINDS, kind_flags
 from coherence.text.stop_words import ENGLISH_STOP_WORDS
@@ -117,7 +117,7 @@ class PageLines:
     @property
     def english(self) -> bool:
         """Whether the page reads as English (pages too short to tell count as English)."""
-        return self.language_ in (None, ENGLISH)
+        return is_english(self.language_)
 
 
 def page_line_features(page: PageLines, words_logit: np.ndarray) -> np.ndarray:

@@ -169,7 +169,9 @@ def leftover_verdict(page: PageLines, line: int, probability: float, companion: 
     text = page.lines[line]
     kind = line_kind(text)
     language = page.flagged_language(line)
-    if kind is None and language is None and len(text.split()) <= _TEASER_MAX_WORDS and not _ends_sentence(text):
+    # a headline of this site's other stories: short, open, and in the page's language (a line named in another,
+    # even on too few words to be flagged for it, such as a run of months and years, is not one)
+    if kind is None and page.other_language(line) is None and len(text.split()) <= _TEASER_MAX_WORDS and not _ends_sentence(text):
         kind = TEASER[0]
     reason: Reason = "off_topic" if kind in _OFF_TOPIC_KINDS and not language else "boilerplate"
     if language:  # flagged for its language alone, whatever its form says

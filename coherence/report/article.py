@@ -12,6 +12,7 @@ from coherence.report.projection import Projection
 from coherence.report.render import inline_svg, render_page, save_figure
 from coherence.report.style import REASON_LABELS, score_colour
 from coherence.results import language_note
+from coherence.text.language import is_english
 from coherence.verdict import companion_cut_in_effect
 
 if TYPE_CHECKING:
@@ -38,7 +39,7 @@ class SentenceView:
     label: str | None
     explanation: str | None
     vague: bool  # too little topic information to be called off-topic
-    by_rule: bool = False  # flagged by a text rule, whatever its score (not by the topic or line model)
+    fixed_by: str | None = None  # "rule" or "language": what flagged it, its score a constant rather than a model's
 
 
 def tint(colour: str, share: float) -> str:
@@ -68,7 +69,7 @@ def sentence_views(sentences: list[SentenceResult], min_confidence: float, topic
             label=REASON_LABELS[s.reason] if s.reason else None,
             explanation=s.explanation,
             vague=topical and not s.flagged and s.confidence < min_confidence,
-            by_rule=s.flagged and s.evidence == "rule",
+            fixed_by=s.evidence if s.flagged and s.evidence in ("rule", "language") else None,
         )
         if not paragraphs or s.paragraph != last:
             paragraphs.append([])
@@ -91,7 +92,7 @@ def article_page(
     from coherence import __version__
 
     result = scored.result
-    paragraphs = sentence_views(result.sentences, min_confidence, topical=language_note(result.language) is None)
+    paragraphs = sentence_views(result.sentences, min_confidence, topical=is_english(result.language))
     flagged = [view for paragraph in paragraphs for view in paragraph if view.reason]
     map_figure = plot_map(scored, projection=projection, seed=seed)
     score_figure = plot_scores(result, off_topic_cut=off_topic_cut, min_confidence=min_confidence, companion_cut=companion_cut)

@@ -9,6 +9,7 @@ import numpy as np
 from coherence.report.projection import Projection, project
 from coherence.report.render import axes_for
 from coherence.report.style import REASON_COLOURS, REASON_LABELS, REASON_MARKERS, score_colour, score_colourmap
+from coherence.text.language import is_english
 from coherence.verdict import companion_cut_in_effect
 
 if TYPE_CHECKING:
@@ -48,7 +49,8 @@ def plot_scores(
     ax = axes_for(ax, (max(8.0, min(14.0, 3.0 + 0.28 * n)), 3.8))
     x = np.arange(1, n + 1)
     scores = np.array([s.score for s in result.sentences], dtype=float)
-    vague = [not s.flagged and s.confidence < min_confidence for s in result.sentences]
+    topical = is_english(result.language)  # else no sentence is read for topic: none is "vague"
+    vague = [topical and not s.flagged and s.confidence < min_confidence for s in result.sentences]
     ruled = [s.reason in RULED for s in result.sentences]
     colours = ["white" if r else score_colour(v) for r, v in zip(ruled, scores)]
     bars = ax.bar(x, scores, width=0.75, color=colours, edgecolor="#333333", linewidth=0.5)

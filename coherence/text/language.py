@@ -13,7 +13,7 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-__all__ = ["ENGLISH", "MIN_LINE_WORDS", "identifier", "language_of", "line_language", "unpacked_model"]
+__all__ = ["ENGLISH", "MIN_LINE_WORDS", "identifier", "is_english", "language_of", "line_language", "unpacked_model"]
 
 ENGLISH = "en"
 MIN_LINE_WORDS = 6  # shorter lines are named too unreliably ("Photo: Getty Images" reads as pidgin)
@@ -93,6 +93,13 @@ def _typed_array(values: Any) -> Any:
     out = array({2: "H", 4: "I", 8: "L"}[values.dtype.itemsize])
     out.frombytes(values.tobytes())
     return out
+
+
+def is_english(language: str | None) -> bool:
+    """Whether the topic model reads an article in this language: English, or too short to
+    tell (None). Its models were fitted on English; any other language gets only the flags
+    that do not read meaning."""
+    return language in (None, ENGLISH)
 
 
 def language_of(text: str) -> str | None:

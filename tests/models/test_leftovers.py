@@ -294,6 +294,8 @@ def test_a_line_of_numbers_and_a_few_words_is_not_flagged_for_its_language():
     page = PageLines([*BODY, calendar, german])
     flagged = leftover_verdicts(page, np.zeros(len(BODY) + 2), cut=0.9, companion_cut=None)
     assert len(BODY) not in flagged and flagged[len(BODY) + 1].evidence == "language"
+    by_model = leftover_verdicts(page, np.r_[np.zeros(len(BODY)), 0.97, 0.0], cut=0.9, companion_cut=None)[len(BODY)]
+    assert by_model.reason == "boilerplate" and "teaser" not in by_model.explanation  # flagged as furniture, not a headline
 
 
 def test_a_non_english_article_says_what_its_scores_are_in_the_table_and_the_report(make_detector):
@@ -308,6 +310,7 @@ def test_a_non_english_article_says_what_its_scores_are_in_the_table_and_the_rep
     page = article_page(scored, title="de", off_topic_cut=0.5, min_confidence=detector.min_confidence, projection="pca")
     assert "Written in &#39;de&#39;: the topic model reads English only" in page or "Written in 'de': the topic model" in page
     assert 'class="s vague" id=' not in page  # no sentence marked vague (the key still explains the mark)
+    assert "never off-topic" not in page  # nor hatched as such in the score chart's legend
     english = detector.score_with_vectors("\n".join(BODY))
     assert "topic model reads English only" not in format_table(english.result, low_confidence=detector.min_confidence)
 

@@ -110,20 +110,20 @@ def test_article_page_is_self_contained_and_deterministic(article_html, planted_
     assert again == article_html
 
 
-def test_flag_table_says_by_rule_only_for_rule_flags():
-    """A line-model or topic flag has a score that decided it; only a text rule's flag stands
-    whatever its score."""
+def test_flag_table_gives_a_models_score_and_names_a_rule_or_language_flag():
+    """A line-model or topic flag has a score that decided it; a text rule's flag, or one for
+    the line's language, scores a constant."""
     from coherence.report.article import sentence_views
     from coherence.results import SentenceResult
 
     sentences = [
         SentenceResult("Share this article", 0, 18, 0.3, True, "boilerplate", "a share button", 0, evidence="rule"),
         SentenceResult("Ferry timetable changes for winter", 19, 53, 0.04, True, "off_topic", "a teaser", 0, evidence="leftover"),
-        SentenceResult("Die Bibliothek bleibt offen.", 54, 82, 0.93, True, "boilerplate", "in 'de'", 0, evidence="leftover"),
+        SentenceResult("Die Bibliothek bleibt offen.", 54, 82, 0.3, True, "boilerplate", "in 'de'", 0, evidence="language"),
         SentenceResult("The library reopened on Saturday.", 83, 116, 0.97, False, None, None, 0),
     ]
     views = [view for paragraph in sentence_views(sentences, 0.5) for view in paragraph]
-    assert [view.by_rule for view in views] == [True, False, False, False]
+    assert [view.fixed_by for view in views] == ["rule", None, "language", None]
 
 
 def test_the_stray_sentence_is_shaded_darker_than_the_best_fitting(article_html, planted_scored):
