@@ -101,3 +101,15 @@ def test_corpus_report_of_an_html_run_shows_the_extracted_text(tmp_path, capsys)
     assert flags, "the call to action is flagged"
     marked = [html.unescape(text) for text in re.findall(r"<mark [^>]*>(?:<span class=\"chip[^>]*>[^<]*</span>)?(.*?)</mark>", page, re.S)]
     assert sorted(marked) == sorted(flag["text"] for flag in flags)
+
+
+def test_the_corpus_report_extracts_only_the_pages_it_shows(tmp_path, monkeypatch):
+    import coherence.io.html
+    from coherence.report.flagmap import input_texts
+
+    calls = []
+    extract = coherence.io.html.extract_article
+    monkeypatch.setattr(coherence.io.html, "extract_article", lambda page: calls.append(page) or extract(page))
+    source = write_jsonl(tmp_path / "pages.jsonl", [{"id": f"p{k}", "html": PAGE} for k in range(6)])
+    texts = input_texts({4: "p4"}, [source], text_field="html", id_field="id", html=True)
+    assert len(calls) == 1 and BODY[0] in texts[4] and "<p>" not in texts[4]

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from coherence.io.fields import InputError
-from coherence.io.records import MAX_CHARS
+from coherence.io.records import MAX_CHARS, RecordError
 from coherence.report.corpus_stats import CorpusStats
 from coherence.report.projection import Projection, project
 
@@ -66,20 +66,22 @@ def input_texts(
 ) -> dict[int, str]:
     """The texts of the input records at the `wanted` positions ({position: id in the
     results}), read in one streaming pass that stops after the last of them. With `html`
-    (the run's --html-field), each page's extracted article text, which the results' offsets
-    refer to, as the run read it.
+    (the run's --html-field), each wanted page's extracted article text, which the results'
+    offsets refer to, extracted as the run did (the pages passed on the way are not).
 
     Raises:
         InputError: the inputs cannot be read or do not line up with the results (the batch
             run's inputs, in the same order, are needed).
     """
+    from coherence.io.html import MARKUP_RATIO, extract_article
     from coherence.io.readers import RecordReader
 
     texts: dict[int, str] = {}
     if not wanted:
         return texts
     last = max(wanted)
-    for position, record in enumerate(RecordReader([Path(p) for p in inputs], text_field, id_field, max_chars=max_chars, html=html)):
+    reader = RecordReader([Path(p) for p in inputs], text_field, id_field, max_chars=max_chars * MARKUP_RATIO if html else max_chars)
+    for position, record in enumerate(reader):
         if position in wanted:
             if str(record.id) != str(wanted[position]) or record.text is None:
                 found = "no usable text" if record.text is None else f"id {record.id!r}"
@@ -87,7 +89,10 @@ def input_texts(
                     f"the input does not line up with the results: record {position} has {found} in the input and "
                     f"id {wanted[position]!r} in the results (give the inputs, --text-field and --id-field of the batch run)"
                 )
-            texts[position] = record.text
+            try:
+                texts[position] = extract_article(record.text) if html else record.text
+            except RecordError as exc:
+                raise InputError(f"record {position} of the input: {exc}, though the batch run scored it") from None
         if position >= last:
             break
     if len(texts) < len(wanted):
