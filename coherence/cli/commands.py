@@ -12,8 +12,8 @@ from typing import Any
 
 from coherence.cli.console import emit, format_table, read_article
 from coherence.extras import install_hint
-from coherence.io.fields import InputError  # input the user must fix: one line, exit code 2
-from coherence.io.records import RecordError, too_long
+from coherence.io.fields import InputError, is_corpus_name  # InputError: input the user must fix: one line, exit code 2
+from coherence.io.records import MAX_CHARS, RecordError, too_long
 from coherence.io.safe_values import json_safe
 
 
@@ -35,6 +35,8 @@ def article_text(path: str, html: bool | None, max_chars: int) -> tuple[str, boo
     """The article at `path` (- for stdin), and whether it was extracted from an HTML page
     (`html`; None: by its name or its first characters), held to `max_chars` as batch holds a
     record."""
+    if is_corpus_name(path):
+        raise InputError(f"{path} is a corpus, not one article: score it with `coherence batch`")
     text = read_article(path)
     from coherence.io.html import extract_article, looks_like_html
 
@@ -125,8 +127,9 @@ def report_command(args: argparse.Namespace) -> int:
     corpus = args.input != "-" and results_format(Path(args.input)) is not None
     if args.corpus and not corpus:
         raise InputError("--input goes with `coherence batch` output (.jsonl, .jsonl.gz or .parquet), not with one article")
-    if not corpus and args.input.lower().endswith((".csv", ".csv.gz", ".json", ".json.gz")):
-        raise InputError(f"{args.input} is a corpus, not one article: score it with `coherence batch`, then report that run's output")
+    if corpus and (args.html is not None or args.max_chars != MAX_CHARS):
+        raise InputError("--html and --max-chars go with one article; a batch run's report reads them from its summary")
+    text = None if corpus else article_text(args.input, args.html, args.max_chars)[0]
     try:
         if corpus:
             from coherence.report.corpus import corpus_report
@@ -138,7 +141,6 @@ def report_command(args: argparse.Namespace) -> int:
             )
             done = f"{stats.summary.records:,} records"
         else:
-            text, _ = article_text(args.input, args.html, args.max_chars)
             from coherence.build import ready_detector
             from coherence.encoders.base import DEFAULT_MODEL
             from coherence.report.article import article_report

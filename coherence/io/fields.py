@@ -11,7 +11,10 @@ from typing import Any, Literal
 from coherence.io.html import EXTRACTED_FIELD, MARKUP_RATIO, extract_article
 from coherence.io.records import MAX_CHARS, Record, RecordError, check_text
 
-__all__ = ["DEFAULT_ID_FIELD", "FileFormat", "InputError", "InputFile", "InputFormat", "ROWS_PER_READ", "RecordFields", "input_format"]
+__all__ = [
+    "DEFAULT_ID_FIELD", "FileFormat", "InputError", "InputFile", "InputFormat", "ROWS_PER_READ", "RecordFields", "input_format",
+    "is_corpus_name",
+]  # fmt: skip
 
 DEFAULT_ID_FIELD = "id"  # used as the record id when the records have it and no --id-field is given
 InputFormat = Literal["jsonl", "parquet", "csv", "folder"]
@@ -34,6 +37,11 @@ ROWS_PER_READ = 1024
 
 class InputError(Exception):
     """An input (or output) the user must fix; the batch cannot start or go on."""
+
+
+def is_corpus_name(name: str) -> bool:
+    """Whether a file name is one a batch of records is read from (JSONL, JSON, Parquet, CSV)."""
+    return name.lower().endswith(tuple(_SUFFIXES))
 
 
 def input_format(path: Path) -> InputFormat:

@@ -105,6 +105,15 @@ def test_sentences_without_json_is_refused(planted_path, capsys):
     assert_one_line_error(main(["score", str(planted_path), "--sentences"]), capsys)
 
 
+def test_a_corpus_file_is_refused_as_one_article(tmp_path, capsys):
+    corpus = tmp_path / "corpus.csv"
+    corpus.write_text("id,text\na,The council met on Monday.\n", encoding="utf-8")
+    assert_one_line_error(main(["score", str(corpus)]), capsys)
+    results = tmp_path / "scored.jsonl"
+    results.write_text("", encoding="utf-8")
+    assert_one_line_error(main(["report", str(results), "-o", str(tmp_path / "r.html"), "--no-html"]), capsys)
+
+
 def make_bad_input(kind: str, tmp_path: Path) -> str:
     path = tmp_path / "article.txt"
     if kind == "missing":
