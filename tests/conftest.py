@@ -35,6 +35,13 @@ PLANTED: dict[str, dict[str, Any]] = json.loads((ARTICLES_DIR / "planted.json").
     "articles"
 ]
 ARTICLE_NAMES = sorted(PLANTED)
+# the body of a fictional local story, for tests that wrap it in page furniture or HTML
+BODY = [
+    "The harbourside library in Kellwick reopened on Saturday after a two-year rebuild that moved its reading rooms.",
+    "Hundreds of residents queued along the quay before the doors opened at nine on a cold and windy morning.",
+    "The old building flooded three times in a decade, and each time the council had to dry out thousands of books.",
+    "The rebuild cost 8.4 million pounds, most of it from a coastal resilience fund set up after the storms of 2020.",
+]
 # a few sentences of different stories (and one short line), for the encoders' own tests
 SENTENCES = [
     "The council approved the new flood barrier on Tuesday.",

@@ -9,14 +9,8 @@ import json
 import re
 
 from coherence.cli import main
-from tests.conftest import read_output, write_jsonl
+from tests.conftest import BODY, read_output, write_jsonl
 
-BODY = [
-    "The harbourside library in Kellwick reopened on Saturday after a two-year rebuild that moved its reading rooms.",
-    "Hundreds of residents queued along the quay before the doors opened at nine on a cold and windy morning.",
-    "The old building flooded three times in a decade, and each time the council had to dry out thousands of books.",
-    "The rebuild cost 8.4 million pounds, most of it from a coastal resilience fund set up after the storms of 2020.",
-]
 
 
 PAGE = (

@@ -264,7 +264,7 @@ def _ids_line(settings: dict[str, Any]) -> str:
     if folders and folders == len(settings.get("inputs", ())):
         return "ids: each text file's path in its folder"
     if folders:
-        return "ids: a folder's text files their paths, other records their positions (the records have no id field)"
+        return "ids: text files' paths in their folder; other records' positions (the records have no id field)"
     return "ids: record positions (the records have no id field)"
 
 

@@ -28,10 +28,12 @@ _JSON_SPACE = json.decoder.WHITESPACE  # what JSON allows between values (str.st
 
 
 def is_plain_json(file: InputFile) -> bool:
+    """A `.json` file (not `.jsonl`): it may hold one array or pretty-printed objects."""
     return file.name.lower().endswith((".json", ".json.gz"))
 
 
 def is_json_array(file: InputFile, head: bytes) -> bool:
+    """A `.json` file whose first bytes (`head`) open an array: read whole, item by item."""
     return is_plain_json(file) and head.lstrip().startswith(b"[")
 
 
@@ -53,6 +55,8 @@ def is_json_document(file: InputFile, head: bytes) -> bool:
 
 
 def first_value_decodes(data: bytes) -> bool:
+    """Whether the file's first JSON value parses: if not, it is read line by line after all,
+    so that a broken first object costs one error record, not the whole file."""
     try:
         next(_decoded(data.decode("utf-8", errors="replace")))
     except (ValueError, RecursionError, StopIteration):

@@ -1,4 +1,4 @@
-"""Extraction leftovers: line kinds and features, the shipped tree model, language, HTML in."""
+"""Extraction leftovers: line kinds and features, the shipped tree model, language, site repeats."""
 
 from __future__ import annotations
 
@@ -16,15 +16,9 @@ from coherence.results import LEFTOVER_FLOOR, leftover_cap
 from coherence.evidence.lines import LINE_FEATURES, WORDS, PageLines, page_line_features, words_context
 from coherence.text.line_kinds import LINE_KINDS, kind_flags, line_kind
 from coherence.models.trees import TreeEnsemble
-from tests.conftest import read_output, write_jsonl
+from tests.conftest import BODY, read_output, write_jsonl
 
 EXAMPLE = Path(__file__).parents[2] / "examples" / "scraped_page.txt"
-BODY = [
-    "The harbourside library in Kellwick reopened on Saturday after a two-year rebuild that moved its reading rooms.",
-    "Hundreds of residents queued along the quay before the doors opened at nine on a cold and windy morning.",
-    "The old building flooded three times in a decade, and each time the council had to dry out thousands of books.",
-    "The rebuild cost 8.4 million pounds, most of it from a coastal resilience fund set up after the storms of 2020.",
-]
 GERMAN = [
     "Die Stadtbibliothek von Kellwick hat am Samstag nach zweijährigem Umbau wieder eröffnet.",
     "Hunderte Einwohner standen am Kai Schlange, bevor sich um neun Uhr die Türen öffneten.",
@@ -320,8 +314,8 @@ def test_a_line_in_another_language_is_flagged_and_named(make_detector):
     result = make_detector().score("\n".join(GERMAN[:3] + [english] + GERMAN[3:]))
     flagged = next(s for s in result.sentences if s.text == english)
     assert flagged.flagged and "'en'" in flagged.explanation and "'de'" in flagged.explanation
-    neighbours_flagged = any(s.flagged for s in result.sentences if s.text != english)
-    assert neighbours_flagged or "block" not in flagged.explanation  # flagged for its language, not as a companion
+    assert not any(s.flagged for s in result.sentences if s.text != english)
+    assert "block" not in flagged.explanation  # flagged for its language, not as a companion of a flagged block
     assert flagged.evidence == "language" and flagged.reason == "boilerplate"
     assert flagged.score <= RULE_SCORE < min(s.score for s in result.sentences if not s.flagged)  # ranked with what is flagged
 
