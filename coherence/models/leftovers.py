@@ -154,10 +154,7 @@ def leftover_verdicts(
                 ):  # fmt: skip
                     flagged.add(k)
                     frontier.append(k)
-    return {
-        j: leftover_verdict(page, j, float(probability[j]), companion=probability[j] <= cut and not page.flagged_language(j))
-        for j in sorted(flagged)
-    }
+    return {j: leftover_verdict(page, j, float(probability[j]), companion=probability[j] <= cut) for j in sorted(flagged)}
 
 
 def leftover_verdict(page: PageLines, line: int, probability: float, companion: bool = False) -> Verdict:
@@ -165,7 +162,7 @@ def leftover_verdict(page: PageLines, line: int, probability: float, companion: 
     for the rest, and an explanation that names what the line looks like (and, for a
     `companion`, that it was flagged with the block of leftover lines it sits in). A line in
     another language than its article's is `boilerplate` on evidence "language", whatever the
-    line model gives it."""
+    line model gives it, and never a companion: its language flags it."""
     text = page.lines[line]
     kind = line_kind(text)
     language = page.flagged_language(line)
@@ -179,7 +176,7 @@ def leftover_verdict(page: PageLines, line: int, probability: float, companion: 
     else:
         what = describe(kind) if kind else "a line of the page's template"
         because = f"Looks like {what}, left on the page by extraction (leftover probability {probability:.2f})."
-    if companion:
+    if companion and not language:
         because += " Flagged with the block of leftover lines it sits in."
     if page.site_repeats is not None:
         seen, pages = page.site_repeats

@@ -73,14 +73,16 @@ def input_texts(
         InputError: the inputs cannot be read or do not line up with the results (the batch
             run's inputs, in the same order, are needed).
     """
-    from coherence.io.html import MARKUP_RATIO, extract_article
+    from coherence.io.fields import RecordFields
+    from coherence.io.html import extract_article
     from coherence.io.readers import RecordReader
 
     texts: dict[int, str] = {}
     if not wanted:
         return texts
     last = max(wanted)
-    reader = RecordReader([Path(p) for p in inputs], text_field, id_field, max_chars=max_chars * MARKUP_RATIO if html else max_chars)
+    page_chars = RecordFields(max_chars=max_chars, html=html).source_chars  # a page may be longer than its article
+    reader = RecordReader([Path(p) for p in inputs], text_field, id_field, max_chars=page_chars)
     for position, record in enumerate(reader):
         if position in wanted:
             if str(record.id) != str(wanted[position]) or record.text is None:
